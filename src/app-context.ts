@@ -1,0 +1,82 @@
+import type { EventEmitter } from 'node:events'
+import type { Config } from './config'
+import type { CorsOutcome } from './cors/types'
+import type { Db } from './db/open'
+import type { LivePolicyTable } from './db/live-policy-table'
+import type { Logger } from './log'
+
+/** One finished request on the public listener, as the access log and metrics see it. */
+export interface RequestRecord {
+  readonly method: string
+  readonly path: string
+  readonly status: number
+  /** Body bytes actually written (less than Content-Length when the client aborted). */
+  readonly bytes: number
+  readonly durationMs: number
+  readonly origin: string | undefined
+  readonly cors: CorsOutcome
+  /** Path of the folder whose policy applied, e.g. `/brand/`. */
+  readonly folder: string | undefined
+  readonly isPreflight: boolean
+  /** true when the client went away before the response was complete. */
+  readonly aborted: boolean
+}
+
+/** Where request outcomes and internal events are reported (access log + Prometheus). */
+export interface Telemetry {
+  requestFinished(record: RequestRecord): void
+  policyReloaded(): void
+  imageRendered(durationMs: number): void
+  imageCacheHit(): void
+}
+
+/** Input for an image derivative: the source file as delivery already knows it. */
+export interface DeriveRequest {
+  readonly urlPath: string
+  readonly filePath: string
+  readonly sizeBytes: number
+  readonly mtimeMs: number
+  readonly etag: string
+  readonly query: URLSearchParams
+  readonly accept: string | undefined
+}
+
+/** A rendered (or cached) derivative on disk, served like any asset. */
+export interface DerivedImage {
+  readonly filePath: string
+  readonly contentType: string
+  /** Request headers the choice depended on beyond Origin, e.g. `Accept` for fmt=auto. */
+  readonly vary: readonly string[]
+}
+
+export interface ImageService {
+  /** Whether the query asks for a derivative (one of w, h, q, fmt, fit, dpr is present). */
+  wantsDerivative(query: URLSearchParams): boolean
+  /**
+   * Renders or finds the derivative. Resolves `null` when the source is not a
+   * transformable image (SVG, non-image): the original is served as it is.
+   * Rejects with a CrossportError (400/415/422/503) for bad or unaffordable requests.
+   */
+  derive(request: DeriveRequest): Promise<DerivedImage | null>
+  /** Drops every derivative of one source (asset replaced or deleted). */
+  purge(urlPath: string): Promise<void>
+}
+
+/** Events shared by the parts of one process; `main.ts` relays them across cluster workers. */
+export interface AppEvents extends EventEmitter {
+  emit(event: 'policy-changed'): boolean
+  emit(event: 'asset-changed', urlPath: string): boolean
+  on(event: 'policy-changed', listener: () => void): this
+  on(event: 'asset-changed', listener: (urlPath: string) => void): this
+}
+
+/** What every part of a running Crossport process shares. Built once in `app.ts`. */
+export interface AppContext {
+  readonly config: Readonly<Config>
+  readonly logger: Logger
+  readonly db: Db
+  readonly policies: LivePolicyTable
+  readonly events: AppEvents
+  readonly telemetry: Telemetry
+  readonly images: ImageService | undefined
+}

@@ -1,0 +1,94 @@
+import { EventEmitter } from 'node:events'
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { AppContext, AppEvents } from './app-context'
+import type { Config } from './config'
+import { LivePolicyTable } from './db/live-policy-table'
+import { migrate } from './db/migrate'
+import { openDb, type Db } from './db/open'
+import { ensureBootstrapToken, seedDemoPolicy } from './db/seed'
+import { createImageService } from './images'
+import type { Logger } from './log'
+import { closeGracefully } from './ops/shutdown'
+import { createTelemetry } from './ops/telemetry'
+import { createAdminServer } from './server/admin-app'
+import { createPublicServer } from './server/public-app'
+
+/** Which listeners this process runs: cluster workers serve the public side only. */
+export type ProcessRole = 'all' | 'public' | 'admin'
+
+export interface RunningCrossport {
+  readonly context: AppContext
+  readonly publicServer: Server | undefined
+  readonly adminServer: Server | undefined
+  /** `http://host:port` of each listener that runs here (real port when 0 was asked for). */
+  readonly publicUrl: string | undefined
+  readonly adminUrl: string | undefined
+  /** Stops accepting, lets in-flight responses finish (up to SHUTDOWN_TIMEOUT), closes the database. */
+  close(): Promise<void>
+}
+
+/**
+ * Opens the database, applies migrations, makes sure an admin token exists and
+ * seeds the demo policy on a new database. Runs once, in the primary process.
+ * @returns the generated bootstrap secret when one was created now (to print once).
+ */
+export function prepareDatabase(config: Readonly<Config>, logger: Logger): { db: Db; generatedToken: string | undefined } {
+  const db = openDb(config.databasePath)
+  const applied = migrate(db)
+  for (const m of applied) logger.info({ migration: m.name }, 'migration applied')
+  const generatedToken = ensureBootstrapToken(db, config.adminToken)
+  if (config.seedDemo && seedDemoPolicy(db)) logger.info('seeded the demo policy for /demo/')
+  return { db, generatedToken }
+}
+
+export function createContext(config: Readonly<Config>, logger: Logger, db: Db): AppContext {
+  const telemetry = createTelemetry(config, logger)
+  const events = new EventEmitter() as AppEvents
+  events.setMaxListeners(50)
+  const policies = new LivePolicyTable(db, config.policyPollMs, () => telemetry.policyReloaded())
+  events.on('policy-changed', () => policies.invalidate())
+  const images = createImageService({ config, logger, telemetry, events })
+  return { config, logger, db, policies, events, telemetry, images }
+}
+
+export async function startCrossport(
+  config: Readonly<Config>,
+  logger: Logger,
+  options: { role?: ProcessRole; db?: Db } = {},
+): Promise<RunningCrossport> {
+  const role = options.role ?? 'all'
+  const db = options.db ?? openDb(config.databasePath)
+  const context = createContext(config, logger, db)
+
+  const publicServer = role === 'admin' ? undefined : createPublicServer(context)
+  const adminServer = role === 'public' ? undefined : createAdminServer(context)
+  const [publicUrl, adminUrl] = await Promise.all([
+    publicServer ? listen(publicServer, config.port, config.host) : undefined,
+    adminServer ? listen(adminServer, config.adminPort, config.adminHost) : undefined,
+  ])
+
+  let closing: Promise<void> | undefined
+  const close = () => {
+    closing ??= (async () => {
+      await Promise.all(
+        [publicServer, adminServer].filter((s): s is Server => s !== undefined).map((s) => closeGracefully(s, config.shutdownTimeoutMs)),
+      )
+      db.close()
+    })()
+    return closing
+  }
+  return { context, publicServer, adminServer, publicUrl, adminUrl, close }
+}
+
+function listen(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      const address = server.address() as AddressInfo
+      const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+      resolve(`http://${shownHost}:${address.port}`)
+    })
+  })
+}

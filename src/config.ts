@@ -1,0 +1,177 @@
+import { availableParallelism } from 'node:os'
+import { isAbsolute, resolve } from 'node:path'
+import { z } from 'zod'
+
+/**
+ * Everything Crossport reads from the environment. `loadConfig` runs once in
+ * `main.ts`; nothing else reads `process.env`.
+ */
+export interface Config {
+  readonly port: number
+  readonly host: string
+  readonly adminPort: number
+  readonly adminHost: string
+  readonly assetsDir: string
+  readonly databasePath: string
+  /** Bootstrap admin token; when undefined one is generated at first start. */
+  readonly adminToken: string | undefined
+  readonly logLevel: LogLevel
+  readonly logPretty: boolean
+  readonly cacheDir: string
+  /** Resolved worker count: 1 = single process. */
+  readonly workers: number
+  readonly seedDemo: boolean
+  /** How long a cached file stat is trusted before it is checked again. */
+  readonly fileCacheTtlMs: number
+  /** Files up to this size are kept in memory after their first request. */
+  readonly memoryCacheFileBytes: number
+  /** Budget for all in-memory file bodies together. */
+  readonly memoryCacheBytes: number
+  /** How often the policy table checks SQLite for changes made by other processes. */
+  readonly policyPollMs: number
+  readonly imageWidths: readonly number[]
+  readonly imageQualities: readonly number[]
+  readonly imageMaxPixels: number
+  readonly imageConcurrency: number
+  readonly imageQueueLimit: number
+  readonly cacheMaxBytes: number
+  readonly maxUploadBytes: number
+  readonly adminBodyLimitBytes: number
+  readonly shutdownTimeoutMs: number
+  readonly headersTimeoutMs: number
+  readonly requestTimeoutMs: number
+  readonly keepAliveTimeoutMs: number
+  readonly maxConnections: number
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`)
+  }
+}
+
+const MIB = 1024 * 1024
+
+const port = (fallback: number) =>
+  z.coerce.number({ error: 'must be a port number' }).int('must be a whole number').min(0, 'must be 0-65535').max(65535, 'must be 0-65535').default(fallback)
+const positiveInt = (fallback: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must not be negative').default(fallback)
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes')
+const intList = (fallback: string, min: number, max: number) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const values = s.split(',').map((part) => part.trim()).filter((part) => part !== '')
+      const numbers = values.map(Number)
+      if (numbers.length === 0 || numbers.some((n) => !Number.isInteger(n) || n < min || n > max)) {
+        ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of whole numbers from ${min} to ${max}` })
+        return z.NEVER
+      }
+      return [...new Set(numbers)].sort((a, b) => a - b)
+    })
+
+const schema = z.object({
+  PORT: port(8080),
+  HOST: z.string().min(1, 'must not be empty').default('0.0.0.0'),
+  ADMIN_PORT: port(8081),
+  ADMIN_HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
+  ASSETS_DIR: z.string().min(1, 'must not be empty').default('./assets'),
+  DATABASE_PATH: z.string().min(1, 'must not be empty').default('./data/crossport.db'),
+  ADMIN_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters long')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { error: 'must be one of fatal, error, warn, info, debug, trace, silent' }).default('info'),
+  LOG_PRETTY: bool(false),
+  CACHE_DIR: z.string().min(1, 'must not be empty').default('./data/cache'),
+  WORKERS: z
+    .string()
+    .default('1')
+    .transform((s, ctx) => {
+      if (s === 'auto' || s === '0') return availableParallelism()
+      const n = Number(s)
+      if (!Number.isInteger(n) || n < 1 || n > 256) {
+        ctx.addIssue({ code: 'custom', message: 'must be a whole number from 1 to 256, or 0/auto for one per core' })
+        return z.NEVER
+      }
+      return n
+    }),
+  SEED_DEMO: bool(true),
+  FILE_CACHE_TTL_MS: positiveInt(1000),
+  MEMORY_CACHE_FILE_BYTES: positiveInt(256 * 1024),
+  MEMORY_CACHE_BYTES: positiveInt(64 * MIB),
+  POLICY_POLL_MS: positiveInt(100),
+  IMAGE_WIDTHS: intList('16,32,48,64,96,128,256,384,640,750,828,1080,1200,1920,2048,3840', 1, 8192),
+  IMAGE_QUALITIES: intList('50,75,90', 1, 100),
+  IMAGE_MAX_PIXELS: positiveInt(40_000_000),
+  IMAGE_CONCURRENCY: positiveInt(availableParallelism()),
+  IMAGE_QUEUE_LIMIT: positiveInt(64),
+  CACHE_MAX_BYTES: positiveInt(512 * MIB),
+  MAX_UPLOAD_BYTES: positiveInt(1024 * MIB),
+  ADMIN_BODY_LIMIT_BYTES: positiveInt(64 * 1024),
+  SHUTDOWN_TIMEOUT: positiveInt(30_000),
+  HEADERS_TIMEOUT_MS: positiveInt(10_000),
+  REQUEST_TIMEOUT_MS: positiveInt(60_000),
+  KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
+  MAX_CONNECTIONS: positiveInt(10_000),
+})
+
+/**
+ * Reads and validates the configuration. Every bad value is reported at once,
+ * one line per variable, so an operator fixes them in one go.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): Readonly<Config> {
+  // Empty strings in .env files mean "unset", as they do for most tools.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const parsed = schema.safeParse(cleaned)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? 'config')
+      const value = env[name]
+      const shown = name === 'ADMIN_TOKEN' ? '(hidden)' : JSON.stringify(value)
+      return `${name}=${shown}: ${issue.message}`
+    })
+    throw new ConfigError(problems)
+  }
+  const c = parsed.data
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(cwd, p))
+  return Object.freeze({
+    port: c.PORT,
+    host: c.HOST,
+    adminPort: c.ADMIN_PORT,
+    adminHost: c.ADMIN_HOST,
+    assetsDir: abs(c.ASSETS_DIR),
+    databasePath: abs(c.DATABASE_PATH),
+    adminToken: c.ADMIN_TOKEN,
+    logLevel: c.LOG_LEVEL,
+    logPretty: c.LOG_PRETTY,
+    cacheDir: abs(c.CACHE_DIR),
+    workers: c.WORKERS,
+    seedDemo: c.SEED_DEMO,
+    fileCacheTtlMs: c.FILE_CACHE_TTL_MS,
+    memoryCacheFileBytes: c.MEMORY_CACHE_FILE_BYTES,
+    memoryCacheBytes: c.MEMORY_CACHE_BYTES,
+    policyPollMs: c.POLICY_POLL_MS,
+    imageWidths: Object.freeze(c.IMAGE_WIDTHS),
+    imageQualities: Object.freeze(c.IMAGE_QUALITIES),
+    imageMaxPixels: c.IMAGE_MAX_PIXELS,
+    imageConcurrency: Math.max(1, c.IMAGE_CONCURRENCY),
+    imageQueueLimit: c.IMAGE_QUEUE_LIMIT,
+    cacheMaxBytes: c.CACHE_MAX_BYTES,
+    maxUploadBytes: c.MAX_UPLOAD_BYTES,
+    adminBodyLimitBytes: c.ADMIN_BODY_LIMIT_BYTES,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
+    headersTimeoutMs: c.HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
+    keepAliveTimeoutMs: c.KEEP_ALIVE_TIMEOUT_MS,
+    maxConnections: c.MAX_CONNECTIONS,
+  })
+}

@@ -1,0 +1,76 @@
+import type { Statement } from 'better-sqlite3'
+import type { Db } from './open'
+
+export interface AuditEntry {
+  readonly id: number
+  readonly at: string
+  /** Name of the token that made the change (`bootstrap`, `ci`, ...), or `cli`/`system`. */
+  readonly actor: string
+  /** e.g. `folder.create`, `origin.add`, `asset.upload`, `token.revoke`. */
+  readonly action: string
+  /** What changed: a folder path, an asset path, a token id. */
+  readonly target: string
+  readonly before: unknown
+  readonly after: unknown
+}
+
+interface AuditRow {
+  id: number
+  at: string
+  actor: string
+  action: string
+  target: string
+  before: string | null
+  after: string | null
+}
+
+const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text))
+
+/** Append-only change log. Callers write it in the same transaction as the change. */
+export class AuditRepo {
+  private readonly insert: Statement
+  private readonly selectNewest: Statement<[number], AuditRow>
+  private readonly selectNewestFor: Statement<[string, string, number], AuditRow>
+  private readonly selectBefore: Statement<[number, number], AuditRow>
+  private readonly selectBeforeFor: Statement<[number, string, string, number], AuditRow>
+
+  constructor(db: Db) {
+    this.insert = db.prepare('INSERT INTO audit_log (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)')
+    this.selectNewest = db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?')
+    this.selectNewestFor = db.prepare("SELECT * FROM audit_log WHERE target = ? OR target LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?")
+    this.selectBefore = db.prepare('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?')
+    this.selectBeforeFor = db.prepare("SELECT * FROM audit_log WHERE id < ? AND (target = ? OR target LIKE ? ESCAPE '\\') ORDER BY id DESC LIMIT ?")
+  }
+
+  record(actor: string, action: string, target: string, before: unknown, after: unknown): void {
+    this.insert.run(
+      new Date().toISOString(),
+      actor,
+      action,
+      target,
+      before === undefined ? null : JSON.stringify(before),
+      after === undefined ? null : JSON.stringify(after),
+    )
+  }
+
+  /**
+   * Newest first. `target` filters to one folder/asset path and everything
+   * below it; `beforeId` pages backwards.
+   */
+  list(options: { limit: number; target?: string; beforeId?: number }): AuditEntry[] {
+    const { limit, target, beforeId } = options
+    const like = target === undefined ? '' : escapeLike(target) + '%'
+    let rows: AuditRow[]
+    if (beforeId !== undefined) {
+      rows = target === undefined ? this.selectBefore.all(beforeId, limit) : this.selectBeforeFor.all(beforeId, target, like, limit)
+    } else {
+      rows = target === undefined ? this.selectNewest.all(limit) : this.selectNewestFor.all(target, like, limit)
+    }
+    return rows.map((row) => ({ ...row, before: parse(row.before), after: parse(row.after) }))
+  }
+}
+
+// A folder named /a_b/ must not match /axb/: escape LIKE's wildcards.
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => '\\' + c)
+}

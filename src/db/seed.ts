@@ -1,0 +1,53 @@
+import { AuditRepo } from './audit-repo'
+import { FolderRepo } from './folder-repo'
+import type { Db } from './open'
+import { generateTokenSecret, TokenRepo } from './token-repo'
+import { DEFAULT_POLICY } from '../policy/types'
+
+export const BOOTSTRAP_TOKEN_ID = 'bootstrap'
+
+/** The demo folder and the sample site it is shared with (README walk-through). */
+export const DEMO_FOLDER = '/demo/'
+export const DEMO_ORIGINS: readonly string[] = ['https://shop.example', 'http://localhost:3000']
+
+/**
+ * Makes sure an admin can sign in. With ADMIN_TOKEN set, the `bootstrap` token
+ * follows it (so rotating the variable rotates the token). Without it, a token
+ * is generated only when no active token exists at all.
+ * @returns the generated secret, to be printed once; undefined otherwise.
+ */
+export function ensureBootstrapToken(db: Db, configured: string | undefined): string | undefined {
+  const tokens = new TokenRepo(db)
+  return db.transaction(() => {
+    const existing = tokens.get(BOOTSTRAP_TOKEN_ID)
+    if (configured !== undefined) {
+      if (existing) tokens.setSecret(BOOTSTRAP_TOKEN_ID, configured)
+      else tokens.create('bootstrap', 'write', { id: BOOTSTRAP_TOKEN_ID, secret: configured })
+      return undefined
+    }
+    if (tokens.activeCount() > 0) return undefined
+    const secret = generateTokenSecret()
+    if (existing) tokens.setSecret(BOOTSTRAP_TOKEN_ID, secret)
+    else tokens.create('bootstrap', 'write', { id: BOOTSTRAP_TOKEN_ID, secret })
+    return secret
+  }).immediate()
+}
+
+/**
+ * On a database that has never held anything but "/", shares /demo/ with the
+ * sample origins. Recorded in the audit log like any change. Runs at most once:
+ * a `demo.seed` audit row marks it, so deleting the demo folder sticks.
+ * @returns true when it seeded now.
+ */
+export function seedDemoPolicy(db: Db): boolean {
+  const folders = new FolderRepo(db)
+  const audit = new AuditRepo(db)
+  const alreadySeeded = db.prepare("SELECT 1 FROM audit_log WHERE action = 'demo.seed' LIMIT 1")
+  return db.transaction(() => {
+    if (alreadySeeded.get() !== undefined) return false
+    if (folders.list().some((f) => f.path !== '/')) return false
+    const folder = folders.create(DEMO_FOLDER, { ...DEFAULT_POLICY, origins: [...DEMO_ORIGINS], cacheControl: 'public, max-age=300' })
+    audit.record('system', 'demo.seed', DEMO_FOLDER, null, folder)
+    return true
+  }).immediate()
+}

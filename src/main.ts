@@ -1,0 +1,116 @@
+import cluster from 'node:cluster'
+import { config as loadDotenv } from 'dotenv'
+import { prepareDatabase, startCrossport, type RunningCrossport } from './app'
+import { ConfigError, loadConfig, type Config } from './config'
+import { createLogger, type Logger } from './log'
+
+/** Messages the primary relays between processes so every worker sees a change at once. */
+type RelayMessage = { type: 'crossport:policy-changed' } | { type: 'crossport:asset-changed'; urlPath: string }
+
+const isRelayMessage = (m: unknown): m is RelayMessage =>
+  typeof m === 'object' && m !== null && typeof (m as { type?: unknown }).type === 'string' && (m as { type: string }).type.startsWith('crossport:')
+
+function readConfig(): Readonly<Config> {
+  loadDotenv({ quiet: true })
+  try {
+    return loadConfig(process.env)
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`crossport: ${error.message}\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+}
+
+function announceToken(secret: string): void {
+  // Printed once, to the terminal only: the database keeps just its hash.
+  process.stdout.write(
+    `\n  Admin token (shown once, store it now): ${secret}\n  Use it as: Authorization: Bearer <token>\n\n`,
+  )
+}
+
+function onSignals(logger: Logger, stop: () => Promise<void>): void {
+  let stopping = false
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down: finishing in-flight requests')
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed')
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGTERM', handler)
+  process.on('SIGINT', handler)
+}
+
+async function runSingle(config: Readonly<Config>, logger: Logger): Promise<void> {
+  const { db, generatedToken } = prepareDatabase(config, logger)
+  if (generatedToken) announceToken(generatedToken)
+  const running = await startCrossport(config, logger, { db })
+  logger.info({ public: running.publicUrl, admin: running.adminUrl, assets: config.assetsDir }, 'crossport listening')
+  onSignals(logger, running.close)
+}
+
+async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<void> {
+  const { db, generatedToken } = prepareDatabase(config, logger)
+  if (generatedToken) announceToken(generatedToken)
+  const running: RunningCrossport = await startCrossport(config, logger, { db, role: 'admin' })
+  const broadcast = (message: RelayMessage) => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.send(message)
+  }
+  running.context.events.on('policy-changed', () => broadcast({ type: 'crossport:policy-changed' }))
+  running.context.events.on('asset-changed', (urlPath) => broadcast({ type: 'crossport:asset-changed', urlPath }))
+
+  let stopping = false
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return
+    logger.error({ worker: worker.process.pid, code, signal }, 'worker died; starting a new one')
+    cluster.fork()
+  })
+  for (let i = 0; i < config.workers; i++) cluster.fork()
+  logger.info({ workers: config.workers, public: `http://${config.host}:${config.port}`, admin: running.adminUrl }, 'crossport cluster started')
+
+  onSignals(logger, async () => {
+    stopping = true
+    const exited = Object.values(cluster.workers ?? {}).map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (!worker || worker.isDead()) return resolve()
+          worker.once('exit', () => resolve())
+          worker.process.kill('SIGTERM')
+        }),
+    )
+    await Promise.all([running.close(), ...exited])
+  })
+}
+
+async function runWorker(config: Readonly<Config>, logger: Logger): Promise<void> {
+  const running = await startCrossport(config, logger, { role: 'public' })
+  process.on('message', (message: unknown) => {
+    if (!isRelayMessage(message)) return
+    if (message.type === 'crossport:policy-changed') running.context.events.emit('policy-changed')
+    else running.context.events.emit('asset-changed', message.urlPath)
+  })
+  onSignals(logger, running.close)
+}
+
+async function main(): Promise<void> {
+  const config = readConfig()
+  const logger = createLogger(config)
+  if (config.workers > 1) {
+    if (cluster.isPrimary) await runPrimary(config, logger)
+    else await runWorker(config, logger.child({ worker: cluster.worker?.id }))
+  } else {
+    await runSingle(config, logger)
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`crossport: failed to start: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+})

@@ -1,0 +1,40 @@
+/** How a folder enforces its allow-list. */
+export type EnforcementMode = 'cors' | 'strict'
+
+/**
+ * A folder's policy as stored and as the admin API shows it.
+ * `origins` holds normalised origin rules: `https://shop.example`,
+ * `https://*.shop.example`, `*` or `null`.
+ */
+export interface Policy {
+  readonly origins: readonly string[]
+  readonly methods: readonly string[]
+  readonly allowHeaders: readonly string[]
+  readonly exposeHeaders: readonly string[]
+  readonly maxAge: number
+  readonly credentials: boolean
+  /** Answer Private Network Access preflights (`Access-Control-Allow-Private-Network`). */
+  readonly privateNetwork: boolean
+  readonly mode: EnforcementMode
+  readonly cacheControl: string
+}
+
+export const DEFAULT_POLICY: Omit<Policy, 'origins'> = Object.freeze({
+  methods: Object.freeze(['GET', 'HEAD']),
+  allowHeaders: Object.freeze(['Range']),
+  exposeHeaders: Object.freeze(['Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag']),
+  maxAge: 600,
+  credentials: false,
+  privateNetwork: false,
+  mode: 'cors',
+  cacheControl: 'public, max-age=3600',
+})
+
+export interface Folder {
+  readonly id: number
+  /** Starts and ends with `/`. */
+  readonly path: string
+  readonly policy: Policy
+  readonly createdAt: string
+  readonly updatedAt: string
+}
