@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { AuditRepo } from '../../src/db/audit-repo'
+import { FolderRepo } from '../../src/db/folder-repo'
+import { LivePolicyTable } from '../../src/db/live-policy-table'
+import { migrate, schemaVersion } from '../../src/db/migrate'
+import { openDb, type Db } from '../../src/db/open'
+import { BOOTSTRAP_TOKEN_ID, DEMO_FOLDER, ensureBootstrapToken, seedDemoPolicy } from '../../src/db/seed'
+import { TokenRepo } from '../../src/db/token-repo'
+import { DEFAULT_POLICY } from '../../src/policy/types'
+
+let dir: string
+let path: string
+let db: Db
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'crossport-db-'))
+  path = join(dir, 'nested', 'crossport.db')
+  db = openDb(path)
+})
+
+afterEach(() => {
+  db.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('openDb(path)', () => {
+  it('creates the parent folder and uses WAL, foreign keys and a busy timeout', () => {
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(db.pragma('foreign_keys', { simple: true })).toBe(1)
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(5000)
+  })
+})
+
+describe('migrate(db)', () => {
+  it('applies every migration once and records it', () => {
+    const first = migrate(db)
+    expect(first.map((m) => m.version)).toEqual([1])
+    expect(migrate(db)).toEqual([])
+    expect(schemaVersion(db)).toBe(1)
+  })
+
+  it('creates the root folder with no cross-origin access', () => {
+    migrate(db)
+    const root = new FolderRepo(db).findByPath('/')
+    expect(root?.policy.origins).toEqual([])
+    expect(root?.policy.mode).toBe('cors')
+  })
+
+  it('rolls a failing migration back entirely and records nothing', () => {
+    const migrations = join(dir, 'migrations')
+    mkdirSync(migrations)
+    writeFileSync(join(migrations, '0001_ok.sql'), 'CREATE TABLE a (x INTEGER);')
+    writeFileSync(join(migrations, '0002_broken.sql'), 'CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);')
+    expect(() => migrate(db, migrations)).toThrow(/nowhere/)
+    expect(schemaVersion(db)).toBe(1)
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('a', 'b')").all()
+    expect(tables).toEqual([{ name: 'a' }])
+  })
+})
+
+describe('FolderRepo', () => {
+  beforeEach(() => migrate(db))
+
+  it('stores a policy with its origins in order and deletes origins with the folder', () => {
+    const repo = new FolderRepo(db)
+    const folder = repo.create('/brand/', { ...DEFAULT_POLICY, origins: ['https://b.example', 'https://a.example'] })
+    expect(repo.get(folder.id)?.policy.origins).toEqual(['https://b.example', 'https://a.example'])
+    expect(repo.addOrigin(folder.id, 'https://a.example')).toBe(false)
+    expect(repo.addOrigin(folder.id, 'https://c.example')).toBe(true)
+    expect(repo.delete(folder.id)).toBe(true)
+    expect(db.prepare('SELECT COUNT(*) AS n FROM folder_origins WHERE folder_id = ?').get(folder.id)).toEqual({ n: 0 })
+  })
+
+  it('refuses a second folder with the same path', () => {
+    const repo = new FolderRepo(db)
+    repo.create('/x/', { ...DEFAULT_POLICY, origins: [] })
+    expect(() => repo.create('/x/', { ...DEFAULT_POLICY, origins: [] })).toThrow(/UNIQUE/)
+  })
+})
+
+describe('LivePolicyTable', () => {
+  beforeEach(() => migrate(db))
+
+  it('sees a change made by another connection on the next check', () => {
+    let reloads = 0
+    const table = new LivePolicyTable(db, 0, () => reloads++)
+    expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/'])
+
+    const other = openDb(path)
+    new FolderRepo(other).create('/brand/', { ...DEFAULT_POLICY, origins: ['https://shop.example'] })
+    other.close()
+
+    expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/', '/brand/'])
+    expect(reloads).toBe(1)
+  })
+
+  it('does not recompile when another connection changed something unrelated', () => {
+    let reloads = 0
+    const table = new LivePolicyTable(db, 0, () => reloads++)
+    const other = openDb(path)
+    new AuditRepo(other).record('test', 'noop', '/', null, null)
+    other.close()
+    table.current()
+    expect(reloads).toBe(0)
+  })
+
+  it('waits pollMs between checks', () => {
+    const table = new LivePolicyTable(db, 60_000)
+    table.current()
+    const other = openDb(path)
+    new FolderRepo(other).create('/later/', { ...DEFAULT_POLICY, origins: [] })
+    other.close()
+    expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/'])
+    table.invalidate()
+    expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/', '/later/'])
+  })
+})
+
+describe('admin tokens', () => {
+  beforeEach(() => migrate(db))
+
+  it('generates a bootstrap token once when none is configured, storing only its hash', () => {
+    const secret = ensureBootstrapToken(db, undefined)
+    expect(secret).toMatch(/^cpt_/)
+    expect(ensureBootstrapToken(db, undefined)).toBeUndefined()
+    const stored = db.prepare('SELECT hash FROM tokens').all() as { hash: string }[]
+    expect(stored).toHaveLength(1)
+    expect(stored[0]?.hash).not.toContain(secret as string)
+    expect(new TokenRepo(db).verify(secret as string)?.id).toBe(BOOTSTRAP_TOKEN_ID)
+  })
+
+  it('follows ADMIN_TOKEN when it is configured and changed', () => {
+    const tokens = new TokenRepo(db)
+    ensureBootstrapToken(db, 'first-secret-value-123')
+    ensureBootstrapToken(db, 'second-secret-value-456')
+    expect(tokens.verify('first-secret-value-123')).toBeUndefined()
+    expect(tokens.verify('second-secret-value-456')?.scope).toBe('write')
+  })
+
+  it('rejects revoked and unknown secrets', () => {
+    const tokens = new TokenRepo(db)
+    const { info, secret } = tokens.create('ci', 'read')
+    expect(tokens.verify(secret)?.name).toBe('ci')
+    expect(tokens.revoke(info.id)).toBe(true)
+    expect(tokens.verify(secret)).toBeUndefined()
+    expect(tokens.verify('cpt_not-a-token')).toBeUndefined()
+  })
+})
+
+describe('seedDemoPolicy(db)', () => {
+  beforeEach(() => migrate(db))
+
+  it('shares /demo/ once on a new database and never again after it was deleted', () => {
+    expect(seedDemoPolicy(db)).toBe(true)
+    const repo = new FolderRepo(db)
+    const demo = repo.findByPath(DEMO_FOLDER)
+    expect(demo?.policy.origins.length).toBeGreaterThan(0)
+    repo.delete(demo?.id as number)
+    expect(seedDemoPolicy(db)).toBe(false)
+    expect(repo.findByPath(DEMO_FOLDER)).toBeUndefined()
+  })
+
+  it('leaves a database that already has folders alone', () => {
+    new FolderRepo(db).create('/mine/', { ...DEFAULT_POLICY, origins: [] })
+    expect(seedDemoPolicy(db)).toBe(false)
+  })
+})

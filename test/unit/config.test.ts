@@ -1,0 +1,81 @@
+import { availableParallelism } from 'node:os'
+import { ConfigError, loadConfig } from '../../src/config'
+
+const problemsOf = (env: Record<string, string>): readonly string[] => {
+  try {
+    loadConfig(env, '/srv/crossport')
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('loadConfig(env)', () => {
+  describe('when nothing is set', () => {
+    const config = loadConfig({}, '/srv/crossport')
+
+    it('uses the documented defaults for listeners', () => {
+      expect([config.port, config.host, config.adminPort, config.adminHost]).toEqual([8080, '0.0.0.0', 8081, '127.0.0.1'])
+    })
+
+    it('resolves relative paths against the working directory', () => {
+      expect(config.assetsDir).toBe('/srv/crossport/assets')
+      expect(config.databasePath).toBe('/srv/crossport/data/crossport.db')
+    })
+
+    it('leaves the admin token unset so one is generated', () => {
+      expect(config.adminToken).toBeUndefined()
+    })
+
+    it('runs a single process', () => {
+      expect(config.workers).toBe(1)
+    })
+
+    it('returns a frozen object', () => {
+      expect(Object.isFrozen(config)).toBe(true)
+    })
+  })
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ PORT: '', ADMIN_TOKEN: '' }).port).toBe(8080)
+  })
+
+  it('reads every documented name', () => {
+    const config = loadConfig({ PORT: '9000', ADMIN_PORT: '9001', WORKERS: '3', LOG_LEVEL: 'debug', IMAGE_WIDTHS: '640, 320,640' })
+    expect(config.port).toBe(9000)
+    expect(config.adminPort).toBe(9001)
+    expect(config.workers).toBe(3)
+    expect(config.logLevel).toBe('debug')
+    expect(config.imageWidths).toEqual([320, 640])
+  })
+
+  it.each(['0', 'auto'])('WORKERS=%s means one worker per core', (value) => {
+    expect(loadConfig({ WORKERS: value }).workers).toBe(availableParallelism())
+  })
+
+  describe('with bad values', () => {
+    it.each([
+      ['PORT', 'eighty', 'PORT="eighty"'],
+      ['PORT', '70000', 'PORT="70000"'],
+      ['WORKERS', '-2', 'WORKERS="-2"'],
+      ['LOG_LEVEL', 'loud', 'LOG_LEVEL="loud"'],
+      ['IMAGE_WIDTHS', '640,big', 'IMAGE_WIDTHS="640,big"'],
+      ['SEED_DEMO', 'maybe', 'SEED_DEMO="maybe"'],
+    ])('names %s and its value in one line', (name, value, shown) => {
+      const problems = problemsOf({ [name]: value })
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toContain(shown)
+    })
+
+    it('reports every bad value at once', () => {
+      expect(problemsOf({ PORT: 'x', ADMIN_PORT: 'y', LOG_LEVEL: 'z' })).toHaveLength(3)
+    })
+
+    it('never prints the admin token it refuses', () => {
+      const problems = problemsOf({ ADMIN_TOKEN: 'short-secret' })
+      expect(problems[0]).toContain('ADMIN_TOKEN')
+      expect(problems[0]).not.toContain('short-secret')
+    })
+  })
+})
