@@ -1,17 +1,125 @@
-// PLACEHOLDER (replaced by the policy helper).
-import type { Folder } from './types'
+/**
+ * The compiled policy table: every folder's policy turned, once per change,
+ * into what a request needs (DESIGN §1 "longest folder prefix", "no SQL per
+ * request"). Pure: the live copy and its reloading are in `db/live-policy-table.ts`.
+ */
+import { ANY_ORIGIN, createOriginMatcher, type OriginMatcher } from './origin'
+import { DEFAULT_POLICY, type Folder, type Policy } from './types'
 
+/** One folder with everything `decideCors` needs precomputed, so a request allocates little. */
 export interface CompiledFolder {
   readonly folder: Folder
+  readonly matchOrigin: OriginMatcher
+  /** The policy lists at least one origin rule: the folder is shared cross-origin. */
+  readonly isShared: boolean
+  /** A `*` rule is present: any origin but `null` is allowed. */
+  readonly allowsAnyOrigin: boolean
+  /**
+   * The answer depends on the request's Origin, so responses need `Vary: Origin`:
+   * any origin rule (even `*`, since `null` is refused) or strict mode.
+   */
+  readonly dependsOnOrigin: boolean
+  /** The policy's methods, normalised by `normaliseMethod`, for preflight checks. */
+  readonly methods: ReadonlySet<string>
+  /** Allowed request header names, lower case. */
+  readonly allowHeaderNames: ReadonlySet<string>
+  /** `*` in allowHeaders: any name but Authorization, when credentials are off (Fetch §3.2.3). */
+  readonly allowsAnyHeader: boolean
+  /** `Access-Control-Allow-Methods` value. */
+  readonly allowMethodsHeader: string
+  /** `Access-Control-Allow-Headers` value, `''` when the policy lists none. */
+  readonly allowHeadersHeader: string
+  /** `Access-Control-Expose-Headers` value, `''` when the policy lists none. */
+  readonly exposeHeadersHeader: string
+  /** `Access-Control-Max-Age` value. */
+  readonly maxAgeHeader: string
 }
+
 export interface PolicyTable {
+  /** Every folder, `/` first, then by path. */
   readonly folders: readonly CompiledFolder[]
+  /** The folder of the longest folder prefix of `urlPath`; `/` when no other applies. */
   resolve(urlPath: string): CompiledFolder
 }
+
+export const ROOT_PATH = '/'
+
+/** The `/` folder used when the database has none: no cross-origin access (DESIGN §1). */
+const SYNTHETIC_ROOT_FOLDER: Folder = Object.freeze({
+  id: 0,
+  path: ROOT_PATH,
+  policy: Object.freeze({ ...DEFAULT_POLICY, origins: Object.freeze([]) }) as Policy,
+  createdAt: '1970-01-01T00:00:00.000Z',
+  updatedAt: '1970-01-01T00:00:00.000Z',
+})
+
 export function compilePolicyTable(folders: readonly Folder[]): PolicyTable {
-  const compiled = folders.map((folder) => ({ folder }))
-  return {
-    folders: compiled,
-    resolve: () => compiled[0] as CompiledFolder,
+  const byPath = new Map<string, CompiledFolder>()
+  for (const folder of folders) {
+    // A path is unique in the database; should two arrive anyway, the first wins.
+    if (!byPath.has(folder.path)) byPath.set(folder.path, compileFolder(folder))
   }
+  if (!byPath.has(ROOT_PATH)) byPath.set(ROOT_PATH, compileFolder(SYNTHETIC_ROOT_FOLDER))
+  const root = byPath.get(ROOT_PATH) as CompiledFolder
+  const sorted = [...byPath.values()].sort((a, b) => (a.folder.path < b.folder.path ? -1 : a.folder.path > b.folder.path ? 1 : 0))
+
+  return {
+    folders: Object.freeze(sorted),
+    resolve(urlPath: string): CompiledFolder {
+      // Walk the path's own prefixes, longest first: O(depth) Map lookups,
+      // whatever the number of folders. `/brand/x.png` tries `/brand/`, then `/`;
+      // `/brandnew.png` and `/brand` only ever try `/`.
+      let slash = urlPath.lastIndexOf('/')
+      while (slash > 0) {
+        const found = byPath.get(urlPath.slice(0, slash + 1))
+        if (found !== undefined) return found
+        slash = urlPath.lastIndexOf('/', slash - 1)
+      }
+      return root
+    },
+  }
+}
+
+/** The folder paths that could apply to `urlPath`, longest first, ending with `/`. */
+export function folderPrefixes(urlPath: string): string[] {
+  const prefixes: string[] = []
+  let slash = urlPath.lastIndexOf('/')
+  while (slash > 0) {
+    prefixes.push(urlPath.slice(0, slash + 1))
+    slash = urlPath.lastIndexOf('/', slash - 1)
+  }
+  prefixes.push(ROOT_PATH)
+  return prefixes
+}
+
+export function compileFolder(folder: Folder): CompiledFolder {
+  const { policy } = folder
+  const methods = new Set<string>()
+  for (const method of policy.methods) methods.add(normaliseMethod(method))
+  const allowHeaderNames = new Set(policy.allowHeaders.map((name) => name.toLowerCase()))
+  const isShared = policy.origins.length > 0
+  return Object.freeze({
+    folder,
+    matchOrigin: createOriginMatcher(policy.origins),
+    isShared,
+    allowsAnyOrigin: policy.origins.includes(ANY_ORIGIN),
+    dependsOnOrigin: isShared || policy.mode === 'strict',
+    methods,
+    allowHeaderNames,
+    allowsAnyHeader: !policy.credentials && allowHeaderNames.has('*'),
+    allowMethodsHeader: policy.methods.join(', '),
+    allowHeadersHeader: policy.allowHeaders.join(', '),
+    exposeHeadersHeader: policy.exposeHeaders.join(', '),
+    maxAgeHeader: String(policy.maxAge),
+  })
+}
+
+// Fetch §2.2.1 "normalize a method" upper-cases these (PATCH added: it is as
+// common, and a lower-case `patch` is never meant as a different method).
+const NORMALISED_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'])
+
+/** Upper-cases the well-known methods; any other method is compared exactly (methods are case-sensitive, RFC 9110 §9.1). */
+export function normaliseMethod(method: string): string {
+  const upper = method.toUpperCase()
+  return NORMALISED_METHODS.has(upper) ? upper : method
 }

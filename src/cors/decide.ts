@@ -1,0 +1,249 @@
+/**
+ * The one CORS / hotlink decision (DESIGN §1), used by the public listener and
+ * by the admin `explain` endpoint. Pure: request facts + compiled folder in,
+ * status, headers, Vary names and reasons out.
+ *
+ * References: Fetch §3.2 "CORS protocol" (https://fetch.spec.whatwg.org/#http-cors-protocol),
+ * Private Network Access §3 (https://wicg.github.io/private-network-access/),
+ * Resource Timing §4.5 (`Timing-Allow-Origin`), Fetch §3.7 (`Cross-Origin-Resource-Policy`).
+ */
+import { normaliseMethod, type CompiledFolder } from '../policy/table'
+import { ANY_ORIGIN, originOfUrl, parseOrigin } from '../policy/origin'
+import type { CorsDecision, CorsRequest } from './types'
+
+// A preflight answer depends on every request header the check reads (Fetch §3.2.4:
+// the preflight cache is keyed on them in the browser, but a shared cache only knows Vary).
+const PREFLIGHT_VARY: readonly string[] = Object.freeze([
+  'Origin',
+  'Access-Control-Request-Method',
+  'Access-Control-Request-Headers',
+  'Access-Control-Request-Private-Network',
+])
+// Referer and Sec-Fetch-Site are deliberately not listed even in strict mode: varying on
+// Referer would make every page its own cache entry. Refusals are `no-store` instead, and
+// refusing cached hits to hotlinkers is the CDN's edge rule (DESIGN §1, docs/deploy.md).
+const ORIGIN_VARY: readonly string[] = Object.freeze(['Origin'])
+const NO_VARY: readonly string[] = Object.freeze([])
+
+/** A refusal must never be stored and replayed to a site that is allowed (DESIGN §1). */
+const NO_STORE = 'no-store'
+// Fetch §3.7: lets no-cors embeds (<img>, <video>) of a shared folder load under COEP.
+const CORP_CROSS_ORIGIN = 'cross-origin'
+
+// Fetch §3.2.3: `*` in Access-Control-Allow-Headers never covers Authorization.
+const AUTHORIZATION = 'authorization'
+// RFC 9110 §5.1: a field name is a token.
+const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+export function decideCors(request: CorsRequest, compiled: CompiledFolder): CorsDecision {
+  const reasons = [`Folder ${compiled.folder.path} applies (the longest folder prefix with a policy).`]
+  // Fetch §3.2.2: a CORS-preflight request is OPTIONS with Origin and Access-Control-Request-Method.
+  if (request.method === 'OPTIONS' && request.origin !== undefined && request.requestMethod !== undefined) {
+    return decidePreflight(request, request.origin, request.requestMethod, compiled, reasons)
+  }
+  return decideActual(request, compiled, reasons)
+}
+
+function decidePreflight(
+  request: CorsRequest,
+  origin: string,
+  requestMethod: string,
+  compiled: CompiledFolder,
+  reasons: string[],
+): CorsDecision {
+  const { policy } = compiled.folder
+  reasons.push(`Preflight: OPTIONS from ${origin} asking to send ${requestMethod || '(empty method)'}.`)
+  const refuse = (why: string): CorsDecision => {
+    reasons.push(why, 'Answered 403 without CORS headers, so the browser will not send the request.')
+    return {
+      isPreflight: true,
+      outcome: 'refused',
+      status: 403,
+      headers: { 'Cache-Control': NO_STORE },
+      vary: PREFLIGHT_VARY,
+      reasons,
+    }
+  }
+
+  const match = compiled.matchOrigin(origin)
+  if (!match.matched) return refuse(match.reason)
+  reasons.push(match.reason)
+  if (match.rule === ANY_ORIGIN && policy.credentials) return refuse(STAR_WITH_CREDENTIALS)
+
+  const method = normaliseMethod(requestMethod.trim())
+  if (!compiled.methods.has(method)) {
+    return refuse(`Method ${method || '(empty)'} is not among the allowed methods (${compiled.allowMethodsHeader || 'none'}).`)
+  }
+  reasons.push(`Method ${method} is allowed.`)
+
+  const refusedHeaders: string[] = []
+  let requestedCount = 0
+  if (request.requestHeaders !== undefined) {
+    for (const raw of request.requestHeaders.split(',')) {
+      const name = raw.trim()
+      if (name === '') continue
+      requestedCount += 1
+      const lower = name.toLowerCase()
+      const isAllowed =
+        FIELD_NAME.test(name) &&
+        (compiled.allowHeaderNames.has(lower) || (compiled.allowsAnyHeader && lower !== AUTHORIZATION))
+      if (!isAllowed) refusedHeaders.push(lower)
+    }
+  }
+  if (refusedHeaders.length > 0) {
+    const list = refusedHeaders.join(', ')
+    const allowed = compiled.allowHeadersHeader || 'none'
+    const star = compiled.allowsAnyHeader && refusedHeaders.includes(AUTHORIZATION)
+      ? ' (* never covers Authorization; list it by name)'
+      : ''
+    return refuse(`Request header${refusedHeaders.length > 1 ? 's' : ''} ${list} ${refusedHeaders.length > 1 ? 'are' : 'is'} not among the allowed headers (${allowed})${star}.`)
+  }
+  if (requestedCount > 0) reasons.push('Every requested header is allowed.')
+
+  if (request.requestPrivateNetwork) {
+    if (!policy.privateNetwork) {
+      return refuse('Private Network Access was requested, but the policy does not allow it (privateNetwork is false).')
+    }
+    reasons.push('Private Network Access was requested and the policy allows it.')
+  }
+
+  const headers: Record<string, string> = {
+    'Access-Control-Allow-Origin': allowOriginValue(origin, compiled),
+  }
+  if (policy.credentials) headers['Access-Control-Allow-Credentials'] = 'true'
+  headers['Access-Control-Allow-Methods'] = compiled.allowMethodsHeader
+  if (compiled.allowHeadersHeader !== '') headers['Access-Control-Allow-Headers'] = compiled.allowHeadersHeader
+  headers['Access-Control-Max-Age'] = compiled.maxAgeHeader
+  if (request.requestPrivateNetwork) headers['Access-Control-Allow-Private-Network'] = 'true'
+  reasons.push(`Answered 204; the browser may cache this preflight for ${compiled.maxAgeHeader} seconds.`)
+  return { isPreflight: true, outcome: 'allowed', status: 204, headers, vary: PREFLIGHT_VARY, reasons }
+}
+
+function decideActual(request: CorsRequest, compiled: CompiledFolder, reasons: string[]): CorsDecision {
+  const { policy } = compiled.folder
+  const isStrict = policy.mode === 'strict'
+  const vary = compiled.dependsOnOrigin ? ORIGIN_VARY : NO_VARY
+  const origin = request.origin
+
+  if (origin === undefined) {
+    reasons.push('No Origin header: this is not a CORS request.')
+    if (isStrict) {
+      const refusal = strictRefusalWithoutOrigin(request, compiled, reasons)
+      if (refusal !== undefined) return strictRefusal(refusal, vary, reasons)
+    }
+    const headers: Record<string, string> = {}
+    if (compiled.allowsAnyOrigin && !policy.credentials) {
+      // Harmless without Origin, and a shared cache can then reuse this answer for any site.
+      headers['Access-Control-Allow-Origin'] = ANY_ORIGIN
+      headers['Timing-Allow-Origin'] = ANY_ORIGIN
+      reasons.push('The * rule allows every site, so the answer carries Access-Control-Allow-Origin: * anyway.')
+    }
+    if (compiled.isShared) headers['Cross-Origin-Resource-Policy'] = CORP_CROSS_ORIGIN
+    return { isPreflight: false, outcome: 'none', status: undefined, headers, vary, reasons }
+  }
+
+  const match = compiled.matchOrigin(origin)
+  reasons.push(match.reason)
+  let refusal: string | undefined
+  if (!match.matched) refusal = `${origin} is not allowed.`
+  else if (match.rule === ANY_ORIGIN && policy.credentials) refusal = STAR_WITH_CREDENTIALS
+
+  if (refusal !== undefined) {
+    if (isOwnOrigin(origin, request.ownOrigin) || isSameOriginFetch(request)) {
+      reasons.push(`${origin} is this server's own origin: a same-origin request, so CORS does not apply.`)
+      return { isPreflight: false, outcome: 'none', status: undefined, headers: sharedHeaders(compiled), vary, reasons }
+    }
+    if (isStrict) return strictRefusal(`Strict mode: ${refusal}`, vary, reasons)
+    reasons.push(`${refusal} Served without CORS headers, so the browser will not let the page read it.`)
+    return { isPreflight: false, outcome: 'refused', status: undefined, headers: sharedHeaders(compiled), vary, reasons }
+  }
+
+  const allowOrigin = allowOriginValue(origin, compiled)
+  const headers: Record<string, string> = { 'Access-Control-Allow-Origin': allowOrigin }
+  if (policy.credentials) headers['Access-Control-Allow-Credentials'] = 'true'
+  if (compiled.exposeHeadersHeader !== '') headers['Access-Control-Expose-Headers'] = compiled.exposeHeadersHeader
+  // Resource Timing §4.5: detailed timings go to the same sites that may read the response.
+  headers['Timing-Allow-Origin'] = allowOrigin
+  if (compiled.isShared) headers['Cross-Origin-Resource-Policy'] = CORP_CROSS_ORIGIN
+  reasons.push(
+    allowOrigin === ANY_ORIGIN
+      ? 'Allowed: Access-Control-Allow-Origin: * (the folder allows every site and no credentials).'
+      : `Allowed: Access-Control-Allow-Origin echoes ${origin}${policy.credentials ? ', with credentials' : ''}.`,
+  )
+  return { isPreflight: false, outcome: 'allowed', status: undefined, headers, vary, reasons }
+}
+
+const STAR_WITH_CREDENTIALS =
+  'The * rule cannot allow a request with credentials (Fetch §3.2.5 forbids Access-Control-Allow-Origin: * with credentials); list the origin exactly.'
+
+/**
+ * `*` only when a `*` rule exists and credentials are off; otherwise the
+ * request's Origin exactly as sent, since the browser compares it byte for
+ * byte with its own serialisation (Fetch §4.10 "CORS check").
+ */
+function allowOriginValue(origin: string, compiled: CompiledFolder): string {
+  return compiled.allowsAnyOrigin && !compiled.folder.policy.credentials ? ANY_ORIGIN : origin
+}
+
+function sharedHeaders(compiled: CompiledFolder): Record<string, string> {
+  return compiled.isShared ? { 'Cross-Origin-Resource-Policy': CORP_CROSS_ORIGIN } : {}
+}
+
+function strictRefusal(why: string, vary: readonly string[], reasons: string[]): CorsDecision {
+  reasons.push(why, 'Refused with 403 (Cache-Control: no-store, so no cache replays it to an allowed site).')
+  return {
+    isPreflight: false,
+    outcome: 'refused',
+    status: 403,
+    headers: { 'Cache-Control': NO_STORE },
+    vary,
+    reasons,
+  }
+}
+
+/**
+ * Strict mode without Origin: Referer first (it names the embedding page), then
+ * Sec-Fetch-Site (Fetch Metadata §2.4), which a browser sends even when a
+ * Referrer-Policy hides the page. Returns the refusal reason, or undefined to serve.
+ */
+function strictRefusalWithoutOrigin(request: CorsRequest, compiled: CompiledFolder, reasons: string[]): string | undefined {
+  const { referer } = request
+  if (referer !== undefined && referer !== '') {
+    const refererOrigin = originOfUrl(referer)
+    if (refererOrigin === undefined) {
+      reasons.push('The Referer is not an http(s) URL, so it is treated as absent.')
+    } else {
+      if (isOwnOrigin(refererOrigin, request.ownOrigin) || isSameOriginFetch(request)) {
+        reasons.push(`Strict mode: the Referer is from this server's own origin ${refererOrigin}; served.`)
+        return undefined
+      }
+      const match = compiled.matchOrigin(refererOrigin)
+      if (match.matched) {
+        reasons.push(`Strict mode: the Referer's origin is allowed (${match.reason}); served.`)
+        return undefined
+      }
+      return `Strict mode: the Referer's origin ${refererOrigin} is neither allowed nor this server's own origin (${match.reason}).`
+    }
+  }
+  const site = request.secFetchSite?.trim().toLowerCase()
+  if (site === 'cross-site') {
+    return 'Strict mode: no Origin and no usable Referer, but Sec-Fetch-Site says cross-site: a cross-site request that hides who it is.'
+  }
+  reasons.push(`Strict mode: no Origin or Referer reveals another site (Sec-Fetch-Site: ${site ?? 'absent'}), as with direct navigation; served.`)
+  return undefined
+}
+
+/**
+ * The browser itself says the request comes from this origin (Fetch Metadata §2.4;
+ * pages cannot set `Sec-` headers). This covers a TLS-terminating proxy, where
+ * `ownOrigin` says http:// while the pages are https://.
+ */
+function isSameOriginFetch(request: CorsRequest): boolean {
+  return request.secFetchSite?.trim().toLowerCase() === 'same-origin'
+}
+
+function isOwnOrigin(origin: string, ownOrigin: string | undefined): boolean {
+  if (ownOrigin === undefined) return false
+  const own = parseOrigin(ownOrigin)
+  return own !== undefined && own !== 'null' && parseOrigin(origin) === own
+}
