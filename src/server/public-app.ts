@@ -1,10 +1,49 @@
-// PLACEHOLDER (replaced by the delivery helper): answers 501 to everything.
 import { createServer, type Server } from 'node:http'
+import Koa from 'koa'
 import type { AppContext } from '../app-context'
+import { PublicDelivery } from '../delivery/public-delivery'
+import { FsAssetSource } from '../store/asset-source'
 
-export function createPublicServer(_context: AppContext): Server {
-  return createServer((_req, res) => {
-    res.statusCode = 501
-    res.end()
+/**
+ * The public listener. A raw `node:http` listener answers what the in-memory
+ * state answers alone (the fast lane); everything that needs the disk or the
+ * image service goes through the Koa app. Both lanes run the same code in
+ * `delivery/`, so they cannot disagree.
+ */
+export function createPublicServer(context: AppContext): Server {
+  const { config, logger } = context
+  const delivery = new PublicDelivery({ context, source: new FsAssetSource(config.assetsDir) })
+
+  const app = new Koa()
+  // Delivery writes the response itself (streams, 304s): Koa must not touch it.
+  app.use(async (ctx) => {
+    ctx.respond = false
+    await delivery.serveSlow(ctx.req, ctx.res)
   })
+  // Socket errors of aborted downloads reach here; they are the client's business.
+  app.on('error', (error: unknown) => logger.debug({ err: error }, 'public request error'))
+  const slowLane = app.callback()
+
+  const server = createServer((req, res) => {
+    let isDone: boolean
+    try {
+      isDone = delivery.serveFast(req, res)
+    } catch (error) {
+      logger.error({ err: error, url: req.url }, 'public request failed')
+      if (!res.headersSent) {
+        res.writeHead(500, { 'Content-Length': 0, 'Cache-Control': 'no-store' })
+        res.end()
+      } else res.destroy()
+      return
+    }
+    if (!isDone) void slowLane(req, res)
+  })
+
+  // Slow-loris and idle-socket limits (Node's defaults are generous).
+  server.requestTimeout = config.requestTimeoutMs
+  server.headersTimeout = config.requestTimeoutMs > 0 ? Math.min(config.headersTimeoutMs, config.requestTimeoutMs) : config.headersTimeoutMs
+  server.keepAliveTimeout = config.keepAliveTimeoutMs
+  if (config.maxConnections > 0) server.maxConnections = config.maxConnections
+  server.on('close', () => delivery.dispose())
+  return server
 }

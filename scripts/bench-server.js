@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// PROJECT_CMD for ../shared/bench/run.sh:
+//   PROJECT_CMD='exec node /path/to/crossport/scripts/bench-server.js'
+// Serves BENCH_FIXTURES on BENCH_PORT with a fresh temp database holding the
+// benchmark's folders. The server runs in THIS process (no child), so the
+// harness measures the server's own RSS and CPU. WORKERS is honoured.
+'use strict'
+const { mkdtempSync, rmSync } = require('node:fs')
+const { randomBytes } = require('node:crypto')
+const { tmpdir } = require('node:os')
+const { join, resolve } = require('node:path')
+const { DIST, ensureBuilt, prepareDatabase } = require('./bench/prepare')
+
+const fixtures = process.env.BENCH_FIXTURES
+const port = process.env.BENCH_PORT
+if (!fixtures || !port) {
+  process.stderr.write('bench-server: BENCH_FIXTURES and BENCH_PORT are required\n')
+  process.exit(2)
+}
+
+// Cluster workers run this file again: they inherit the primary's environment
+// (database, ports) and only need the server itself.
+if (require('node:cluster').isPrimary) prepare()
+require(join(DIST, 'main.js'))
+
+function prepare() {
+  ensureBuilt()
+  const dir = mkdtempSync(join(tmpdir(), 'crossport-bench-'))
+  const databasePath = join(dir, 'crossport.db')
+  prepareDatabase(databasePath)
+
+  Object.assign(process.env, {
+    PORT: port,
+    HOST: process.env.HOST || '127.0.0.1',
+    ADMIN_PORT: process.env.ADMIN_PORT || '0',
+    ADMIN_HOST: '127.0.0.1',
+    ASSETS_DIR: resolve(fixtures),
+    DATABASE_PATH: databasePath,
+    CACHE_DIR: join(dir, 'cache'),
+    ADMIN_TOKEN: process.env.ADMIN_TOKEN || randomBytes(24).toString('hex'),
+    SEED_DEMO: 'false',
+    // The peers log nothing per request either; an access log line costs ~10% here.
+    LOG_LEVEL: process.env.LOG_LEVEL || 'warn',
+    WORKERS: process.env.WORKERS || '1',
+  })
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+}

@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+// `npm run bench`: Crossport's own load benchmark, independent of ../shared.
+// Generates fixtures in a temp dir, starts `scripts/bench-server.js` (the real
+// server, dist/main.js) on a loopback port, runs bounded autocannon scenarios
+// and prints a markdown table. Knobs: BENCH_DURATION (s, default 5),
+// BENCH_CONNECTIONS (default 64), BENCH_DL_CONNECTIONS (default 4), WORKERS (default 1).
+'use strict'
+const { spawn } = require('node:child_process')
+const { mkdtempSync, readFileSync, rmSync, statSync } = require('node:fs')
+const { request } = require('node:http')
+const { createServer } = require('node:net')
+const { cpus, tmpdir } = require('node:os')
+const { join } = require('node:path')
+const autocannon = require('autocannon')
+const { ROOT, SITE_A, ensureBuilt, generateFixtures } = require('./bench/prepare')
+
+const DURATION = Number(process.env.BENCH_DURATION || 5)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 64)
+const DL_CONNECTIONS = Number(process.env.BENCH_DL_CONNECTIONS || 4)
+const EVIL = 'https://evil.example'
+const MIB = 1024 * 1024
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer()
+    s.once('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+function probe(url, { method = 'GET', headers = {} } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res) => {
+      let bytes = 0
+      res.on('data', (c) => (bytes += c.length))
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, bytes }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+async function waitUntilUp(url, child, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`)
+    try {
+      const res = await probe(url)
+      if (res.status === 200) return
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('server did not come up')
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** The server process and its cluster workers, from /proc. */
+function processTree(pid) {
+  const pids = [pid]
+  for (let i = 0; i < pids.length; i++) {
+    try {
+      const children = readFileSync(`/proc/${pids[i]}/task/${pids[i]}/children`, 'utf8').trim()
+      if (children) pids.push(...children.split(/\s+/).map(Number))
+    } catch {
+      // gone
+    }
+  }
+  return pids
+}
+
+function rssBytes(pids) {
+  let total = 0
+  for (const pid of pids) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+      if (m) total += Number(m[1]) * 1024
+    } catch {
+      // exited
+    }
+  }
+  return total
+}
+
+function run(scenario, baseUrl, pid) {
+  return new Promise((resolve, reject) => {
+    let peak = 0
+    const pids = processTree(pid)
+    const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pids))), 50)
+    const instance = autocannon(
+      {
+        url: baseUrl + scenario.path,
+        method: scenario.method || 'GET',
+        headers: scenario.headers,
+        connections: scenario.connections || CONNECTIONS,
+        duration: DURATION,
+        timeout: 20,
+      },
+      (error, result) => {
+        clearInterval(sampler)
+        if (error) return reject(error)
+        resolve({ result, peakRss: Math.max(peak, rssBytes(pids)) })
+      },
+    )
+    // autocannon prints nothing by itself when used as a library; keep it that way.
+    void instance
+  })
+}
+
+async function main() {
+  ensureBuilt()
+  const dir = mkdtempSync(join(tmpdir(), 'crossport-bench-run-'))
+  let child
+  const cleanup = () => {
+    if (child && child.exitCode === null) child.kill('SIGTERM')
+    rmSync(dir, { recursive: true, force: true })
+  }
+  process.on('SIGINT', () => {
+    cleanup()
+    process.exit(130)
+  })
+  try {
+    process.stderr.write('bench: generating fixtures...\n')
+    const fixtures = join(dir, 'fixtures')
+    await generateFixtures(fixtures)
+    const videoSize = statSync(join(fixtures, 'public/video/video.mp4')).size
+    const port = await freePort()
+    const base = `http://127.0.0.1:${port}`
+    child = spawn(process.execPath, [join(ROOT, 'scripts', 'bench-server.js')], {
+      env: { ...process.env, BENCH_FIXTURES: fixtures, BENCH_PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    })
+    await waitUntilUp(`${base}/public/css/app.css`, child)
+    const { headers: cssHeaders } = await probe(`${base}/public/css/app.css`, { headers: { origin: SITE_A } })
+
+    const ok = { origin: SITE_A }
+    const scenarios = [
+      { id: 'css', name: '1 KB CSS, allowed Origin', path: '/public/css/app.css', headers: ok, want: 200, acao: true },
+      { id: 'jpg', name: '200 KB JPEG', path: '/public/img/photo.jpg', headers: ok, want: 200, acao: true },
+      { id: '304', name: '304 revalidation (If-None-Match)', path: '/public/css/app.css', headers: { ...ok, 'if-none-match': cssHeaders.etag }, want: 304, acao: true },
+      { id: 'range-start', name: '1 MB range at the start of 20 MB', path: '/public/video/video.mp4', headers: { ...ok, range: `bytes=0-${MIB - 1}` }, want: 206, acao: true },
+      { id: 'range-end', name: '1 MB range at the end of 20 MB', path: '/public/video/video.mp4', headers: { ...ok, range: `bytes=${videoSize - MIB}-${videoSize - 1}` }, want: 206, acao: true },
+      { id: 'preflight', name: 'preflight (OPTIONS)', path: '/public/css/app.css', method: 'OPTIONS', headers: { ...ok, 'access-control-request-method': 'GET' }, want: 204, acao: true },
+      { id: 'refused', name: 'refused Origin (CSS)', path: '/public/css/app.css', headers: { origin: EVIL }, want: 200, acao: false },
+      { id: 'download', name: 'full 20 MB download', path: '/public/video/video.mp4', headers: ok, want: 200, acao: true, connections: DL_CONNECTIONS },
+    ]
+
+    const rows = []
+    for (const s of scenarios) {
+      const check = await probe(base + s.path, { method: s.method, headers: s.headers })
+      const hasAcao = check.headers['access-control-allow-origin'] !== undefined
+      const checkNote = check.status === s.want && hasAcao === s.acao ? 'ok' : `MISMATCH: ${check.status}${hasAcao ? ' +ACAO' : ''}`
+      process.stderr.write(`bench: ${s.name} (${DURATION}s, ${s.connections || CONNECTIONS} connections)...\n`)
+      const { result, peakRss } = await run(s, base, child.pid)
+      const failed = (result['4xx'] || 0) + (result['5xx'] || 0)
+      rows.push(
+        `| ${s.name} | ${s.connections || CONNECTIONS} | ${Math.round(result.requests.average).toLocaleString('en-US')} | ${result.latency.p99} | ` +
+          `${(result.throughput.average / MIB).toFixed(1)} | ${(peakRss / MIB).toFixed(0)} | ${result.errors + result.timeouts} | ${failed} | ${checkNote} |`,
+      )
+    }
+
+    const cpu = cpus()[0]
+    console.log(`\n### npm run bench — ${new Date().toISOString()}\n`)
+    console.log(`Machine: ${cpus().length} × ${cpu ? cpu.model : 'cpu'}, node ${process.version}, WORKERS=${process.env.WORKERS || 1}, ${DURATION} s per scenario, autocannon on the same machine.\n`)
+    console.log('| scenario | conns | req/s | p99 ms | MiB/s | server peak RSS MiB | socket errors | 4xx/5xx | check |')
+    console.log('|---|--:|--:|--:|--:|--:|--:|--:|---|')
+    for (const row of rows) console.log(row)
+  } finally {
+    cleanup()
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench: ${error.stack || error}\n`)
+  process.exit(1)
+})

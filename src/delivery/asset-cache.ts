@@ -1,0 +1,254 @@
+/**
+ * What delivery knows about each asset path, kept in memory so a hot file
+ * costs no system call: the stat of the file and of its precompressed
+ * siblings (with their real paths, ETags and dates), and for small files the
+ * bytes themselves.
+ *
+ * An entry is trusted for `ttlMs`, then the next request re-checks it
+ * (asynchronously) before answering; `invalidate` (on 'asset-changed') drops
+ * it at once. Bodies live in an LRU bounded by `maxBytes`.
+ */
+import type { AssetInfo, AssetSource } from '../store/asset-source'
+import { sameVersion } from '../store/asset-source'
+import { formatEtag, formatHttpDate, lastModifiedSeconds, type ContentCoding } from './etag'
+import { isFingerprinted } from './fingerprint'
+import { contentTypeFor, extensionOf } from './media-type'
+import type { Representation } from './plan'
+
+/** One version of one file (identity or a precompressed sibling), ready to answer from. */
+export interface FileVersion extends Representation {
+  readonly info: AssetInfo
+  /** The whole file in memory, while it is in the LRU. */
+  body: Buffer | undefined
+}
+
+export interface CachedAsset {
+  readonly path: string
+  /** undefined: nothing servable at this path (missing, directory, outside the root). */
+  readonly identity: FileVersion | undefined
+  readonly br: FileVersion | undefined
+  readonly gzip: FileVersion | undefined
+  readonly hasSiblings: boolean
+  readonly isSvg: boolean
+  readonly isFingerprinted: boolean
+  readonly expiresAtMs: number
+}
+
+export interface AssetCacheOptions {
+  readonly ttlMs: number
+  /** Files up to this size are kept in memory. */
+  readonly maxFileBytes: number
+  /** Budget for all bodies together. */
+  readonly maxBytes: number
+  /** Bound on remembered paths (found or not), so requests for random names cannot grow memory. */
+  readonly maxEntries?: number
+}
+
+const DEFAULT_MAX_ENTRIES = 50_000
+const SIBLINGS: ReadonlyArray<readonly [ContentCoding, string]> = [
+  ['br', '.br'],
+  ['gzip', '.gz'],
+]
+
+export function makeVersion(info: AssetInfo, contentType: string, coding: ContentCoding | undefined): FileVersion {
+  const seconds = lastModifiedSeconds(info.mtimeMs)
+  return {
+    info,
+    sizeBytes: info.sizeBytes,
+    etag: formatEtag(info.sizeBytes, info.mtimeMs, coding),
+    lastModified: formatHttpDate(seconds),
+    lastModifiedSeconds: seconds,
+    contentType,
+    contentEncoding: coding,
+    body: undefined,
+  }
+}
+
+export class AssetCache {
+  private readonly entries = new Map<string, CachedAsset>()
+  private readonly refreshing = new Map<string, Promise<CachedAsset>>()
+  private readonly loading = new Map<FileVersion, Promise<FileVersion | undefined>>()
+  /** Versions holding a body, least recently used first. */
+  private readonly lru = new Set<FileVersion>()
+  private bodyBytes = 0
+  private readonly maxEntries: number
+
+  constructor(
+    private readonly source: AssetSource,
+    private readonly options: AssetCacheOptions,
+  ) {
+    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES
+  }
+
+  /** The entry when it is still trusted, else undefined (call `refresh`). */
+  fresh(path: string, nowMs: number): CachedAsset | undefined {
+    const entry = this.entries.get(path)
+    return entry !== undefined && nowMs < entry.expiresAtMs ? entry : undefined
+  }
+
+  /** Re-checks the path (stat + siblings) and stores the result; concurrent callers share one check. */
+  refresh(path: string): Promise<CachedAsset> {
+    const running = this.refreshing.get(path)
+    if (running) return running
+    const promise = this.check(path).then(
+      (entry) => {
+        // Dropped by `invalidate` meanwhile: answer this request, but do not keep what may be stale.
+        if (this.refreshing.get(path) === promise) {
+          this.refreshing.delete(path)
+          this.store(entry)
+        }
+        return entry
+      },
+      (error: unknown) => {
+        if (this.refreshing.get(path) === promise) this.refreshing.delete(path)
+        throw error
+      },
+    )
+    this.refreshing.set(path, promise)
+    return promise
+  }
+
+  /** Forget a path at once (asset written or deleted). A sibling's change also drops its base file. */
+  invalidate(path: string): void {
+    this.drop(path)
+    for (const [, suffix] of SIBLINGS) {
+      if (path.endsWith(suffix)) this.drop(path.slice(0, -suffix.length))
+    }
+  }
+
+  /** Whether this version's bytes are worth keeping in memory. */
+  isSmall(version: FileVersion): boolean {
+    return version.sizeBytes <= this.options.maxFileBytes && version.sizeBytes <= this.options.maxBytes
+  }
+
+  /** Marks a body as just used (LRU order). */
+  touch(version: FileVersion): void {
+    this.lru.delete(version)
+    this.lru.add(version)
+  }
+
+  /**
+   * Reads a small file into memory. Resolves the version that describes the
+   * bytes read (a new one when the file changed since it was stat'ed), or
+   * undefined when it is gone.
+   */
+  loadBody(path: string, version: FileVersion): Promise<FileVersion | undefined> {
+    const running = this.loading.get(version)
+    if (running) return running
+    const promise = this.readBody(path, version).finally(() => this.loading.delete(version))
+    this.loading.set(version, promise)
+    return promise
+  }
+
+  /**
+   * The file changed under a cached version (seen by `fstat` after opening):
+   * record the new version so the next requests use it.
+   */
+  replaceVersion(path: string, old: FileVersion, info: AssetInfo): FileVersion {
+    const version = makeVersion(info, old.contentType, old.contentEncoding)
+    const entry = this.entries.get(path)
+    if (entry !== undefined) {
+      const slot = old.contentEncoding ?? 'identity'
+      if (entry[slot] === old) this.entries.set(path, { ...entry, [slot]: version })
+      this.release(old)
+    }
+    return version
+  }
+
+  /** Bytes currently held in memory (for tests and metrics). */
+  get memoryBytes(): number {
+    return this.bodyBytes
+  }
+
+  private async readBody(path: string, version: FileVersion): Promise<FileVersion | undefined> {
+    const opened = await this.source.open(version.info.key)
+    if (opened === undefined) {
+      this.drop(path)
+      return undefined
+    }
+    const current = sameVersion(opened.info, version.info) ? version : this.replaceVersion(path, version, opened.info)
+    let body: Buffer
+    try {
+      body = await opened.readAll()
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.drop(path)
+        return undefined
+      }
+      throw error
+    }
+    if (current.body === undefined && this.isSmall(current)) {
+      current.body = body
+      this.bodyBytes += body.length
+      this.lru.add(current)
+      this.evict()
+      // Served from this buffer even if the LRU let go of it right away.
+      if (current.body === undefined) return { ...current, body }
+    }
+    return current.body === undefined ? { ...current, body } : current
+  }
+
+  private async check(path: string): Promise<CachedAsset> {
+    const old = this.entries.get(path)
+    const contentType = old?.identity?.contentType ?? contentTypeFor(path)
+    const isSibling = SIBLINGS.some(([, suffix]) => path.endsWith(suffix))
+    const [identity, br, gzip] = await Promise.all([
+      this.source.lookup(path),
+      isSibling ? undefined : this.source.lookup(path + '.br'),
+      isSibling ? undefined : this.source.lookup(path + '.gz'),
+    ])
+    const keep = (info: AssetInfo | undefined, previous: FileVersion | undefined, coding: ContentCoding | undefined) => {
+      if (info === undefined || identity === undefined) {
+        if (previous) this.release(previous)
+        return undefined
+      }
+      // Unchanged: keep the same object, and with it the body already in memory.
+      if (previous !== undefined && sameVersion(previous.info, info)) return previous
+      if (previous) this.release(previous)
+      return makeVersion(info, contentType, coding)
+    }
+    const brVersion = keep(br, old?.br, 'br')
+    const gzipVersion = keep(gzip, old?.gzip, 'gzip')
+    return {
+      path,
+      identity: keep(identity, old?.identity, undefined),
+      br: brVersion,
+      gzip: gzipVersion,
+      hasSiblings: brVersion !== undefined || gzipVersion !== undefined,
+      isSvg: extensionOf(path) === 'svg',
+      isFingerprinted: isFingerprinted(path),
+      expiresAtMs: performance.now() + this.options.ttlMs,
+    }
+  }
+
+  private store(entry: CachedAsset): void {
+    this.entries.delete(entry.path)
+    this.entries.set(entry.path, entry)
+    while (this.entries.size > this.maxEntries) {
+      const oldest = this.entries.keys().next().value as string
+      this.drop(oldest)
+    }
+  }
+
+  private drop(path: string): void {
+    const entry = this.entries.get(path)
+    this.refreshing.delete(path)
+    if (entry === undefined) return
+    this.entries.delete(path)
+    for (const version of [entry.identity, entry.br, entry.gzip]) if (version) this.release(version)
+  }
+
+  private release(version: FileVersion): void {
+    if (version.body === undefined) return
+    this.bodyBytes -= version.body.length
+    version.body = undefined
+    this.lru.delete(version)
+  }
+
+  private evict(): void {
+    for (const victim of this.lru) {
+      if (this.bodyBytes <= this.options.maxBytes) break
+      this.release(victim)
+    }
+  }
+}

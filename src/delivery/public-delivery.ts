@@ -1,0 +1,450 @@
+/**
+ * The public request path (DESIGN §1): method → safe path → policy → CORS →
+ * preflight/strict refusal → image derivative → static delivery.
+ *
+ * Two lanes share every decision: `serveFast` answers synchronously whatever
+ * the in-memory cache can answer alone (preflights, refusals, 404s, 304/412/416,
+ * HEAD, small files in memory); anything that needs the disk or the image
+ * service goes to `serveSlow` (run by the Koa app), which continues from the
+ * facts `serveFast` already gathered. Both build responses with the pure
+ * `planAssetResponse`.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { pipeline } from 'node:stream'
+import type { AppContext, DerivedImage } from '../app-context'
+import { decideCors } from '../cors/decide'
+import type { CorsDecision, CorsOutcome, CorsRequest } from '../cors/types'
+import { ERROR_CATALOGUE, isCrossportError, problemType, type CrossportError } from '../errors'
+import { handleHealthRequest } from '../ops/health'
+import type { CompiledFolder } from '../policy/table'
+import { openLocalFile, sameVersion, type AssetSource, type AssetStream, type OpenedAsset } from '../store/asset-source'
+import { AssetCache, makeVersion, type CachedAsset, type FileVersion } from './asset-cache'
+import { chooseEncoding } from './encoding'
+import { IMMUTABLE_CACHE_CONTROL } from './fingerprint'
+import { assetBaseHeaders, joinVary, planAssetResponse, type DeliveryRequest, type HeaderMap, type ResponsePlan } from './plan'
+import { isFolderPath, parseSafePath } from './safe-path'
+
+export const ALLOWED_METHODS = 'GET, HEAD, OPTIONS'
+
+/**
+ * Cache-Control of 404s: a CDN may keep them, but must ask again before
+ * reuse, so an upload shows up at once.
+ */
+export const NOT_FOUND_CACHE_CONTROL = 'no-cache'
+
+const NOSNIFF = 'nosniff'
+const ACCEPT_ENCODING = ['Accept-Encoding']
+const NO_VARY: readonly string[] = []
+
+/** Per-request facts gathered by the fast lane and reused by the slow one. */
+interface Pending {
+  readonly method: string
+  readonly path: string
+  readonly query: URLSearchParams | undefined
+  readonly decision: CorsDecision
+  readonly compiled: CompiledFolder
+  readonly record: RecordState
+}
+
+/** What the access log needs, filled in as the request goes. */
+interface RecordState {
+  readonly startMs: number
+  readonly method: string
+  path: string
+  readonly origin: string | undefined
+  cors: CorsOutcome
+  folder: string | undefined
+  isPreflight: boolean
+  /** Body bytes of the answer when sent completely. */
+  bytes: number
+  stream: AssetStream | undefined
+}
+
+const PENDING = Symbol('crossport.pending')
+type WithPending = IncomingMessage & { [PENDING]?: Pending }
+
+export interface PublicDeliveryOptions {
+  readonly context: AppContext
+  readonly source: AssetSource
+}
+
+export class PublicDelivery {
+  readonly cache: AssetCache
+  private readonly context: AppContext
+  private readonly source: AssetSource
+  private readonly onAssetChanged: (urlPath: string) => void
+
+  constructor(options: PublicDeliveryOptions) {
+    this.context = options.context
+    this.source = options.source
+    const { config } = options.context
+    this.cache = new AssetCache(options.source, {
+      ttlMs: config.fileCacheTtlMs,
+      maxFileBytes: config.memoryCacheFileBytes,
+      maxBytes: config.memoryCacheBytes,
+    })
+    this.onAssetChanged = (urlPath) => this.cache.invalidate(urlPath)
+    this.context.events.on('asset-changed', this.onAssetChanged)
+  }
+
+  /** Stops listening to asset events (the server closed). */
+  dispose(): void {
+    this.context.events.off('asset-changed', this.onAssetChanged)
+  }
+
+  /**
+   * Answers the request when that needs no I/O and returns true; otherwise
+   * remembers what it learned on `req` and returns false: call `serveSlow`.
+   */
+  serveFast(req: IncomingMessage, res: ServerResponse): boolean {
+    const startMs = performance.now()
+    const method = req.method ?? 'GET'
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
+    const rawPath = q === -1 ? url : url.slice(0, q)
+    const headers = req.headers
+    const record: RecordState = {
+      startMs,
+      method,
+      path: rawPath,
+      origin: headers.origin,
+      cors: 'none',
+      folder: undefined,
+      isPreflight: false,
+      bytes: 0,
+      stream: undefined,
+    }
+    res.once('close', () => this.report(res, record))
+    if ((rawPath === '/healthz' || rawPath === '/readyz') && handleHealthRequest(this.context, rawPath, method, res)) return true
+
+    if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') {
+      // RFC 9110 §15.5.6: a 405 lists what is allowed.
+      writeEmpty(res, 405, { Allow: ALLOWED_METHODS, 'X-Content-Type-Options': NOSNIFF })
+      return true
+    }
+    const safe = parseSafePath(rawPath)
+    if (!safe.ok) {
+      writeEmpty(res, safe.status, { 'X-Content-Type-Options': NOSNIFF })
+      return true
+    }
+    const path = safe.path
+    record.path = path
+
+    const compiled = this.context.policies.current().resolve(path)
+    const decision = decideCors(corsRequestOf(method, req), compiled)
+    record.folder = compiled.folder.path
+    record.cors = decision.outcome
+    record.isPreflight = decision.isPreflight
+
+    if (decision.status !== undefined) {
+      // A preflight (204/403) or a strict-mode refusal (403): the decision is the whole answer.
+      const answer: HeaderMap = { ...decision.headers }
+      const vary = joinVary(decision.vary)
+      if (vary !== undefined) answer.Vary = vary
+      if (decision.status === 403) answer['X-Content-Type-Options'] = NOSNIFF
+      writeEmpty(res, decision.status, answer)
+      return true
+    }
+    if (method === 'OPTIONS') {
+      // Not a CORS preflight: say what the resource supports (RFC 9110 §9.3.7).
+      const answer: HeaderMap = { ...decision.headers, Allow: ALLOWED_METHODS }
+      const vary = joinVary(decision.vary)
+      if (vary !== undefined) answer.Vary = vary
+      writeEmpty(res, 204, answer)
+      return true
+    }
+    if (isFolderPath(path)) {
+      // No listings: a folder is never a resource.
+      this.writeNotFound(res, decision)
+      return true
+    }
+
+    const query = q === -1 ? undefined : new URLSearchParams(url.slice(q + 1))
+    const pending: Pending = { method, path, query, decision, compiled, record }
+    const wantsImage = query !== undefined && this.context.images !== undefined && this.context.images.wantsDerivative(query)
+    if (!wantsImage) {
+      const entry = this.cache.fresh(path, startMs)
+      if (entry !== undefined) {
+        const chosen = this.choose(req, pending, entry)
+        if (chosen === undefined) {
+          this.writeNotFound(res, decision)
+          return true
+        }
+        if (this.writeWithoutIo(res, record, chosen.plan, chosen.version)) return true
+      }
+    }
+    ;(req as WithPending)[PENDING] = pending
+    return false
+  }
+
+  /** Finishes a request `serveFast` handed over. Never rejects: failures become a 500 or a reset. */
+  async serveSlow(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const pending = (req as WithPending)[PENDING]
+    if (pending === undefined) {
+      if (!this.serveFast(req, res)) await this.serveSlow(req, res)
+      return
+    }
+    try {
+      await this.deliver(req, res, pending)
+    } catch (error) {
+      this.context.logger.error({ err: error, path: pending.path }, 'delivery failed')
+      if (!res.headersSent) writeEmpty(res, 500, { 'X-Content-Type-Options': NOSNIFF, 'Cache-Control': 'no-store' })
+      else res.destroy()
+    }
+  }
+
+  private async deliver(req: IncomingMessage, res: ServerResponse, pending: Pending): Promise<void> {
+    const { path, decision } = pending
+    const entry = this.cache.fresh(path, performance.now()) ?? (await this.cache.refresh(path))
+    if (entry.identity === undefined) {
+      this.writeNotFound(res, decision)
+      return
+    }
+    if (pending.query !== undefined && this.context.images?.wantsDerivative(pending.query)) {
+      const done = await this.deliverDerivative(req, res, pending, entry, entry.identity, pending.query)
+      if (done) return
+    }
+    const chosen = this.choose(req, pending, entry)
+    if (chosen === undefined) {
+      this.writeNotFound(res, decision)
+      return
+    }
+    let { version, plan } = chosen
+    if (this.writeWithoutIo(res, pending.record, plan, version)) return
+
+    if (this.cache.isSmall(version)) {
+      const loaded = await this.cache.loadBody(path, version)
+      if (loaded === undefined || loaded.body === undefined) {
+        this.writeNotFound(res, decision)
+        return
+      }
+      if (loaded !== version) plan = planAssetResponse(deliveryRequestOf(pending.method, req), loaded, chosen.base)
+      this.writeWithoutIo(res, pending.record, plan, loaded)
+      return
+    }
+
+    const opened = await this.source.open(version.info.key)
+    if (opened === undefined) {
+      // Deleted between stat and open: a plain 404, and forget the path.
+      this.cache.invalidate(path)
+      this.writeNotFound(res, decision)
+      return
+    }
+    if (!sameVersion(opened.info, version.info)) {
+      // Replaced since the stat: the headers must describe the bytes this handle reads.
+      version = this.cache.replaceVersion(path, version, opened.info)
+      plan = planAssetResponse(deliveryRequestOf(pending.method, req), version, chosen.base)
+    }
+    this.writeOpened(res, pending.record, plan, opened)
+  }
+
+  /**
+   * Issue #5: a refused origin never makes the server render; otherwise the
+   * image service answers with a derivative (served like any file), `null`
+   * (serve the original: returns false) or a CrossportError (problem+json).
+   */
+  private async deliverDerivative(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pending: Pending,
+    entry: CachedAsset,
+    source: FileVersion,
+    query: URLSearchParams,
+  ): Promise<boolean> {
+    const images = this.context.images
+    if (images === undefined) return false
+    const { decision } = pending
+    if (decision.outcome === 'refused') {
+      const answer: HeaderMap = { ...decision.headers, 'Cache-Control': 'no-store', 'X-Content-Type-Options': NOSNIFF }
+      const vary = joinVary(decision.vary)
+      if (vary !== undefined) answer.Vary = vary
+      writeEmpty(res, 403, answer)
+      return true
+    }
+    let derived: DerivedImage | null
+    try {
+      derived = await images.derive({
+        urlPath: pending.path,
+        filePath: source.info.key,
+        sizeBytes: source.sizeBytes,
+        mtimeMs: source.info.mtimeMs,
+        etag: source.etag,
+        query,
+        accept: req.headers.accept,
+      })
+    } catch (error) {
+      if (!isCrossportError(error)) throw error
+      this.writeProblem(res, decision, error)
+      return true
+    }
+    if (derived === null) return false
+    const opened = await openLocalFile(derived.filePath)
+    if (opened === undefined) {
+      // Evicted from the derivative cache between render and open: the client may simply retry.
+      this.writeProblem(res, decision, undefined)
+      return true
+    }
+    const version = makeVersion(opened.info, derived.contentType, undefined)
+    const base = this.baseHeaders(pending, entry, derived.vary)
+    const plan = planAssetResponse(deliveryRequestOf(pending.method, req), version, base)
+    this.writeOpened(res, pending.record, plan, opened)
+    return true
+  }
+
+  /** Picks the representation (identity or a precompressed sibling) and plans the answer. */
+  private choose(
+    req: IncomingMessage,
+    pending: Pending,
+    entry: CachedAsset,
+  ): { version: FileVersion; plan: ResponsePlan; base: HeaderMap } | undefined {
+    const identity = entry.identity
+    if (identity === undefined) return undefined
+    const request = deliveryRequestOf(pending.method, req)
+    let version = identity
+    if (entry.hasSiblings) {
+      const hasRange = pending.method === 'GET' && request.range !== undefined
+      const coding = chooseEncoding(req.headers['accept-encoding'], { br: entry.br !== undefined, gzip: entry.gzip !== undefined }, hasRange)
+      if (coding === 'br' && entry.br) version = entry.br
+      else if (coding === 'gzip' && entry.gzip) version = entry.gzip
+    }
+    const base = this.baseHeaders(pending, entry, NO_VARY)
+    return { version, plan: planAssetResponse(request, version, base), base }
+  }
+
+  private baseHeaders(pending: Pending, entry: CachedAsset, extraVary: readonly string[]): HeaderMap {
+    const { decision, compiled } = pending
+    return assetBaseHeaders({
+      corsHeaders: decision.headers,
+      // Every variant of a file that has siblings says so, identity included (RFC 9110 §12.5.5).
+      vary: joinVary(decision.vary, entry.hasSiblings ? ACCEPT_ENCODING : NO_VARY, extraVary),
+      cacheControl: entry.isFingerprinted ? IMMUTABLE_CACHE_CONTROL : compiled.folder.policy.cacheControl,
+      isSvg: entry.isSvg,
+    })
+  }
+
+  /** Sends a plan that needs no disk read: no body, or a body already in memory. */
+  private writeWithoutIo(res: ServerResponse, record: RecordState, plan: ResponsePlan, version: FileVersion): boolean {
+    const range = plan.body
+    if (range === undefined) {
+      res.writeHead(plan.status, plan.headers)
+      res.end()
+      return true
+    }
+    const body = version.body
+    if (body === undefined) return false
+    this.cache.touch(version)
+    res.writeHead(plan.status, plan.headers)
+    const slice = range.start === 0 && range.end === body.length - 1 ? body : body.subarray(range.start, range.end + 1)
+    record.bytes = slice.length
+    res.end(slice)
+    return true
+  }
+
+  private writeOpened(res: ServerResponse, record: RecordState, plan: ResponsePlan, opened: OpenedAsset): void {
+    const range = plan.body
+    if (range === undefined || res.destroyed) {
+      opened.close()
+      if (!res.destroyed) {
+        res.writeHead(plan.status, plan.headers)
+        res.end()
+      }
+      return
+    }
+    res.writeHead(plan.status, plan.headers)
+    const stream = opened.stream(range.start, range.end)
+    record.stream = stream
+    record.bytes = range.end - range.start + 1
+    // pipeline destroys the file stream (closing its descriptor) as soon as the
+    // client goes away, and respects back-pressure while it stays.
+    pipeline(stream, res, (error) => {
+      if (error && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
+        this.context.logger.warn({ err: error, path: record.path }, 'streaming failed')
+      }
+    })
+  }
+
+  private writeNotFound(res: ServerResponse, decision: CorsDecision): void {
+    const headers: HeaderMap = { ...decision.headers, 'Cache-Control': NOT_FOUND_CACHE_CONTROL, 'X-Content-Type-Options': NOSNIFF }
+    const vary = joinVary(decision.vary)
+    if (vary !== undefined) headers.Vary = vary
+    writeEmpty(res, 404, headers)
+  }
+
+  /** RFC 9457 problem details for image errors; undefined = the derivative vanished (503, retry). */
+  private writeProblem(res: ServerResponse, decision: CorsDecision, error: CrossportError | undefined): void {
+    const code = error?.code ?? 'OVERLOADED'
+    const status = error?.status ?? ERROR_CATALOGUE.OVERLOADED.status
+    const body = JSON.stringify({
+      type: problemType(code),
+      title: ERROR_CATALOGUE[code].title,
+      status,
+      detail: error?.message ?? 'The rendered image was evicted before it could be sent; retry.',
+    })
+    const headers: HeaderMap = {
+      ...decision.headers,
+      ...(error?.headers ?? (error === undefined ? { 'Retry-After': '1' } : {})),
+      'Content-Type': 'application/problem+json',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': NOSNIFF,
+    }
+    const vary = joinVary(decision.vary)
+    if (vary !== undefined) headers.Vary = vary
+    res.writeHead(status, headers)
+    res.end(body)
+  }
+
+  private report(res: ServerResponse, record: RecordState): void {
+    const aborted = !res.writableFinished
+    let bytes = record.bytes
+    if (aborted) bytes = record.stream ? Math.max(0, Math.min(bytes, record.stream.bytesRead - res.writableLength)) : 0
+    this.context.telemetry.requestFinished({
+      method: record.method,
+      path: record.path,
+      status: res.statusCode,
+      bytes,
+      durationMs: performance.now() - record.startMs,
+      origin: record.origin,
+      cors: record.cors,
+      folder: record.folder,
+      isPreflight: record.isPreflight,
+      aborted,
+    })
+  }
+}
+
+function writeEmpty(res: ServerResponse, status: number, headers: HeaderMap): void {
+  // 204 and 304 never carry a body or Content-Length (RFC 9110 §8.6).
+  if (status !== 204 && status !== 304) headers['Content-Length'] = 0
+  res.writeHead(status, headers)
+  res.end()
+}
+
+function corsRequestOf(method: string, req: IncomingMessage): CorsRequest {
+  const h = req.headers
+  return {
+    method,
+    origin: h.origin,
+    requestMethod: single(h['access-control-request-method']),
+    requestHeaders: single(h['access-control-request-headers']),
+    requestPrivateNetwork: h['access-control-request-private-network'] === 'true',
+    referer: h.referer,
+    secFetchSite: single(h['sec-fetch-site']),
+    ownOrigin: h.host === undefined ? undefined : 'http://' + h.host,
+  }
+}
+
+function deliveryRequestOf(method: string, req: IncomingMessage): DeliveryRequest {
+  const h = req.headers
+  return {
+    method,
+    range: h.range,
+    ifRange: single(h['if-range']),
+    ifMatch: h['if-match'],
+    ifNoneMatch: h['if-none-match'],
+    ifModifiedSince: h['if-modified-since'],
+    ifUnmodifiedSince: h['if-unmodified-since'],
+  }
+}
+
+const single = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(', ') : value)

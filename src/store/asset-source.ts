@@ -1,0 +1,167 @@
+/**
+ * The read side of the asset store, as the request path needs it. The file
+ * system implementation is the default; an object store can implement the same
+ * interface (its `key` being the object key, `open` a ranged GET) without the
+ * request path changing.
+ */
+import { close as fsClose, constants, createReadStream, fstat, open as fsOpen, read as fsRead, realpathSync, type Stats } from 'node:fs'
+import { realpath, stat } from 'node:fs/promises'
+import { promisify } from 'node:util'
+import { resolve, sep } from 'node:path'
+import type { Readable } from 'node:stream'
+
+/** What identifies one version of one stored object. */
+export interface AssetInfo {
+  /** Where the bytes live: the real (symlink-free) file path. */
+  readonly key: string
+  readonly sizeBytes: number
+  readonly mtimeMs: number
+  /** Changes when the file is replaced by rename even if size and mtime match. */
+  readonly ino: number
+}
+
+/** A byte stream of one stored object; `bytesRead` tells how much left the store (access log on aborts). */
+export interface AssetStream extends Readable {
+  readonly bytesRead: number
+}
+
+/** An opened version: its info comes from the open handle, so it describes exactly these bytes. */
+export interface OpenedAsset {
+  readonly info: AssetInfo
+  /** Streams bytes start..end (inclusive) and closes the handle when the stream ends or is destroyed. */
+  stream(start: number, end: number): AssetStream
+  /** Reads the whole object (small files only) and closes the handle. */
+  readAll(): Promise<Buffer>
+  /** Closes without reading (HEAD, 304 decided after opening). */
+  close(): void
+}
+
+export interface AssetSource {
+  /**
+   * Finds the regular file for a safe asset path (`/brand/logo.png`, already
+   * checked by `parseSafePath`). Resolves undefined for anything missing, a
+   * directory, or a path whose symlinks lead outside the store's root.
+   */
+  lookup(assetPath: string): Promise<AssetInfo | undefined>
+  /** Opens a version found by `lookup`; undefined when it disappeared meanwhile. */
+  open(key: string): Promise<OpenedAsset | undefined>
+}
+
+const infoOf = (key: string, s: Stats): AssetInfo => ({ key, sizeBytes: s.size, mtimeMs: s.mtimeMs, ino: s.ino })
+
+export const sameVersion = (a: AssetInfo, b: AssetInfo): boolean =>
+  a.key === b.key && a.sizeBytes === b.sizeBytes && a.mtimeMs === b.mtimeMs && a.ino === b.ino
+
+const STREAM_CHUNK_BYTES = 64 * 1024
+
+/** Expected misses: the file is simply not there (or is not a file) — a 404, never a 500. */
+const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ELOOP', 'ENAMETOOLONG', 'EACCES', 'EPERM'])
+const isMissing = (error: unknown): boolean => MISSING.has((error as NodeJS.ErrnoException).code ?? '')
+
+// Plain numeric descriptors rather than FileHandle: fs.ReadStream on an fd reads
+// with fewer promise hops per chunk, which roughly doubles download throughput.
+const openFd = promisify(fsOpen)
+const fstatFd = promisify(fstat)
+const readFd = promisify(fsRead)
+const closeFd = promisify(fsClose)
+
+class OpenedFile implements OpenedAsset {
+  private isHandedOff = false
+  constructor(
+    private readonly fd: number,
+    readonly info: AssetInfo,
+  ) {}
+
+  stream(start: number, end: number): AssetStream {
+    this.isHandedOff = true
+    // Reads with pread from `start`: bytes before it are never read (RFC 9110 §14 ranges seek).
+    // autoClose: the descriptor is closed when the stream ends or is destroyed (client abort).
+    return createReadStream('', { fd: this.fd, start, end, highWaterMark: STREAM_CHUNK_BYTES, autoClose: true })
+  }
+
+  async readAll(): Promise<Buffer> {
+    this.isHandedOff = true
+    try {
+      const buffer = Buffer.allocUnsafe(this.info.sizeBytes)
+      let offset = 0
+      while (offset < buffer.length) {
+        const { bytesRead } = await readFd(this.fd, buffer, offset, buffer.length - offset, offset)
+        if (bytesRead === 0) break
+        offset += bytesRead
+      }
+      // Truncated while reading: serve what the fstat promised or nothing at all.
+      if (offset !== buffer.length) throw Object.assign(new Error('file shrank while reading'), { code: 'ENOENT' })
+      return buffer
+    } finally {
+      await closeFd(this.fd)
+    }
+  }
+
+  close(): void {
+    if (this.isHandedOff) return
+    this.isHandedOff = true
+    fsClose(this.fd, () => {})
+  }
+}
+
+/** The asset store on the local file system, confined to `rootDir` after resolving symlinks. */
+export class FsAssetSource implements AssetSource {
+  private readonly realRoot: string
+  private readonly rootPrefix: string
+
+  constructor(rootDir: string) {
+    let root = resolve(rootDir)
+    try {
+      // Once, at start-up: the root itself may be a symlink (e.g. a deploy's current/).
+      root = realpathSync(root)
+    } catch {
+      // Not there yet: every lookup misses until it is; the resolved path is still the boundary.
+    }
+    this.realRoot = root
+    this.rootPrefix = root.endsWith(sep) ? root : root + sep
+  }
+
+  async lookup(assetPath: string): Promise<AssetInfo | undefined> {
+    try {
+      const real = await realpath(this.realRoot + assetPath)
+      // A symlink anywhere on the way may point elsewhere; only the real path counts.
+      if (!real.startsWith(this.rootPrefix)) return undefined
+      const s = await stat(real)
+      return s.isFile() ? infoOf(real, s) : undefined
+    } catch (error) {
+      if (isMissing(error)) return undefined
+      throw error
+    }
+  }
+
+  open(key: string): Promise<OpenedAsset | undefined> {
+    return openLocalFile(key)
+  }
+}
+
+/**
+ * Opens one file by its real path and describes it from `fstat` of that very
+ * handle. Also used for files outside the store that delivery serves as they
+ * are (image derivatives in CACHE_DIR).
+ */
+export async function openLocalFile(key: string): Promise<OpenedAsset | undefined> {
+  let fd: number
+  try {
+    // O_NOFOLLOW: `key` is a real path, so a symlink there now means it was swapped in since lookup.
+    fd = await openFd(key, constants.O_RDONLY | constants.O_NOFOLLOW)
+  } catch (error) {
+    if (isMissing(error)) return undefined
+    throw error
+  }
+  try {
+    const s = await fstatFd(fd)
+    if (!s.isFile()) {
+      await closeFd(fd)
+      return undefined
+    }
+    return new OpenedFile(fd, infoOf(key, s))
+  } catch (error) {
+    await closeFd(fd).catch(() => {})
+    throw error
+  }
+}

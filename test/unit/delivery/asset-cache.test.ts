@@ -1,0 +1,147 @@
+import { Readable } from 'node:stream'
+import { AssetCache } from '../../../src/delivery/asset-cache'
+import type { AssetInfo, AssetSource, AssetStream, OpenedAsset } from '../../../src/store/asset-source'
+
+/** An in-memory store: path → bytes + version; the cache under test sees it only through AssetSource. */
+class MemorySource implements AssetSource {
+  readonly files = new Map<string, { bytes: Buffer; mtimeMs: number; ino: number }>()
+  opens = 0
+  private nextIno = 1
+
+  put(path: string, text: string, mtimeMs = 1_700_000_000_000): void {
+    this.files.set(path, { bytes: Buffer.from(text), mtimeMs, ino: this.nextIno++ })
+  }
+
+  private info(path: string): AssetInfo | undefined {
+    const file = this.files.get(path)
+    return file && { key: path, sizeBytes: file.bytes.length, mtimeMs: file.mtimeMs, ino: file.ino }
+  }
+
+  async lookup(path: string) {
+    return this.info(path)
+  }
+
+  async open(key: string): Promise<OpenedAsset | undefined> {
+    const info = this.info(key)
+    const file = this.files.get(key)
+    if (!info || !file) return undefined
+    this.opens++
+    return {
+      info,
+      stream: (start, end) => Object.assign(Readable.from([file.bytes.subarray(start, end + 1)]), { bytesRead: 0 }) as AssetStream,
+      readAll: async () => file.bytes,
+      close: () => {},
+    }
+  }
+}
+
+const options = { ttlMs: 1000, maxFileBytes: 100, maxBytes: 250 }
+
+describe('AssetCache', () => {
+  it('remembers a missing path until it is invalidated', async () => {
+    const source = new MemorySource()
+    const cache = new AssetCache(source, options)
+    expect((await cache.refresh('/a.css')).identity).toBeUndefined()
+    expect(cache.fresh('/a.css', performance.now())).toBeDefined()
+    source.put('/a.css', 'body{}')
+    cache.invalidate('/a.css')
+    expect(cache.fresh('/a.css', performance.now())).toBeUndefined()
+    expect((await cache.refresh('/a.css')).identity?.sizeBytes).toBe(6)
+  })
+
+  it('distrusts an entry once its time to live has passed', async () => {
+    const cache = new AssetCache(new MemorySource(), options)
+    const entry = await cache.refresh('/a.css')
+    expect(cache.fresh('/a.css', entry.expiresAtMs - 1)).toBe(entry)
+    expect(cache.fresh('/a.css', entry.expiresAtMs)).toBeUndefined()
+  })
+
+  it('finds precompressed siblings with their own ETags', async () => {
+    const source = new MemorySource()
+    source.put('/a.css', 'x'.repeat(50))
+    source.put('/a.css.br', 'x'.repeat(10))
+    const entry = await cache(source).refresh('/a.css')
+    expect(entry.hasSiblings).toBe(true)
+    expect(entry.gzip).toBeUndefined()
+    expect(entry.br?.contentEncoding).toBe('br')
+    expect(entry.br?.contentType).toBe('text/css; charset=utf-8')
+    expect(entry.br?.etag).not.toBe(entry.identity?.etag)
+    expect(entry.br?.etag.endsWith('-br"')).toBe(true)
+  })
+
+  it('keeps a loaded body across a re-check that finds the file unchanged', async () => {
+    const source = new MemorySource()
+    source.put('/a.css', 'body{}')
+    const c = cache(source)
+    const entry = await c.refresh('/a.css')
+    const loaded = await c.loadBody('/a.css', entry.identity!)
+    expect(loaded?.body?.toString()).toBe('body{}')
+    const again = await c.refresh('/a.css')
+    expect(again.identity).toBe(entry.identity)
+    expect(again.identity?.body?.toString()).toBe('body{}')
+  })
+
+  it('answers the new version when the file changed between stat and read', async () => {
+    const source = new MemorySource()
+    source.put('/a.css', 'old')
+    const c = cache(source)
+    const entry = await c.refresh('/a.css')
+    source.put('/a.css', 'newer', 1_800_000_000_000)
+    const loaded = await c.loadBody('/a.css', entry.identity!)
+    expect(loaded?.body?.toString()).toBe('newer')
+    expect(loaded?.etag).not.toBe(entry.identity?.etag)
+    expect(loaded?.sizeBytes).toBe(5)
+  })
+
+  it('evicts the least recently used bodies to stay within the memory budget', async () => {
+    const source = new MemorySource()
+    for (const name of ['a', 'b', 'c']) source.put(`/${name}`, name.repeat(100))
+    const c = cache(source)
+    const versions = []
+    for (const name of ['a', 'b', 'c']) {
+      const entry = await c.refresh(`/${name}`)
+      versions.push(await c.loadBody(`/${name}`, entry.identity!))
+    }
+    expect(c.memoryBytes).toBeLessThanOrEqual(250)
+    expect((await c.refresh('/a')).identity?.body).toBeUndefined()
+    expect((await c.refresh('/c')).identity?.body?.length).toBe(100)
+  })
+
+  it('keeps files above the per-file limit out of memory', async () => {
+    const source = new MemorySource()
+    source.put('/big', 'x'.repeat(101))
+    const c = cache(source)
+    const entry = await c.refresh('/big')
+    expect(c.isSmall(entry.identity!)).toBe(false)
+  })
+
+  it('drops the base file when a sibling changes', async () => {
+    const source = new MemorySource()
+    source.put('/a.css', 'body{}')
+    const c = cache(source)
+    await c.refresh('/a.css')
+    c.invalidate('/a.css.gz')
+    expect(c.fresh('/a.css', performance.now())).toBeUndefined()
+  })
+
+  it('shares one check between concurrent refreshes of a path', async () => {
+    const source = new MemorySource()
+    const lookup = jest.spyOn(source, 'lookup')
+    const c = cache(source)
+    const [a, b] = await Promise.all([c.refresh('/x.css'), c.refresh('/x.css')])
+    expect(a).toBe(b)
+    expect(lookup).toHaveBeenCalledTimes(3)
+  })
+
+  it('remembers at most maxEntries paths', async () => {
+    const c = new AssetCache(new MemorySource(), { ...options, maxEntries: 2 })
+    for (const p of ['/1', '/2', '/3']) await c.refresh(p)
+    const now = performance.now()
+    expect(c.fresh('/1', now)).toBeUndefined()
+    expect(c.fresh('/3', now)).toBeDefined()
+  })
+})
+
+function cache(source: AssetSource): AssetCache {
+  return new AssetCache(source, options)
+}
