@@ -1,10 +1,69 @@
-// PLACEHOLDER (replaced by the admin API helper): answers 501 to everything.
+import Koa from 'koa'
 import { createServer, type Server } from 'node:http'
 import type { AppContext } from '../app-context'
+import { createAuthMiddleware, FailedAuthLimiter } from '../admin/auth'
+import { createProblemMiddleware } from '../admin/problem'
+import { ADMIN_PREFIX, createAdminRouter, OPENAPI_PATH } from '../admin/router'
+import { createMetricsMiddleware } from '../ops/metrics'
+import { createConsoleMiddleware } from './console'
 
-export function createAdminServer(_context: AppContext): Server {
-  return createServer((_req, res) => {
-    res.statusCode = 501
-    res.end()
+export interface AdminAppOptions {
+  /** Injected by tests that need their own clock or thresholds. */
+  readonly limiter?: FailedAuthLimiter
+}
+
+const isApiPath = (path: string) => path === ADMIN_PREFIX || path.startsWith(ADMIN_PREFIX + '/')
+
+/**
+ * The admin Koa app, wiring only: access log, problem mapper, /metrics, the
+ * console (outside /admin/v1), then authentication and the API router.
+ */
+export function createAdminApp(context: AppContext, options: AdminAppOptions = {}): Koa {
+  const app = new Koa()
+  // Never trust X-Forwarded-For: the failed-auth limiter keys on the socket address.
+  app.proxy = false
+  // The problem mapper logs what needs logging; Koa's default handler would print to stderr.
+  app.silent = true
+
+  const consoleMiddleware = createConsoleMiddleware()
+  const auth = createAuthMiddleware(context, { publicPaths: new Set([OPENAPI_PATH]), ...(options.limiter ? { limiter: options.limiter } : {}) })
+  const router = createAdminRouter(context)
+
+  const access = context.logger.child({ log: 'admin-access' })
+  app.use(async (ctx, next) => {
+    const startedAt = performance.now()
+    try {
+      await next()
+    } finally {
+      // The actor's name, never its token; the path without the query.
+      const actor = (ctx.state as { actor?: { name: string } }).actor?.name
+      access.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - startedAt), actor }, 'admin request')
+    }
   })
+  app.use(createProblemMiddleware(context.logger))
+  // GET /metrics: outside /admin/v1 and without a token, so Prometheus can scrape it (loopback by default).
+  app.use(createMetricsMiddleware(context))
+  app.use(async (ctx, next) => (isApiPath(ctx.path) ? next() : consoleMiddleware(ctx, next)))
+  app.use(async (ctx, next) => {
+    if (!isApiPath(ctx.path)) return next()
+    // Answers carry token metadata and policies: no shared cache may keep them.
+    ctx.set('Cache-Control', 'no-store')
+    ctx.set('X-Content-Type-Options', 'nosniff')
+    return auth(ctx, next)
+  })
+  app.use(router.routes())
+  // 405 + Allow for a known path with another method; the problem mapper gives it a body.
+  app.use(router.allowedMethods())
+  return app
+}
+
+export function createAdminServer(context: AppContext, options: AdminAppOptions = {}): Server {
+  const app = createAdminApp(context, options)
+  const server = createServer(app.callback())
+  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = context.config
+  // Node requires headersTimeout <= requestTimeout when both are set.
+  server.requestTimeout = requestTimeoutMs
+  server.headersTimeout = requestTimeoutMs > 0 ? Math.min(headersTimeoutMs, requestTimeoutMs) : headersTimeoutMs
+  server.keepAliveTimeout = keepAliveTimeoutMs
+  return server
 }

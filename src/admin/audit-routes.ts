@@ -1,0 +1,19 @@
+import type Router from '@koa/router'
+import type { AppContext } from '../app-context'
+import { AuditRepo } from '../db/audit-repo'
+import { requireScope } from './auth'
+import { auditQuerySchema, parseInput } from './schemas'
+
+/** The change log, newest first; `before=<id>` pages backwards, `target=` narrows to a path and below. */
+export function registerAuditRoutes(router: Router, context: AppContext): void {
+  const audit = new AuditRepo(context.db)
+  router.get('/audit', requireScope('read'), (ctx) => {
+    const query = parseInput(auditQuerySchema, ctx.query)
+    const options = {
+      limit: query.limit,
+      ...(query.target !== undefined ? { target: query.target } : {}),
+      ...(query.before !== undefined ? { beforeId: query.before } : {}),
+    }
+    ctx.body = { items: audit.list(options) }
+  })
+}

@@ -1,0 +1,163 @@
+import type { Context, Middleware } from 'koa'
+import type { AppContext } from '../app-context'
+import { TokenRepo, type TokenScope } from '../db/token-repo'
+import { CrossportError } from '../errors'
+
+/** Who is calling: put on `ctx.state.actor` by the authentication middleware. */
+export interface Actor {
+  readonly id: string
+  readonly name: string
+  readonly scope: TokenScope
+}
+
+/** Failed authentications one client IP may make per window before it is refused outright. */
+export const MAX_FAILED_AUTHS = 10
+export const FAILED_AUTH_WINDOW_MS = 60_000
+/** Bounds the limiter's memory when many addresses fail (a scan): oldest windows are dropped first. */
+export const MAX_TRACKED_CLIENTS = 10_000
+/** `last_used_at` is a write; refreshing it once a minute is precise enough and keeps reads read-only. */
+const LAST_USED_RESOLUTION_MS = 60_000
+
+// RFC 6750 §2.1 restricts tokens to b64token, but ADMIN_TOKEN may be any
+// printable ASCII, so accept that; the scheme name is case-insensitive (RFC 9110 §11.1).
+const BEARER = /^Bearer +([\x21-\x7e]+) *$/i
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+
+interface Window {
+  readonly startedAtMs: number
+  failures: number
+}
+
+/**
+ * Counts failed authentications per client IP in fixed windows. After
+ * `maxFailures` in one window the client is refused until the window ends,
+ * without its credentials even being checked, so guessing cannot go on at
+ * full speed. Successful authentications are never counted.
+ */
+export class FailedAuthLimiter {
+  private readonly windows = new Map<string, Window>()
+
+  constructor(
+    private readonly maxFailures: number = MAX_FAILED_AUTHS,
+    private readonly windowMs: number = FAILED_AUTH_WINDOW_MS,
+    private readonly now: () => number = Date.now,
+    private readonly maxClients: number = MAX_TRACKED_CLIENTS,
+  ) {}
+
+  /** Seconds until the client may try again, or 0 when it is not blocked. */
+  retryAfterSeconds(client: string): number {
+    const window = this.current(client)
+    if (!window || window.failures < this.maxFailures) return 0
+    return Math.max(1, Math.ceil((window.startedAtMs + this.windowMs - this.now()) / 1000))
+  }
+
+  recordFailure(client: string): void {
+    const window = this.current(client)
+    if (window) {
+      window.failures++
+      return
+    }
+    if (this.windows.size >= this.maxClients) this.evict()
+    this.windows.set(client, { startedAtMs: this.now(), failures: 1 })
+  }
+
+  private current(client: string): Window | undefined {
+    const window = this.windows.get(client)
+    if (window && this.now() - window.startedAtMs >= this.windowMs) {
+      this.windows.delete(client)
+      return undefined
+    }
+    return window
+  }
+
+  private evict(): void {
+    const now = this.now()
+    for (const [client, window] of this.windows) {
+      if (now - window.startedAtMs >= this.windowMs) this.windows.delete(client)
+    }
+    // Map iteration follows insertion order, so the first key is the oldest window.
+    while (this.windows.size >= this.maxClients) {
+      const oldest = this.windows.keys().next()
+      if (oldest.done === true) break
+      this.windows.delete(oldest.value)
+    }
+  }
+}
+
+const unauthenticated = (detail: string) =>
+  // RFC 6750 §3: a 401 names the scheme the client should use.
+  new CrossportError('UNAUTHENTICATED', detail, { headers: { 'WWW-Authenticate': 'Bearer realm="crossport-admin"' } })
+
+const invalidToken = () =>
+  new CrossportError('UNAUTHENTICATED', 'The bearer token is not valid (unknown, malformed or revoked)', {
+    headers: { 'WWW-Authenticate': 'Bearer realm="crossport-admin", error="invalid_token"' },
+  })
+
+export interface AuthOptions {
+  /** Paths that need no token (the OpenAPI document). */
+  readonly publicPaths?: ReadonlySet<string>
+  readonly limiter?: FailedAuthLimiter
+}
+
+/**
+ * Authenticates every request it sees with `Authorization: Bearer <token>`
+ * (hash looked up, compared in constant time by `TokenRepo.verify`) and puts
+ * the actor on `ctx.state.actor`. A read-scoped token is refused on any
+ * write method here already, so a route that forgets `requireScope('write')`
+ * is still safe.
+ */
+export function createAuthMiddleware(context: AppContext, options: AuthOptions = {}): Middleware {
+  const tokens = new TokenRepo(context.db)
+  const limiter = options.limiter ?? new FailedAuthLimiter()
+  const publicPaths = options.publicPaths ?? new Set<string>()
+  const log = context.logger.child({ log: 'admin-auth' })
+
+  return async (ctx, next) => {
+    if (publicPaths.has(ctx.path)) return next()
+    const header = ctx.get('Authorization')
+    if (header === '') throw unauthenticated('Send Authorization: Bearer <token>')
+
+    // app.proxy is false: this is the socket's address, which a client cannot forge.
+    const client = ctx.ip
+    const retryAfter = limiter.retryAfterSeconds(client)
+    if (retryAfter > 0) {
+      throw new CrossportError('TOO_MANY_ATTEMPTS', `Too many failed authentications from this address; retry in ${retryAfter} s`, {
+        headers: { 'Retry-After': String(retryAfter) },
+      })
+    }
+    const match = BEARER.exec(header)
+    const info = match?.[1] === undefined ? undefined : tokens.verify(match[1])
+    if (!info) {
+      limiter.recordFailure(client)
+      // The token itself is never logged, not even in part.
+      log.warn({ client, method: ctx.method, path: ctx.path }, 'failed admin authentication')
+      throw invalidToken()
+    }
+    if (info.lastUsedAt === null || Date.now() - Date.parse(info.lastUsedAt) >= LAST_USED_RESOLUTION_MS) tokens.markUsed(info.id)
+    const actor: Actor = { id: info.id, name: info.name, scope: info.scope }
+    ctx.state.actor = actor
+    if (WRITE_METHODS.has(ctx.method)) assertScope(actor, 'write')
+    return next()
+  }
+}
+
+function assertScope(actor: Actor, scope: TokenScope): void {
+  if (scope === 'write' && actor.scope !== 'write') {
+    throw new CrossportError('FORBIDDEN', `Token "${actor.name}" has scope "${actor.scope}"; this change needs a write-scoped token`)
+  }
+}
+
+/** The authenticated caller; throws 401 when authentication did not run (a wiring mistake, never a bypass). */
+export function getActor(ctx: Context): Actor {
+  const actor = (ctx.state as { actor?: Actor }).actor
+  if (actor === undefined) throw unauthenticated('Send Authorization: Bearer <token>')
+  return actor
+}
+
+/** Route guard: the caller's token must carry `scope` (`write` includes `read`). */
+export function requireScope(scope: 'read' | 'write'): Middleware {
+  return async (ctx, next) => {
+    assertScope(getActor(ctx), scope)
+    return next()
+  }
+}

@@ -1,0 +1,99 @@
+import type { Context } from 'koa'
+import { CrossportError } from '../errors'
+
+/**
+ * Reads the request body as one JSON object, refusing before parsing anything
+ * that is not `application/json` (415), larger than `limitBytes` (413, counted
+ * on the stream, so a missing or lying Content-Length does not help), not
+ * JSON (400) or not an object (400).
+ */
+export async function readJsonObject(ctx: Context, limitBytes: number): Promise<Record<string, unknown>> {
+  const hasBody = ctx.get('Transfer-Encoding') !== '' || (ctx.get('Content-Length') !== '' && ctx.get('Content-Length') !== '0')
+  if (!hasBody) throw new CrossportError('BAD_REQUEST', 'This request needs a JSON object body (Content-Type: application/json)')
+  checkContentType(ctx)
+
+  const declared = Number(ctx.get('Content-Length'))
+  if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes)
+  const text = await readText(ctx, limitBytes)
+
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error: unknown) {
+    const reason = error instanceof SyntaxError ? error.message : 'unparseable'
+    throw new CrossportError('INVALID_JSON', `The body is not valid JSON: ${reason}`)
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new CrossportError('BAD_REQUEST', `The body must be a JSON object, not ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`)
+  }
+  return value as Record<string, unknown>
+}
+
+function checkContentType(ctx: Context): void {
+  const contentType = ctx.get('Content-Type')
+  const [mediaType = '', ...params] = contentType.split(';').map((part) => part.trim().toLowerCase())
+  if (mediaType !== 'application/json') {
+    throw new CrossportError('UNSUPPORTED_MEDIA_TYPE', `Send the body as application/json, not ${contentType === '' ? 'without a Content-Type' : contentType}`, {
+      headers: { 'Accept-Post': 'application/json', 'Accept-Patch': 'application/json' },
+    })
+  }
+  // RFC 8259 §8.1: JSON exchanged between systems is UTF-8; anything else would be misread.
+  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '')
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new CrossportError('UNSUPPORTED_MEDIA_TYPE', `JSON bodies must be UTF-8, not ${charset}`)
+  }
+  const encoding = ctx.get('Content-Encoding').toLowerCase()
+  if (encoding !== '' && encoding !== 'identity') {
+    throw new CrossportError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${encoding} is not accepted; send the JSON uncompressed`)
+  }
+}
+
+const tooLarge = (limitBytes: number) =>
+  new CrossportError('BODY_TOO_LARGE', `The body exceeds the limit of ${limitBytes} bytes`, {
+    // The rest of the body is not read; the connection cannot be reused.
+    headers: { Connection: 'close' },
+  })
+
+function readText(ctx: Context, limitBytes: number): Promise<string> {
+  const req = ctx.req
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let received = 0
+    const cleanup = () => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+      req.off('aborted', onAborted)
+    }
+    const onData = (chunk: Buffer) => {
+      received += chunk.length
+      if (received <= limitBytes) {
+        chunks.push(chunk)
+        return
+      }
+      cleanup()
+      // Discard the rest instead of destroying the socket, so the client can
+      // read the 413; Connection: close ends it after the answer, and the
+      // server's requestTimeout bounds how long a client can keep sending.
+      req.resume()
+      reject(tooLarge(limitBytes))
+    }
+    const onEnd = () => {
+      cleanup()
+      try {
+        resolve(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)))
+      } catch {
+        reject(new CrossportError('INVALID_JSON', 'The body is not valid UTF-8'))
+      }
+    }
+    const onError = (error: Error) => {
+      cleanup()
+      reject(new CrossportError('BAD_REQUEST', 'The request body could not be read', { cause: error }))
+    }
+    const onAborted = () => onError(new Error('client aborted the request'))
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
+    req.on('aborted', onAborted)
+  })
+}

@@ -1,0 +1,160 @@
+import type Router from '@koa/router'
+import type { Context } from 'koa'
+import type { AppContext } from '../app-context'
+import { AuditRepo } from '../db/audit-repo'
+import { FolderRepo } from '../db/folder-repo'
+import { CrossportError, folderExists, folderNotFound, validationFailed } from '../errors'
+import { parseOriginRule } from '../policy/origin'
+import type { Folder, Policy } from '../policy/types'
+import { getActor, requireScope } from './auth'
+import { readJsonObject } from './body'
+import {
+  addOriginSchema,
+  assertPolicyValid,
+  createFolderSchema,
+  folderPathProblem,
+  parseInput,
+  policyPatchSchema,
+  replaceFolderSchema,
+} from './schemas'
+
+export const ADMIN_PREFIX = '/admin/v1'
+const ID = /^[1-9][0-9]{0,15}$/
+
+/** Folders, their policies and single origins: DESIGN §2 "Admin API contract (v1)". */
+export function registerFolderRoutes(router: Router, context: AppContext): void {
+  const { db, config, events } = context
+  const folders = new FolderRepo(db)
+  const audit = new AuditRepo(db)
+  const body = (ctx: Context) => readJsonObject(ctx, config.adminBodyLimitBytes)
+
+  // Every change: repo write + audit row in one transaction (synchronous, no
+  // await inside), then the policy table reloads before the answer goes out,
+  // so the very next public request sees the change.
+  const change = <T>(work: () => T): T => {
+    const result = db.transaction(work).immediate()
+    events.emit('policy-changed')
+    return result
+  }
+
+  const load = (ctx: { params: Record<string, string> }): Folder => {
+    const raw = ctx.params.id ?? ''
+    const folder = ID.test(raw) ? folders.get(Number(raw)) : undefined
+    if (!folder) throw folderNotFound(raw)
+    return folder
+  }
+
+  router.get('/folders', requireScope('read'), (ctx) => {
+    const path = ctx.query.path
+    if (path === undefined) {
+      ctx.body = { items: folders.list() }
+      return
+    }
+    if (typeof path !== 'string') throw validationFailed('path: give one path', [{ field: 'path', message: 'give one path' }])
+    const problem = folderPathProblem(path)
+    if (problem !== undefined) throw validationFailed(`path: ${problem}`, [{ field: 'path', message: problem }])
+    const folder = folders.findByPath(path)
+    ctx.body = { items: folder ? [folder] : [] }
+  })
+
+  router.post('/folders', requireScope('write'), async (ctx) => {
+    const input = parseInput(createFolderSchema, await body(ctx))
+    assertPolicyValid(input.policy, 'policy.')
+    const actor = getActor(ctx)
+    const created = change(() => {
+      if (folders.findByPath(input.path)) throw folderExists(input.path)
+      const folder = folders.create(input.path, input.policy)
+      audit.record(actor.name, 'folder.create', folder.path, null, folder)
+      return folder
+    })
+    ctx.status = 201
+    ctx.set('Location', `${ADMIN_PREFIX}/folders/${created.id}`)
+    ctx.body = created
+  })
+
+  router.get('/folders/:id', requireScope('read'), (ctx) => {
+    ctx.body = load(ctx)
+  })
+
+  router.put('/folders/:id', requireScope('write'), async (ctx) => {
+    load(ctx)
+    const input = parseInput(replaceFolderSchema, await body(ctx))
+    assertPolicyValid(input.policy, 'policy.')
+    ctx.body = replace(ctx, input.policy, 'folder.replace')
+  })
+
+  router.patch('/folders/:id', requireScope('write'), async (ctx) => {
+    load(ctx)
+    const patch = parseInput(policyPatchSchema, await body(ctx))
+    const actor = getActor(ctx)
+    ctx.body = change(() => {
+      // Read inside the transaction so two concurrent patches cannot lose each other's fields.
+      const before = load(ctx)
+      const policy: Policy = { ...before.policy, ...patch }
+      assertPolicyValid(policy, '')
+      const after = folders.replacePolicy(before.id, policy) as Folder
+      audit.record(actor.name, 'folder.patch', before.path, before, after)
+      return after
+    })
+  })
+
+  router.delete('/folders/:id', requireScope('write'), (ctx) => {
+    const actor = getActor(ctx)
+    change(() => {
+      const before = load(ctx)
+      if (before.path === '/') {
+        throw new CrossportError('ROOT_FOLDER_PROTECTED', 'The root folder / always exists; change its policy instead (PUT or PATCH)')
+      }
+      folders.delete(before.id)
+      audit.record(actor.name, 'folder.delete', before.path, before, null)
+    })
+    ctx.status = 204
+  })
+
+  router.post('/folders/:id/origins', requireScope('write'), async (ctx) => {
+    load(ctx)
+    const { origin } = parseInput(addOriginSchema, await body(ctx))
+    const actor = getActor(ctx)
+    const result = db
+      .transaction(() => {
+        const before = load(ctx)
+        // Already allowed: nothing changes, so no audit row and no reload (200, not 201).
+        if (before.policy.origins.includes(origin)) return { folder: before, isAdded: false }
+        assertPolicyValid({ ...before.policy, origins: [...before.policy.origins, origin] }, '')
+        folders.addOrigin(before.id, origin)
+        const after = folders.get(before.id) as Folder
+        audit.record(actor.name, 'origin.add', before.path, before, after)
+        return { folder: after, isAdded: true }
+      })
+      .immediate()
+    if (result.isAdded) events.emit('policy-changed')
+    ctx.body = result.folder
+    ctx.status = result.isAdded ? 201 : 200
+  })
+
+  router.delete('/folders/:id/origins/:origin', requireScope('write'), (ctx) => {
+    load(ctx)
+    const raw = ctx.params.origin ?? ''
+    const parsed = parseOriginRule(raw)
+    if (!parsed.ok) throw validationFailed(`origin: ${parsed.reason}`, [{ field: 'origin', message: parsed.reason }])
+    const actor = getActor(ctx)
+    change(() => {
+      const before = load(ctx)
+      if (!folders.removeOrigin(before.id, parsed.rule)) {
+        throw new CrossportError('ORIGIN_NOT_FOUND', `Folder ${before.path} does not allow ${parsed.rule}`)
+      }
+      audit.record(actor.name, 'origin.remove', before.path, before, folders.get(before.id) ?? null)
+    })
+    ctx.status = 204
+  })
+
+  function replace(ctx: Context & { params: Record<string, string> }, policy: Policy, action: string): Folder {
+    const actor = getActor(ctx)
+    return change(() => {
+      const before = load(ctx)
+      const after = folders.replacePolicy(before.id, policy) as Folder
+      audit.record(actor.name, action, before.path, before, after)
+      return after
+    })
+  }
+}

@@ -1,0 +1,45 @@
+import type Router from '@koa/router'
+import type { AppContext } from '../app-context'
+import { AuditRepo } from '../db/audit-repo'
+import { TokenRepo } from '../db/token-repo'
+import { CrossportError } from '../errors'
+import { getActor, requireScope } from './auth'
+import { readJsonObject } from './body'
+import { createTokenSchema, parseInput } from './schemas'
+
+/** Admin tokens: the secret is in the 201 answer and nowhere else, ever (only its SHA-256 is stored). */
+export function registerTokenRoutes(router: Router, context: AppContext): void {
+  const { db, config } = context
+  const tokens = new TokenRepo(db)
+  const audit = new AuditRepo(db)
+
+  router.get('/tokens', requireScope('read'), (ctx) => {
+    ctx.body = { items: tokens.list() }
+  })
+
+  router.post('/tokens', requireScope('write'), async (ctx) => {
+    const input = parseInput(createTokenSchema, await readJsonObject(ctx, config.adminBodyLimitBytes))
+    const actor = getActor(ctx)
+    const { info, secret } = db
+      .transaction(() => {
+        const created = tokens.create(input.name, input.scope)
+        // The audit row describes the token, never its secret.
+        audit.record(actor.name, 'token.create', created.info.id, null, created.info)
+        return created
+      })
+      .immediate()
+    ctx.status = 201
+    ctx.body = { id: info.id, name: info.name, scope: info.scope, token: secret, createdAt: info.createdAt }
+  })
+
+  router.delete('/tokens/:id', requireScope('write'), (ctx) => {
+    const id = ctx.params.id ?? ''
+    const actor = getActor(ctx)
+    db.transaction(() => {
+      const before = tokens.get(id)
+      if (!before || !tokens.revoke(id)) throw new CrossportError('TOKEN_NOT_FOUND', `No active token with id ${id}`)
+      audit.record(actor.name, 'token.revoke', id, before, tokens.get(id) ?? null)
+    }).immediate()
+    ctx.status = 204
+  })
+}
