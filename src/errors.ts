@@ -22,6 +22,7 @@ export const ERROR_CATALOGUE = {
   ASSET_NOT_FOUND: { status: 404, title: 'Asset not found' },
   INVALID_ASSET_PATH: { status: 400, title: 'Invalid asset path' },
   CONTENT_MISMATCH: { status: 415, title: 'Content does not match its media type' },
+  ASSET_PATH_CONFLICT: { status: 409, title: 'Asset path conflicts with a folder or file' },
   PRECONDITION_FAILED: { status: 412, title: 'Precondition failed' },
   PRECONDITION_REQUIRED: { status: 428, title: 'Precondition required' },
   INVALID_IMAGE_PARAMS: { status: 400, title: 'Invalid image parameters' },

@@ -1,0 +1,70 @@
+import Database from 'better-sqlite3'
+import { existsSync, rmSync } from 'node:fs'
+import { migrate, schemaVersion } from '../db/migrate'
+import { openDb } from '../db/open'
+import { CliError } from './api-client'
+
+export interface BackupResult {
+  readonly file: string
+  readonly sizeBytes: number
+  readonly pages: number
+  readonly folders: number
+  readonly schemaVersion: number
+}
+
+/**
+ * Consistent online copy through SQLite's backup API (better-sqlite3
+ * `db.backup`), safe while the server writes: the copy is one snapshot.
+ * SQLite restarts a backup step when another connection writes in between, so
+ * after the first step everything left is copied in one step, which a
+ * concurrent writer cannot interrupt halfway (WAL lets it keep writing).
+ */
+export async function backupDatabase(databasePath: string, file: string, options: { force: boolean }): Promise<BackupResult> {
+  if (!existsSync(databasePath)) throw new CliError(`database ${databasePath} does not exist (--database or DATABASE_PATH)`)
+  if (existsSync(file)) {
+    if (!options.force) throw new CliError(`${file} already exists; pass --force to overwrite it`)
+    rmSync(file)
+  }
+  const source = new Database(databasePath, { fileMustExist: true })
+  source.pragma('busy_timeout = 5000')
+  let pages = 0
+  try {
+    await source.backup(file, {
+      progress: ({ totalPages, remainingPages }) => {
+        pages = totalPages
+        return Math.max(remainingPages, 100)
+      },
+    })
+  } catch (error: unknown) {
+    rmSync(file, { force: true })
+    throw new CliError(`backup of ${databasePath} failed: ${(error as Error).message}`, 1, { cause: error })
+  } finally {
+    source.close()
+  }
+  return verifyBackup(file, pages)
+}
+
+/** Opens the copy on its own and checks it is a whole, usable Crossport database. */
+function verifyBackup(file: string, pages: number): BackupResult {
+  const copy = new Database(file, { readonly: true, fileMustExist: true })
+  try {
+    const integrity = copy.pragma('integrity_check', { simple: true })
+    if (integrity !== 'ok') throw new CliError(`the backup ${file} failed its integrity check: ${String(integrity)}`)
+    const folders = copy.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM folders').get()?.n ?? 0
+    const pageSize = Number(copy.pragma('page_size', { simple: true }))
+    const pageCount = Number(copy.pragma('page_count', { simple: true }))
+    return { file, sizeBytes: pageSize * pageCount, pages: pages || pageCount, folders, schemaVersion: schemaVersion(copy) }
+  } finally {
+    copy.close()
+  }
+}
+
+export function migrateDatabase(databasePath: string): { applied: string[]; schemaVersion: number } {
+  const db = openDb(databasePath)
+  try {
+    const applied = migrate(db).map((m) => m.name)
+    return { applied, schemaVersion: schemaVersion(db) }
+  } finally {
+    db.close()
+  }
+}

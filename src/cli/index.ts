@@ -1,0 +1,329 @@
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { resolve } from 'node:path'
+import { ApiClient, CliError, DEFAULT_ADMIN_URL, encodeAssetPath } from './api-client'
+import { backupDatabase, migrateDatabase } from './db-commands'
+import { formatBytes, printJson, printLine, printTable, type CliIo } from './output'
+import { listAllAssets, uploadFolder, type RemoteAsset } from './upload'
+
+/** The environment variables the CLI reads (and nothing else from the environment). */
+export interface CliEnv {
+  readonly CROSSPORT_URL?: string
+  readonly CROSSPORT_TOKEN?: string
+  readonly DATABASE_PATH?: string
+}
+
+const DEFAULT_DATABASE_PATH = './data/crossport.db'
+
+interface GlobalOptions {
+  url?: string
+  token?: string
+  json?: boolean
+  database?: string
+}
+
+interface Folder {
+  id: number
+  path: string
+  policy: { origins: string[]; methods: string[]; mode: string; credentials: boolean; maxAge: number; cacheControl: string }
+  createdAt: string
+  updatedAt: string
+}
+
+interface TokenInfo {
+  id: string
+  name: string
+  scope: string
+  createdAt: string
+  lastUsedAt: string | null
+  revokedAt: string | null
+}
+
+interface Explanation {
+  path: string
+  folder: { id: number; path: string }
+  origin: string | null
+  method: string
+  preflight: boolean
+  outcome: string
+  status: number
+  headers: Record<string, string>
+  reasons: string[]
+}
+
+/**
+ * Runs one CLI invocation. Never calls `process.exit`: it answers the exit
+ * code (0 ok, 1 failure, 2 usage), so it can run inside tests as well.
+ */
+export async function runCli(argv: readonly string[], env: CliEnv, io: CliIo): Promise<number> {
+  const program = buildProgram(env, io)
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' })
+    return 0
+  } catch (error: unknown) {
+    if (error instanceof CommanderError) {
+      // Commander has already printed its message (or the help).
+      return error.exitCode
+    }
+    if (error instanceof CliError) {
+      io.stderr.write(`crossport: ${error.message}\n`)
+      return error.exitCode
+    }
+    io.stderr.write(`crossport: unexpected error: ${(error as Error).message ?? String(error)}\n`)
+    return 1
+  }
+}
+
+function buildProgram(env: CliEnv, io: CliIo): Command {
+  const program = new Command('crossport')
+    .description('Operate a Crossport server: folders and their CORS policies, tokens, assets, backups.')
+    .option('--url <url>', `admin API base URL (env CROSSPORT_URL, default ${DEFAULT_ADMIN_URL})`)
+    .option('--token <token>', 'admin bearer token (env CROSSPORT_TOKEN)')
+    .option('--database <path>', `SQLite file for backup/migrate (env DATABASE_PATH, default ${DEFAULT_DATABASE_PATH})`)
+    .option('--json', 'machine-readable JSON on stdout instead of tables')
+    .showHelpAfterError('(run crossport --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: (text, write) => write(`crossport: ${text.replace(/^error: /, '')}`),
+    })
+
+  const globals = (command: Command) => command.optsWithGlobals<GlobalOptions>()
+  const api = (command: Command) => {
+    const options = globals(command)
+    return new ApiClient({ url: options.url ?? env.CROSSPORT_URL ?? DEFAULT_ADMIN_URL, token: options.token ?? env.CROSSPORT_TOKEN })
+  }
+  const databasePath = (command: Command) => resolve(globals(command).database ?? env.DATABASE_PATH ?? DEFAULT_DATABASE_PATH)
+  const wantsJson = (command: Command) => globals(command).json === true
+
+  const findFolder = async (client: ApiClient, path: string): Promise<Folder> => {
+    const normalised = folderPath(path)
+    const { items } = await client.json<{ items: Folder[] }>('GET', '/folders', { query: { path: normalised } })
+    const folder = items[0]
+    if (folder === undefined) throw new CliError(`no folder ${normalised} (crossport folders list shows them)`)
+    return folder
+  }
+
+  // --- folders
+  const folders = program.command('folders').description('folders and their CORS policies')
+  folders
+    .command('list')
+    .description('list folders with their policies')
+    .action(async (_options: unknown, command: Command) => {
+      const { items } = await api(command).json<{ items: Folder[] }>('GET', '/folders')
+      if (wantsJson(command)) return printJson(io, items)
+      printTable(
+        io,
+        ['id', 'path', 'mode', 'credentials', 'origins', 'cache-control'],
+        items.map((f) => [f.id, f.path, f.policy.mode, f.policy.credentials ? 'yes' : 'no', f.policy.origins.join(' '), f.policy.cacheControl]),
+      )
+    })
+  folders
+    .command('add <path>')
+    .description('create a folder with a policy, e.g. folders add /brand/ --origin https://shop.example')
+    .option('--origin <origin...>', 'allowed origin (repeatable): https://a.example, https://*.a.example or *', collect, [])
+    .addOption(new Option('--mode <mode>', 'cors (browser-enforced) or strict (also refuse hotlinks)').choices(['cors', 'strict']))
+    .option('--methods <methods>', 'comma-separated allowed methods (default GET,HEAD)')
+    .option('--credentials', 'allow credentialed requests')
+    .option('--max-age <seconds>', 'preflight max-age', parseWholeNumber)
+    .option('--cache-control <value>', 'Cache-Control for the folder assets')
+    .action(async (path: string, options: AddFolderOptions, command: Command) => {
+      const policy: Record<string, unknown> = { origins: options.origin }
+      if (options.mode !== undefined) policy.mode = options.mode
+      if (options.methods !== undefined) policy.methods = options.methods.split(',').map((m) => m.trim().toUpperCase()).filter((m) => m !== '')
+      if (options.credentials === true) policy.credentials = true
+      if (options.maxAge !== undefined) policy.maxAge = options.maxAge
+      if (options.cacheControl !== undefined) policy.cacheControl = options.cacheControl
+      const folder = await api(command).json<Folder>('POST', '/folders', { json: { path: folderPath(path), policy } })
+      if (wantsJson(command)) return printJson(io, folder)
+      printLine(io, `created folder ${folder.path} (id ${folder.id}), origins: ${folder.policy.origins.join(' ') || '(none)'}`)
+    })
+  folders
+    .command('remove <path>')
+    .description('delete a folder and its policy (not /)')
+    .action(async (path: string, _options: unknown, command: Command) => {
+      const client = api(command)
+      const folder = await findFolder(client, path)
+      await client.request('DELETE', `/folders/${folder.id}`)
+      if (wantsJson(command)) return printJson(io, { removed: folder.path, id: folder.id })
+      printLine(io, `removed folder ${folder.path}`)
+    })
+
+  // --- origins
+  const origins = program.command('origins').description('allow or revoke one origin of a folder')
+  origins
+    .command('allow <folder> <origin>')
+    .description('allow one origin for a folder, e.g. origins allow /brand/ https://shop.example')
+    .action(async (path: string, origin: string, _options: unknown, command: Command) => {
+      const client = api(command)
+      const folder = await findFolder(client, path)
+      const res = await client.request('POST', `/folders/${folder.id}/origins`, { json: { origin } })
+      const updated = (await res.json()) as Folder
+      if (wantsJson(command)) return printJson(io, updated)
+      printLine(io, res.status === 201 ? `allowed ${origin} on ${folder.path}` : `${origin} was already allowed on ${folder.path}`)
+    })
+  origins
+    .command('revoke <folder> <origin>')
+    .description('remove one origin from a folder')
+    .action(async (path: string, origin: string, _options: unknown, command: Command) => {
+      const client = api(command)
+      const folder = await findFolder(client, path)
+      await client.request('DELETE', `/folders/${folder.id}/origins/${encodeURIComponent(origin)}`)
+      if (wantsJson(command)) return printJson(io, { revoked: origin, folder: folder.path })
+      printLine(io, `revoked ${origin} on ${folder.path}`)
+    })
+
+  // --- explain
+  program
+    .command('explain <url>')
+    .description('which folder applies to a URL and which headers a request from --origin would get, and why')
+    .option('--origin <origin>', 'the Origin the browser would send')
+    .option('--method <method>', 'request method', 'GET')
+    .action(async (url: string, options: { origin?: string; method: string }, command: Command) => {
+      const explanation = await api(command).json<Explanation>('GET', '/explain', { query: { path: url, origin: options.origin, method: options.method } })
+      if (wantsJson(command)) return printJson(io, explanation)
+      printLine(io, `${explanation.method} ${explanation.path} from ${explanation.origin ?? '(no origin)'}${explanation.preflight ? ' (preflight)' : ''}`)
+      printLine(io, `folder:  ${explanation.folder.path}`)
+      printLine(io, `outcome: ${explanation.outcome} (status ${explanation.status})`)
+      const headers = Object.entries(explanation.headers)
+      printLine(io, headers.length === 0 ? 'headers: (none)' : 'headers:')
+      for (const [name, value] of headers) printLine(io, `  ${name}: ${value}`)
+      if (explanation.reasons.length > 0) printLine(io, 'why:')
+      for (const reason of explanation.reasons) printLine(io, `  - ${reason}`)
+    })
+
+  // --- tokens
+  const tokens = program.command('tokens').description('admin API tokens')
+  tokens
+    .command('create <name>')
+    .description('create a token; its secret is shown once')
+    .addOption(new Option('--scope <scope>', 'read or write').choices(['read', 'write']).makeOptionMandatory())
+    .action(async (name: string, options: { scope: string }, command: Command) => {
+      const created = await api(command).json<{ id: string; name: string; scope: string; token: string }>('POST', '/tokens', { json: { name, scope: options.scope } })
+      if (wantsJson(command)) return printJson(io, created)
+      printLine(io, `created ${created.scope} token "${created.name}" (id ${created.id})`)
+      printLine(io, `secret (shown only now): ${created.token}`)
+    })
+  tokens
+    .command('list')
+    .description('list tokens (never their secrets)')
+    .action(async (_options: unknown, command: Command) => {
+      const { items } = await api(command).json<{ items: TokenInfo[] }>('GET', '/tokens')
+      if (wantsJson(command)) return printJson(io, items)
+      printTable(
+        io,
+        ['id', 'name', 'scope', 'created', 'last used', 'revoked'],
+        items.map((t) => [t.id, t.name, t.scope, t.createdAt, t.lastUsedAt, t.revokedAt]),
+      )
+    })
+  tokens
+    .command('revoke <id>')
+    .description('revoke a token')
+    .action(async (id: string, _options: unknown, command: Command) => {
+      await api(command).request('DELETE', `/tokens/${encodeURIComponent(id)}`)
+      if (wantsJson(command)) return printJson(io, { revoked: id })
+      printLine(io, `revoked token ${id}`)
+    })
+
+  // --- assets
+  const assets = program.command('assets').description('upload, list and delete assets')
+  assets
+    .command('upload <localDir>')
+    .description('upload the files of a local folder that changed (same size and not newer locally = unchanged)')
+    .option('--to <prefix>', 'where the folder goes in the store', '/')
+    .option('--force', 'upload every file, changed or not')
+    .option('--dry-run', 'only say what would be uploaded')
+    .option('--concurrency <n>', 'uploads at a time', parseWholeNumber, 4)
+    .action(async (localDir: string, options: { to: string; force?: boolean; dryRun?: boolean; concurrency: number }, command: Command) => {
+      const report = await uploadFolder(api(command), io, resolve(localDir), {
+        to: options.to,
+        force: options.force === true,
+        dryRun: options.dryRun === true,
+        concurrency: options.concurrency,
+      })
+      if (wantsJson(command)) printJson(io, report)
+      else {
+        for (const path of report.uploaded) printLine(io, `${options.dryRun === true ? 'would upload' : 'uploaded'}  ${path}`)
+        for (const { path, error } of report.failed) printLine(io, `FAILED    ${path}: ${error}`)
+        printLine(
+          io,
+          `${report.uploaded.length} ${options.dryRun === true ? 'to upload' : 'uploaded'} (${formatBytes(report.bytes)}), ${report.unchanged.length} unchanged, ${report.skipped.length} skipped, ${report.failed.length} failed`,
+        )
+      }
+      if (report.failed.length > 0) throw new CliError(`${report.failed.length} file(s) failed to upload; first: ${report.failed[0]?.path}: ${report.failed[0]?.error}`)
+    })
+  assets
+    .command('ls [prefix]')
+    .description('list assets under a prefix (default /)')
+    .action(async (prefix: string | undefined, _options: unknown, command: Command) => {
+      const items: RemoteAsset[] = await listAllAssets(api(command), prefix === undefined ? '/' : prefix.startsWith('/') ? prefix : `/${prefix}`)
+      if (wantsJson(command)) return printJson(io, items)
+      printTable(
+        io,
+        ['path', 'size', 'type', 'modified', 'etag'],
+        items.map((a) => [a.path, formatBytes(a.size), a.contentType.split(';')[0], a.modifiedAt, a.etag]),
+      )
+    })
+  assets
+    .command('rm <path>')
+    .description('delete an asset (and its .br/.gz siblings and image derivatives)')
+    .action(async (path: string, _options: unknown, command: Command) => {
+      const assetPath = path.startsWith('/') ? path : `/${path}`
+      await api(command).request('DELETE', `/assets${encodeAssetPath(assetPath)}`)
+      if (wantsJson(command)) return printJson(io, { removed: assetPath })
+      printLine(io, `removed ${assetPath}`)
+    })
+
+  // --- database
+  program
+    .command('backup <file>')
+    .description('consistent online backup of the SQLite database (safe while the server runs)')
+    .option('--force', 'overwrite <file> if it exists')
+    .action(async (file: string, options: { force?: boolean }, command: Command) => {
+      const result = await backupDatabase(databasePath(command), resolve(file), { force: options.force === true })
+      if (wantsJson(command)) return printJson(io, result)
+      printLine(io, `backed up ${databasePath(command)} to ${result.file}: ${formatBytes(result.sizeBytes)}, ${result.folders} folders, schema version ${result.schemaVersion}`)
+    })
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action((_options: unknown, command: Command) => {
+      const result = migrateDatabase(databasePath(command))
+      if (wantsJson(command)) return printJson(io, result)
+      printLine(io, result.applied.length === 0 ? `up to date (schema version ${result.schemaVersion})` : `applied ${result.applied.join(', ')} (schema version ${result.schemaVersion})`)
+    })
+
+  return program
+}
+
+interface AddFolderOptions {
+  origin: string[]
+  mode?: string
+  methods?: string
+  credentials?: boolean
+  maxAge?: number
+  cacheControl?: string
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+function parseWholeNumber(value: string): number {
+  if (!/^[0-9]{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number')
+  return Number(value)
+}
+
+/** `brand` → `/brand/`: folder paths start and end with a slash. */
+function folderPath(path: string): string {
+  let normalised = path.trim()
+  if (!normalised.startsWith('/')) normalised = '/' + normalised
+  if (!normalised.endsWith('/')) normalised += '/'
+  return normalised
+}
+
+/** Entry point of `bin/crossport.js`. */
+export async function main(): Promise<void> {
+  const { CROSSPORT_URL, CROSSPORT_TOKEN, DATABASE_PATH } = process.env
+  process.exitCode = await runCli(process.argv.slice(2), { CROSSPORT_URL, CROSSPORT_TOKEN, DATABASE_PATH }, process)
+}
