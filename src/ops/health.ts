@@ -1,8 +1,98 @@
-// PLACEHOLDER (replaced by the operations helper).
+import { constants as fsConstants } from 'node:fs'
+import { access } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
 import type { AppContext } from '../app-context'
+import { schemaVersion } from '../db/migrate'
 
-/** Answers `/healthz` and `/readyz`; returns false for any other path. */
-export function handleHealthRequest(_context: AppContext, _pathname: string, _method: string, _res: ServerResponse): boolean {
-  return false
+export const HEALTHZ_PATH = '/healthz'
+export const READYZ_PATH = '/readyz'
+export const HEALTH_PATHS: ReadonlySet<string> = new Set([HEALTHZ_PATH, READYZ_PATH])
+
+export type ReadinessCheck = 'database' | 'assets' | 'policies'
+
+export interface Readiness {
+  readonly ready: boolean
+  /** Every check by name: `ok`, or what went wrong. */
+  readonly checks: Readonly<Record<ReadinessCheck, string>>
+}
+
+const OK = 'ok'
+
+const describe = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
+/**
+ * Whether this process can serve traffic: the database answers and is
+ * migrated, the asset root can be read, and the policy table is loaded. Every
+ * check runs (not just up to the first failure) so an operator sees all of
+ * what is wrong in one probe.
+ */
+export async function checkReadiness(context: AppContext): Promise<Readiness> {
+  let database = OK
+  try {
+    if (schemaVersion(context.db) <= 0) database = 'not migrated'
+  } catch (error) {
+    database = `unavailable: ${describe(error)}`
+  }
+
+  let assets = OK
+  try {
+    // R_OK | X_OK: a directory must be searchable to open files inside it.
+    await access(context.config.assetsDir, fsConstants.R_OK | fsConstants.X_OK)
+  } catch (error) {
+    assets = `not readable: ${(error as NodeJS.ErrnoException).code ?? describe(error)}`
+  }
+
+  let policies = OK
+  try {
+    // `/` always exists (DESIGN §1); an empty table means nothing was loaded.
+    if (context.policies.current().folders.length === 0) policies = 'not loaded'
+  } catch (error) {
+    policies = `unavailable: ${describe(error)}`
+  }
+
+  const checks = { database, assets, policies }
+  return { ready: Object.values(checks).every((v) => v === OK), checks }
+}
+
+/**
+ * Answers `/healthz` and `/readyz`; returns false for any other path so the
+ * caller goes on with the request. The answer to a probe may be written after
+ * this returns (readiness checks the file system asynchronously).
+ *
+ * - `/healthz`: 200 whenever the process can run JavaScript (liveness: restart me if not).
+ * - `/readyz`: 200 or 503 with every check (readiness: send me traffic or not).
+ */
+export function handleHealthRequest(context: AppContext, pathname: string, method: string, res: ServerResponse): boolean {
+  if (!HEALTH_PATHS.has(pathname)) return false
+  // Probes are never cached: a CDN or proxy must not answer "ready" for us.
+  res.setHeader('Cache-Control', 'no-store')
+  res.setHeader('X-Content-Type-Options', 'nosniff')
+  if (method !== 'GET' && method !== 'HEAD') {
+    // RFC 9110 §15.5.6: 405 must list the methods the resource supports.
+    res.setHeader('Allow', 'GET, HEAD')
+    res.statusCode = 405
+    res.end()
+    return true
+  }
+  if (pathname === HEALTHZ_PATH) {
+    send(res, method, 200, { status: 'ok' })
+    return true
+  }
+  checkReadiness(context).then(
+    (readiness) => send(res, method, readiness.ready ? 200 : 503, { status: readiness.ready ? 'ready' : 'not ready', checks: readiness.checks }),
+    (error: unknown) => {
+      context.logger.error({ err: error }, 'readiness check failed unexpectedly')
+      send(res, method, 503, { status: 'not ready' })
+    },
+  )
+  return true
+}
+
+function send(res: ServerResponse, method: string, status: number, body: unknown): void {
+  if (res.writableEnded || res.destroyed) return
+  const json = JSON.stringify(body)
+  res.statusCode = status
+  res.setHeader('Content-Type', 'application/json; charset=utf-8')
+  res.setHeader('Content-Length', Buffer.byteLength(json))
+  res.end(method === 'HEAD' ? undefined : json)
 }

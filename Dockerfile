@@ -1,0 +1,66 @@
+# syntax=docker/dockerfile:1
+# Crossport container image. Multi-stage: compile with dev dependencies, run
+# with production dependencies only, as the unprivileged `node` user.
+#
+#   docker build -t crossport .
+#   docker run -p 8080:8080 -p 127.0.0.1:8081:8081 \
+#     -v crossport-data:/var/lib/crossport -v /srv/assets:/srv/assets \
+#     -e ADMIN_TOKEN=... --stop-timeout 35 crossport
+#
+# See docs/deploy.md for running several instances behind a CDN.
+
+ARG NODE_IMAGE=node:20-bookworm-slim
+
+# --- build: TypeScript -> dist/ (server and admin console)
+FROM ${NODE_IMAGE} AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json tsconfig.console.json ./
+COPY src ./src
+COPY console ./console
+RUN npx tsc -p tsconfig.build.json \
+ && npx tsc -p tsconfig.console.json \
+ && date -u +%FT%TZ > dist/.build-stamp
+
+# --- deps: production dependencies only (sharp and better-sqlite3 ship prebuilt glibc binaries)
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# --- runtime
+FROM ${NODE_IMAGE} AS runtime
+# ADMIN_HOST=0.0.0.0: inside a container the admin listener must bind all
+# interfaces to be reachable through a published port at all. Publish it on the
+# host's loopback only (-p 127.0.0.1:8081:8081) or on a private network: it
+# serves the admin API and /metrics.
+ENV NODE_ENV=production \
+    PORT=8080 \
+    HOST=0.0.0.0 \
+    ADMIN_PORT=8081 \
+    ADMIN_HOST=0.0.0.0 \
+    ASSETS_DIR=/srv/assets \
+    DATABASE_PATH=/var/lib/crossport/crossport.db \
+    CACHE_DIR=/var/cache/crossport
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY migrations ./migrations
+COPY console/index.html console/styles.css ./console/
+RUN mkdir -p /srv/assets /var/lib/crossport /var/cache/crossport \
+ && chown node:node /srv/assets /var/lib/crossport /var/cache/crossport
+USER node
+VOLUME ["/var/lib/crossport", "/var/cache/crossport"]
+EXPOSE 8080 8081
+
+# Liveness through the public listener with Node's own fetch: the slim image has no curl.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+# node as PID 1 (not npm): SIGTERM reaches Crossport's handler, which finishes
+# in-flight responses within SHUTDOWN_TIMEOUT. Give `docker stop` more than that.
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/main.js"]

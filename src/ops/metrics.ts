@@ -1,0 +1,231 @@
+import cluster from 'node:cluster'
+import type { Middleware } from 'koa'
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Histogram, Registry, type PrometheusContentType } from 'prom-client'
+import type { AppContext, RequestRecord } from '../app-context'
+
+/** The path the admin listener answers Prometheus scrapes on. */
+export const METRICS_PATH = '/metrics'
+
+/**
+ * Latency buckets in seconds. The top end is long on purpose: a video download
+ * is one "request" and may legitimately take a minute on a slow link.
+ */
+const LATENCY_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+const RENDER_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+/** How long the primary waits for every worker's numbers before answering a scrape with an error. */
+const CLUSTER_SCRAPE_TIMEOUT_MS = 3000
+
+/**
+ * IPC message types between the cluster primary and its workers. Not `crossport:`:
+ * `main.ts` relays every `crossport:` message to the policy/asset events.
+ */
+const METRICS_REQUEST = 'crossport-metrics:request'
+const METRICS_RESPONSE = 'crossport-metrics:response'
+
+/** One registry's metrics as `getMetricsAsJSON()` gives them: plain data that crosses IPC. */
+type MetricJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number]
+
+export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx'
+
+export interface Metrics {
+  /** This process's own registry (never prom-client's global one, so several apps can share a process in tests). */
+  readonly registry: Registry
+  observeRequest(record: RequestRecord): void
+  policyReloaded(): void
+  imageRendered(durationMs: number): void
+  imageCacheHit(): void
+}
+
+export interface MetricsOptions {
+  /** Process metrics (open fds, RSS, event-loop lag, GC); off only in unit tests that count series. */
+  readonly collectDefaults?: boolean
+}
+
+export function statusClass(status: number): StatusClass {
+  if (status < 200) return '1xx'
+  if (status < 300) return '2xx'
+  if (status < 400) return '3xx'
+  if (status < 500) return '4xx'
+  return '5xx'
+}
+
+/**
+ * The Prometheus metrics of one process. Labels are kept to bounded sets:
+ * status class, CORS outcome and folder path (folders are created by admins).
+ * The request Origin is never a label: any client can send any value, and one
+ * series per value would let a stranger grow our memory and the scraper's.
+ */
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const registry = new Registry()
+  if (options.collectDefaults ?? true) collectDefaultMetrics({ register: registry })
+
+  const requests = new Counter({
+    name: 'crossport_http_requests_total',
+    help: 'Requests answered on the public listener, by status class, CORS outcome and whether it was a preflight.',
+    labelNames: ['status_class', 'cors', 'preflight'] as const,
+    registers: [registry],
+  })
+  const duration = new Histogram({
+    name: 'crossport_http_request_duration_seconds',
+    help: 'Time from request start to the last body byte written, by status class.',
+    labelNames: ['status_class'] as const,
+    buckets: LATENCY_BUCKETS_SECONDS,
+    registers: [registry],
+  })
+  const bytesSent = new Counter({
+    name: 'crossport_http_response_bytes_total',
+    help: 'Response body bytes written on the public listener.',
+    registers: [registry],
+  })
+  const aborted = new Counter({
+    name: 'crossport_http_requests_aborted_total',
+    help: 'Responses the client went away from before they were complete.',
+    registers: [registry],
+  })
+  const preflights = new Counter({
+    name: 'crossport_cors_preflights_total',
+    help: 'CORS preflight requests, by outcome.',
+    labelNames: ['cors'] as const,
+    registers: [registry],
+  })
+  const refused = new Counter({
+    name: 'crossport_cors_refused_total',
+    help: 'Requests whose Origin (or strict-mode site) the folder policy refused, by folder.',
+    labelNames: ['folder'] as const,
+    registers: [registry],
+  })
+  const renders = new Histogram({
+    name: 'crossport_image_render_duration_seconds',
+    help: 'Image derivative renders (count) and how long each took.',
+    buckets: RENDER_BUCKETS_SECONDS,
+    registers: [registry],
+  })
+  const cacheHits = new Counter({
+    name: 'crossport_image_cache_hits_total',
+    help: 'Image derivatives served from the disk cache without rendering.',
+    registers: [registry],
+  })
+  const reloads = new Counter({
+    name: 'crossport_policy_reloads_total',
+    help: 'Times the in-memory policy table was rebuilt from the database.',
+    registers: [registry],
+  })
+
+  return {
+    registry,
+    observeRequest(r) {
+      const cls = statusClass(r.status)
+      requests.inc({ status_class: cls, cors: r.cors, preflight: String(r.isPreflight) })
+      duration.observe({ status_class: cls }, r.durationMs / 1000)
+      bytesSent.inc(r.bytes)
+      if (r.aborted) aborted.inc()
+      if (r.isPreflight) preflights.inc({ cors: r.cors })
+      if (r.cors === 'refused') refused.inc({ folder: r.folder ?? 'none' })
+    },
+    policyReloaded: () => reloads.inc(),
+    imageRendered: (durationMs) => renders.observe(durationMs / 1000),
+    imageCacheHit: () => cacheHits.inc(),
+  }
+}
+
+type MetricsRequestMessage = { type: typeof METRICS_REQUEST; id: number }
+type MetricsResponseMessage = { type: typeof METRICS_RESPONSE; id: number; metrics?: MetricJson[]; error?: string }
+
+const isMessage = <T extends { type: string }>(m: unknown, type: T['type']): m is T =>
+  typeof m === 'object' && m !== null && (m as { type?: unknown }).type === type
+
+/**
+ * In a cluster worker: answer the primary's scrape requests with this
+ * worker's numbers. `createTelemetry` calls it when it runs in a worker.
+ */
+export function serveMetricsToPrimary(metrics: Metrics): void {
+  process.on('message', (message: unknown) => {
+    if (!isMessage<MetricsRequestMessage>(message, METRICS_REQUEST)) return
+    metrics.registry.getMetricsAsJSON().then(
+      (json) => process.send?.({ type: METRICS_RESPONSE, id: message.id, metrics: json } satisfies MetricsResponseMessage),
+      (error: unknown) => process.send?.({ type: METRICS_RESPONSE, id: message.id, error: String(error) } satisfies MetricsResponseMessage),
+    )
+  })
+}
+
+let nextRequestId = 0
+
+/**
+ * In the cluster primary: asks every live worker for its metrics over IPC and
+ * merges them with the primary's own, using prom-client's aggregation (sums
+ * for counters and histograms; the aggregator each default metric declares,
+ * e.g. max for heap limits, average for event-loop lag).
+ */
+async function collectClusterMetrics(own: Registry): Promise<Registry> {
+  const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined && w.isConnected())
+  const id = nextRequestId++
+  const fromWorkers = await new Promise<MetricJson[][]>((resolve, reject) => {
+    const collected: MetricJson[][] = []
+    let pending = workers.length
+    const finish = (error?: Error) => {
+      clearTimeout(timer)
+      cluster.off('message', onMessage)
+      if (error) reject(error)
+      else resolve(collected)
+    }
+    const onMessage = (_worker: unknown, message: unknown) => {
+      if (!isMessage<MetricsResponseMessage>(message, METRICS_RESPONSE) || message.id !== id) return
+      if (message.error !== undefined || message.metrics === undefined) return finish(new Error(`a worker failed to report metrics: ${message.error}`))
+      collected.push(message.metrics)
+      if (--pending === 0) finish()
+    }
+    const timer = setTimeout(() => finish(new Error(`${pending} worker(s) did not report metrics within ${CLUSTER_SCRAPE_TIMEOUT_MS} ms`)), CLUSTER_SCRAPE_TIMEOUT_MS)
+    cluster.on('message', onMessage)
+    if (pending === 0) return finish()
+    for (const worker of workers) worker?.send({ type: METRICS_REQUEST, id } satisfies MetricsRequestMessage)
+  })
+  return AggregatorRegistry.aggregate<PrometheusContentType>([await own.getMetricsAsJSON(), ...fromWorkers])
+}
+
+/** Whether this process is the primary of a running cluster (it then reports for all workers). */
+const isClusterPrimary = (context: AppContext) => context.config.workers > 1 && cluster.isPrimary
+
+/**
+ * The Prometheus text for this process, or for the whole cluster when called
+ * in the cluster primary. `undefined` when the telemetry keeps no metrics.
+ */
+export async function renderMetrics(context: AppContext): Promise<{ contentType: string; body: string } | undefined> {
+  const metrics = metricsOf(context)
+  if (!metrics) return undefined
+  const registry = isClusterPrimary(context) ? await collectClusterMetrics(metrics.registry) : metrics.registry
+  return { contentType: metrics.registry.contentType, body: await registry.metrics() }
+}
+
+/**
+ * `GET /metrics` for the admin listener; calls `next` for any other path. Mount
+ * it before authentication: Prometheus scrapes without a token, and the admin
+ * listener is on loopback (or a private network) by default.
+ */
+export function createMetricsMiddleware(context: AppContext): Middleware {
+  return async (ctx, next) => {
+    if (ctx.path !== METRICS_PATH) return next()
+    if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
+      ctx.status = 405
+      ctx.set('Allow', 'GET, HEAD')
+      return
+    }
+    const rendered = await renderMetrics(context)
+    if (!rendered) return next()
+    // Every scrape must see current numbers, never a cached copy.
+    ctx.set('Cache-Control', 'no-store')
+    ctx.type = rendered.contentType
+    ctx.body = rendered.body
+  }
+}
+
+const metricsByTelemetry = new WeakMap<object, Metrics>()
+
+/** Links a telemetry object to its metrics, so the admin listener can find them through the context. */
+export function attachMetrics(telemetry: object, metrics: Metrics): void {
+  metricsByTelemetry.set(telemetry, metrics)
+}
+
+export function metricsOf(context: Pick<AppContext, 'telemetry'>): Metrics | undefined {
+  return metricsByTelemetry.get(context.telemetry)
+}

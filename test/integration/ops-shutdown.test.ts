@@ -1,0 +1,217 @@
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { Agent, get, type IncomingMessage } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { createServer } from 'node:net'
+import { createInterface } from 'node:readline'
+
+const ROOT = resolve(__dirname, '..', '..')
+const BUILT_MAIN = join(ROOT, 'dist', 'main.js')
+/** CROSSPORT_ENTRY: run these checks against another build, as the ops scripts allow. */
+const ENTRY = process.env.CROSSPORT_ENTRY ?? BUILT_MAIN
+const SHUTDOWN_TIMEOUT_MS = 15_000
+/** Far larger than socket buffers, so most of it is still unsent when SIGTERM arrives. */
+const LARGE_FILE_BYTES = 48 * 1024 * 1024
+
+interface Started {
+  readonly child: ChildProcess
+  readonly publicUrl: string
+  readonly adminUrl: string
+  /** Resolves with the first log line whose `msg` is `msg`. */
+  waitForLog(msg: string): Promise<Record<string, unknown>>
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
+}
+
+/** Starts the built server (`node dist/main.js`) the way an operator does, in its own temp folder. */
+async function startServer(dir: string, env: Readonly<Record<string, string>> = {}): Promise<Started> {
+  const child = spawn(process.execPath, [ENTRY], {
+    cwd: dir,
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADMIN_PORT: '0',
+      ADMIN_HOST: '127.0.0.1',
+      ASSETS_DIR: join(dir, 'assets'),
+      DATABASE_PATH: join(dir, 'crossport.db'),
+      CACHE_DIR: join(dir, 'cache'),
+      ADMIN_TOKEN: 'shutdown-test-token-0123456789',
+      SEED_DEMO: 'false',
+      LOG_LEVEL: 'info',
+      WORKERS: '1',
+      SHUTDOWN_TIMEOUT: String(SHUTDOWN_TIMEOUT_MS),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) => child.once('exit', (code, signal) => done({ code, signal })))
+  const lines: Record<string, unknown>[] = []
+  const waiters: { msg: string; done: (line: Record<string, unknown>) => void }[] = []
+  createInterface({ input: child.stdout! }).on('line', (text) => {
+    let line: Record<string, unknown>
+    try {
+      line = JSON.parse(text) as Record<string, unknown>
+    } catch {
+      return
+    }
+    lines.push(line)
+    for (const w of waiters.filter((w) => w.msg === line.msg)) {
+      waiters.splice(waiters.indexOf(w), 1)
+      w.done(line)
+    }
+  })
+  const waitForLog = (msg: string) =>
+    new Promise<Record<string, unknown>>((done, fail) => {
+      const seen = lines.find((l) => l.msg === msg)
+      if (seen) return done(seen)
+      waiters.push({ msg, done })
+      void exited.then(({ code }) => fail(new Error(`server exited (${code}) before logging "${msg}"`)))
+    })
+  const clustered = Number(env.WORKERS ?? 1) > 1
+  const listening = await waitForLog(clustered ? 'crossport cluster started' : 'crossport listening')
+  return { child, publicUrl: String(listening.public), adminUrl: String(listening.admin), waitForLog, exited }
+}
+
+/** A free loopback port: cluster workers cannot report the port they were given for PORT=0. */
+const freePort = () =>
+  new Promise<number>((done, fail) => {
+    const probe = createServer()
+    probe.once('error', fail)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number }
+      probe.close(() => done(port))
+    })
+  })
+
+/** Polls until the workers answer: the primary logs "started" before they listen. */
+async function untilHealthy(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false)
+    if (ok) return
+    await new Promise((done) => setTimeout(done, 100))
+  }
+  throw new Error(`${url} never became healthy`)
+}
+
+const firstChunk = (res: IncomingMessage) => new Promise<Buffer>((done) => res.once('data', done))
+
+describe('graceful shutdown of node dist/main.js', () => {
+  let dir: string
+  let expectedSha256: string
+
+  beforeAll(() => {
+    // The same build `npm start` does; a no-op when dist/ is current.
+    if (ENTRY === BUILT_MAIN) execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-needed.js')], { cwd: ROOT, stdio: 'inherit' })
+    dir = mkdtempSync(join(tmpdir(), 'crossport-ops-shutdown-'))
+    mkdirSync(join(dir, 'assets', 'video'), { recursive: true })
+    const content = randomBytes(LARGE_FILE_BYTES)
+    expectedSha256 = createHash('sha256').update(content).digest('hex')
+    writeFileSync(join(dir, 'assets', 'video', 'large.bin'), content)
+  })
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('finishes an in-flight download byte-exact after SIGTERM, refuses new connections, closes the database and exits 0', async () => {
+    const server = await startServer(dir)
+    try {
+      // A keep-alive client, as browsers and CDNs are: its connection must not hold shutdown up after the download.
+      const agent = new Agent({ keepAlive: true })
+      const res = await new Promise<IncomingMessage>((done, fail) => get(`${server.publicUrl}/video/large.bin`, { agent }, done).once('error', fail))
+      expect(res.statusCode).toBe(200)
+      const hash = createHash('sha256')
+      let received = 0
+      const first = await firstChunk(res)
+      res.pause()
+      hash.update(first)
+      received += first.length
+
+      server.child.kill('SIGTERM')
+      await server.waitForLog('shutting down: finishing in-flight requests')
+      // Stop accepting: a new connection is refused while the download is still going.
+      await expect(fetch(`${server.publicUrl}/healthz`)).rejects.toThrow()
+      expect(server.child.exitCode).toBeNull()
+
+      const bodyDoneAt = await new Promise<number>((done, fail) => {
+        res.on('data', (chunk: Buffer) => {
+          hash.update(chunk)
+          received += chunk.length
+        })
+        res.once('end', () => done(Date.now()))
+        res.once('error', fail)
+        res.once('aborted', () => fail(new Error('download aborted')))
+        res.resume()
+      })
+      expect(received).toBe(LARGE_FILE_BYTES)
+      expect(hash.digest('hex')).toBe(expectedSha256)
+
+      const { code, signal } = await server.exited
+      expect({ code, signal }).toEqual({ code: 0, signal: null })
+      // Exited because the download ended, not because SHUTDOWN_TIMEOUT forced it.
+      expect(Date.now() - bodyDoneAt).toBeLessThan(SHUTDOWN_TIMEOUT_MS / 2)
+      // A cleanly closed last connection checkpoints and removes the WAL file.
+      expect(existsSync(join(dir, 'crossport.db-wal'))).toBe(false)
+      agent.destroy()
+    } finally {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL')
+    }
+  })
+
+  it('exits 0 promptly on SIGINT when nothing is in flight', async () => {
+    const server = await startServer(dir)
+    try {
+      const startedAt = Date.now()
+      server.child.kill('SIGINT')
+      const { code, signal } = await server.exited
+      expect({ code, signal }).toEqual({ code: 0, signal: null })
+      expect(Date.now() - startedAt).toBeLessThan(SHUTDOWN_TIMEOUT_MS / 2)
+    } finally {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL')
+    }
+  })
+
+  it('in cluster mode aggregates worker metrics, and a SIGTERM to the primary lets a worker finish its download', async () => {
+    const port = await freePort()
+    const server = await startServer(dir, { WORKERS: '2', PORT: String(port) })
+    try {
+      const publicUrl = `http://127.0.0.1:${port}`
+      await untilHealthy(publicUrl)
+      const small = await fetch(`${publicUrl}/video/large.bin`, { headers: { range: 'bytes=0-99' } })
+      expect(small.status).toBe(206)
+      await small.arrayBuffer()
+      const metrics = await (await fetch(`${server.adminUrl}/metrics`)).text()
+      // Served by a worker, counted in the primary's answer.
+      expect(metrics).toMatch(/^crossport_http_requests_total\{status_class="2xx",cors="none",preflight="false"\} [1-9]/m)
+      expect(metrics).toMatch(/^process_open_fds \d+$/m)
+
+      const res = await new Promise<IncomingMessage>((done, fail) => get(`${publicUrl}/video/large.bin`, done).once('error', fail))
+      expect(res.statusCode).toBe(200)
+      const hash = createHash('sha256')
+      let received = 0
+      const first = await firstChunk(res)
+      res.pause()
+      hash.update(first)
+      received += first.length
+
+      server.child.kill('SIGTERM')
+      await server.waitForLog('shutting down: finishing in-flight requests')
+      await new Promise<void>((done, fail) => {
+        res.on('data', (chunk: Buffer) => {
+          hash.update(chunk)
+          received += chunk.length
+        })
+        res.once('end', done)
+        res.once('error', fail)
+        res.resume()
+      })
+      expect(received).toBe(LARGE_FILE_BYTES)
+      expect(hash.digest('hex')).toBe(expectedSha256)
+      expect(await server.exited).toEqual({ code: 0, signal: null })
+    } finally {
+      if (server.child.exitCode === null) server.child.kill('SIGKILL')
+    }
+  })
+})
