@@ -19,7 +19,12 @@ function newestMtime(dir) {
 }
 
 const stamp = join(root, 'dist', '.build-stamp')
-const sources = Math.max(newestMtime(join(root, 'src')), statSync(join(root, 'tsconfig.json')).mtimeMs)
+const mtimeOf = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0)
+const sources = Math.max(
+  newestMtime(join(root, 'src')),
+  existsSync(join(root, 'console', 'src')) ? newestMtime(join(root, 'console', 'src')) : 0,
+  ...['tsconfig.json', 'tsconfig.build.json', 'tsconfig.console.json'].map((name) => mtimeOf(join(root, name))),
+)
 if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
   process.stderr.write('crossport: building (tsc)...\n')
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root })

@@ -1,11 +1,12 @@
 import Koa from 'koa'
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import type { AppContext } from '../app-context'
 import { createAuthMiddleware, FailedAuthLimiter } from '../admin/auth'
 import { createProblemMiddleware } from '../admin/problem'
 import { ADMIN_PREFIX, createAdminRouter, OPENAPI_PATH } from '../admin/router'
 import { createMetricsMiddleware } from '../ops/metrics'
 import { createConsoleMiddleware } from './console'
+import { createLimitedServer } from './http-server'
 
 export interface AdminAppOptions {
   /** Injected by tests that need their own clock or thresholds. */
@@ -37,7 +38,10 @@ export function createAdminApp(context: AppContext, options: AdminAppOptions = {
     } finally {
       // The actor's name, never its token; the path without the query.
       const actor = (ctx.state as { actor?: { name: string } }).actor?.name
-      access.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - startedAt), actor }, 'admin request')
+      const fields = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - startedAt), actor }
+      // A Prometheus scrape every few seconds would drown the operators' own requests.
+      if (ctx.path === '/metrics' && ctx.status < 400) access.debug(fields, 'admin request')
+      else access.info(fields, 'admin request')
     }
   })
   app.use(createProblemMiddleware(context.logger))
@@ -59,11 +63,5 @@ export function createAdminApp(context: AppContext, options: AdminAppOptions = {
 
 export function createAdminServer(context: AppContext, options: AdminAppOptions = {}): Server {
   const app = createAdminApp(context, options)
-  const server = createServer(app.callback())
-  const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = context.config
-  // Node requires headersTimeout <= requestTimeout when both are set.
-  server.requestTimeout = requestTimeoutMs
-  server.headersTimeout = requestTimeoutMs > 0 ? Math.min(headersTimeoutMs, requestTimeoutMs) : headersTimeoutMs
-  server.keepAliveTimeout = keepAliveTimeoutMs
-  return server
+  return createLimitedServer(context.config, app.callback(), { isUploadListener: true })
 }

@@ -1,8 +1,9 @@
-import { createServer, type Server } from 'node:http'
+import type { Server } from 'node:http'
 import Koa from 'koa'
 import type { AppContext } from '../app-context'
 import { PublicDelivery } from '../delivery/public-delivery'
 import { FsAssetSource } from '../store/asset-source'
+import { createLimitedServer } from './http-server'
 
 /**
  * The public listener. A raw `node:http` listener answers what the in-memory
@@ -24,7 +25,7 @@ export function createPublicServer(context: AppContext): Server {
   app.on('error', (error: unknown) => logger.debug({ err: error }, 'public request error'))
   const slowLane = app.callback()
 
-  const server = createServer((req, res) => {
+  const server = createLimitedServer(config, (req, res) => {
     let isDone: boolean
     try {
       isDone = delivery.serveFast(req, res)
@@ -39,11 +40,6 @@ export function createPublicServer(context: AppContext): Server {
     if (!isDone) void slowLane(req, res)
   })
 
-  // Slow-loris and idle-socket limits (Node's defaults are generous).
-  server.requestTimeout = config.requestTimeoutMs
-  server.headersTimeout = config.requestTimeoutMs > 0 ? Math.min(config.headersTimeoutMs, config.requestTimeoutMs) : config.headersTimeoutMs
-  server.keepAliveTimeout = config.keepAliveTimeoutMs
-  if (config.maxConnections > 0) server.maxConnections = config.maxConnections
   server.on('close', () => delivery.dispose())
   return server
 }

@@ -1,3 +1,7 @@
+import Database from 'better-sqlite3'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { problemForStatus, toProblemResponse } from '../../../src/admin/problem'
 import { CrossportError, problemType, validationFailed } from '../../../src/errors'
 
@@ -24,6 +28,31 @@ describe('toProblemResponse', () => {
     expect(response.problem.status).toBe(500)
     expect(JSON.stringify(response.problem)).not.toContain('secret')
     expect(response.isUnexpected).toBe(true)
+  })
+
+  it('answers a real SQLITE_BUSY from a locked database file with 503 and Retry-After', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'crossport-busy-'))
+    const holder = new Database(join(dir, 'x.db'))
+    const writer = new Database(join(dir, 'x.db'), { timeout: 0 })
+    try {
+      holder.exec('CREATE TABLE t (x)')
+      holder.exec('BEGIN IMMEDIATE')
+      let busy: unknown
+      try {
+        writer.exec('INSERT INTO t VALUES (1)')
+      } catch (error) {
+        busy = error
+      }
+      const response = toProblemResponse(busy)
+      expect(response.problem).toMatchObject({ status: 503, type: problemType('OVERLOADED') })
+      expect(response.problem.detail).toMatch(/locked/)
+      expect(response.headers['Retry-After']).toBe('1')
+      expect(response.isUnexpected).toBe(false)
+    } finally {
+      holder.close()
+      writer.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 
   it('shows an exposed HTTP error of a framework with its status', () => {
