@@ -1,0 +1,101 @@
+import { api } from './api.js'
+import { announce, byId, clearProblems, confirmButton, copyButton, describeError, field, formatTime, h, replaceChildren, showProblem } from './dom.js'
+import type { CreatedToken, ItemList, TokenInfo } from './types.js'
+
+export function setUpTokens(): void {
+  const name = field('Token name', h('input', { id: 'token-name', name: 'name', placeholder: 'ci', autocomplete: 'off', required: true }))
+  const scope = field(
+    'Scope',
+    h('select', { id: 'token-scope', name: 'scope' }, h('option', { value: 'read' }, 'read: look only'), h('option', { value: 'write' }, 'write: change folders, assets and tokens')),
+  )
+  const general = h('p', { class: 'form-error', 'aria-live': 'polite' })
+  const form = byId<HTMLFormElement>('create-token-form')
+  replaceChildren(form, h('h3', {}, 'Create a token'), name.wrapper, scope.wrapper, h('button', { type: 'submit' }, 'Create token'), general)
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    clearProblems({ name, scope }, general)
+    try {
+      const created = await api<CreatedToken>('POST', '/tokens', { name: name.control.value.trim(), scope: scope.control.value })
+      form.reset()
+      showSecret(created)
+      await showTokens()
+    } catch (error) {
+      showProblem(error, { name, scope }, general)
+    }
+  })
+}
+
+/** The secret exists in this answer only (the server keeps its hash): show it once, with a copy button. */
+function showSecret(created: CreatedToken): void {
+  const secretId = 'new-token-secret'
+  const input = h('input', { id: secretId, readonly: true, value: created.token, class: 'secret' })
+  const dismiss = h('button', { type: 'button', class: 'secondary' }, 'I have stored it')
+  dismiss.addEventListener('click', () => byId('new-token').replaceChildren())
+  replaceChildren(
+    byId('new-token'),
+    h(
+      'div',
+      { class: 'panel notice', role: 'status' },
+      h('h3', {}, `Token “${created.name}” (${created.scope}) created`),
+      h('p', {}, 'Copy the secret now: it is shown this once and cannot be retrieved later.'),
+      h('label', { for: secretId }, 'Secret'),
+      input,
+      h('div', { class: 'actions' }, copyButton('Copy secret', () => created.token), ' ', dismiss),
+    ),
+  )
+  input.focus()
+  input.select()
+}
+
+export async function showTokens(): Promise<void> {
+  const error = byId('tokens-error')
+  error.textContent = ''
+  try {
+    const list = await api<ItemList<TokenInfo>>('GET', '/tokens')
+    replaceChildren(
+      byId('token-list'),
+      list.items.length === 0 ? h('p', { class: 'empty' }, 'No tokens.') : h(
+        'table',
+        {},
+        h('caption', { class: 'visually-hidden' }, 'Admin tokens'),
+        h('thead', {}, h('tr', {}, ['Name', 'Scope', 'Created', 'Last used', 'Status', ''].map((title) => h('th', { scope: 'col' }, title)))),
+        h('tbody', {}, list.items.map(renderToken)),
+      ),
+    )
+  } catch (e) {
+    error.textContent = describeError(e)
+  }
+}
+
+function renderToken(token: TokenInfo): HTMLTableRowElement {
+  const isActive = token.revokedAt === null
+  return h(
+    'tr',
+    { 'data-token-id': token.id, class: isActive ? '' : 'revoked' },
+    h('th', { scope: 'row', 'data-label': 'Name' }, token.name),
+    h('td', { 'data-label': 'Scope' }, token.scope),
+    h('td', { 'data-label': 'Created' }, formatTime(token.createdAt)),
+    h('td', { 'data-label': 'Last used' }, formatTime(token.lastUsedAt)),
+    h('td', { 'data-label': 'Status', class: 'token-status' }, isActive ? 'active' : `revoked ${formatTime(token.revokedAt)}`),
+    h(
+      'td',
+      {},
+      isActive
+        ? confirmButton(
+            'Revoke',
+            `Revoke “${token.name}”? Anything using it loses access at once.`,
+            async () => {
+              try {
+                await api('DELETE', `/tokens/${encodeURIComponent(token.id)}`)
+                announce(`Token ${token.name} revoked.`)
+              } catch (error) {
+                announce(describeError(error))
+              }
+              await showTokens()
+            },
+            `Revoke token ${token.name}`,
+          )
+        : null,
+    ),
+  )
+}
