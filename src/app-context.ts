@@ -58,6 +58,8 @@ export interface ImageService {
    * Rejects with a CrossportError (400/415/422/503) for bad or unaffordable requests.
    */
   derive(request: DeriveRequest): Promise<DerivedImage | null>
+  /** The folder every `DerivedImage.filePath` lives under. */
+  readonly cacheRoot: string
   /** Drops every derivative of one source (asset replaced or deleted). */
   purge(urlPath: string): Promise<void>
 }

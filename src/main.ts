@@ -52,8 +52,9 @@ async function runSingle(config: Readonly<Config>, logger: Logger): Promise<void
   const { db, generatedToken } = prepareDatabase(config, logger)
   if (generatedToken) announceToken(generatedToken)
   const running = await startCrossport(config, logger, { db })
-  logger.info({ public: running.publicUrl, admin: running.adminUrl, assets: config.assetsDir }, 'crossport listening')
+  // Before announcing: whoever reads "listening" may signal at once.
   onSignals(logger, running.close)
+  logger.info({ public: running.publicUrl, admin: running.adminUrl, assets: config.assetsDir }, 'crossport listening')
 }
 
 async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<void> {
@@ -72,9 +73,6 @@ async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<voi
     logger.error({ worker: worker.process.pid, code, signal }, 'worker died; starting a new one')
     cluster.fork()
   })
-  for (let i = 0; i < config.workers; i++) cluster.fork()
-  logger.info({ workers: config.workers, public: `http://${config.host}:${config.port}`, admin: running.adminUrl }, 'crossport cluster started')
-
   onSignals(logger, async () => {
     stopping = true
     const exited = Object.values(cluster.workers ?? {}).map(
@@ -87,6 +85,8 @@ async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<voi
     )
     await Promise.all([running.close(), ...exited])
   })
+  for (let i = 0; i < config.workers; i++) cluster.fork()
+  logger.info({ workers: config.workers, public: `http://${config.host}:${config.port}`, admin: running.adminUrl }, 'crossport cluster started')
 }
 
 async function runWorker(config: Readonly<Config>, logger: Logger): Promise<void> {

@@ -8,7 +8,7 @@
  * (asynchronously) before answering; `invalidate` (on 'asset-changed') drops
  * it at once. Bodies live in an LRU bounded by `maxBytes`.
  */
-import type { AssetInfo, AssetSource } from '../store/asset-source'
+import type { AssetInfo, AssetSource, OpenedAsset } from '../store/asset-source'
 import { sameVersion } from '../store/asset-source'
 import { formatEtag, formatHttpDate, lastModifiedSeconds, type ContentCoding } from './etag'
 import { isFingerprinted } from './fingerprint'
@@ -153,6 +153,20 @@ export class AssetCache {
       this.release(old)
     }
     return version
+  }
+
+  /**
+   * Opens the file of a version for streaming. The version returned describes
+   * the opened bytes (a new one when the file was replaced since the stat);
+   * undefined when the file is gone.
+   */
+  async open(path: string, version: FileVersion): Promise<{ opened: OpenedAsset; version: FileVersion } | undefined> {
+    const opened = await this.source.open(version.info.key)
+    if (opened === undefined) {
+      this.invalidate(path)
+      return undefined
+    }
+    return { opened, version: sameVersion(opened.info, version.info) ? version : this.replaceVersion(path, version, opened.info) }
   }
 
   /** Bytes currently held in memory (for tests and metrics). */

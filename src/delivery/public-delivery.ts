@@ -17,8 +17,8 @@ import type { CorsDecision, CorsOutcome, CorsRequest } from '../cors/types'
 import { ERROR_CATALOGUE, isCrossportError, problemType, type CrossportError } from '../errors'
 import { handleHealthRequest } from '../ops/health'
 import type { CompiledFolder } from '../policy/table'
-import { openLocalFile, sameVersion, type AssetSource, type AssetStream, type OpenedAsset } from '../store/asset-source'
-import { AssetCache, makeVersion, type CachedAsset, type FileVersion } from './asset-cache'
+import { FsAssetSource, type AssetSource, type AssetStream, type OpenedAsset } from '../store/asset-source'
+import { AssetCache, type CachedAsset, type FileVersion } from './asset-cache'
 import { chooseEncoding } from './encoding'
 import { IMMUTABLE_CACHE_CONTROL } from './fingerprint'
 import { assetBaseHeaders, joinVary, planAssetResponse, type DeliveryRequest, type HeaderMap, type ResponsePlan } from './plan'
@@ -70,13 +70,13 @@ export interface PublicDeliveryOptions {
 
 export class PublicDelivery {
   readonly cache: AssetCache
+  /** Rendered image derivatives (files under CACHE_DIR), cached like assets. */
+  private derivatives: AssetCache | undefined
   private readonly context: AppContext
-  private readonly source: AssetSource
   private readonly onAssetChanged: (urlPath: string) => void
 
   constructor(options: PublicDeliveryOptions) {
     this.context = options.context
-    this.source = options.source
     const { config } = options.context
     this.cache = new AssetCache(options.source, {
       ttlMs: config.fileCacheTtlMs,
@@ -205,37 +205,36 @@ export class PublicDelivery {
       if (done) return
     }
     const chosen = this.choose(req, pending, entry)
-    if (chosen === undefined) {
-      this.writeNotFound(res, decision)
-      return
-    }
-    let { version, plan } = chosen
-    if (this.writeWithoutIo(res, pending.record, plan, version)) return
+    if (chosen === undefined || !(await this.sendVersion(req, res, pending, this.cache, path, chosen))) this.writeNotFound(res, decision)
+  }
 
-    if (this.cache.isSmall(version)) {
-      const loaded = await this.cache.loadBody(path, version)
-      if (loaded === undefined || loaded.body === undefined) {
-        this.writeNotFound(res, decision)
-        return
-      }
-      if (loaded !== version) plan = planAssetResponse(deliveryRequestOf(pending.method, req), loaded, chosen.base)
-      this.writeWithoutIo(res, pending.record, plan, loaded)
-      return
+  /**
+   * Sends one version of a file: from memory when it is small (loading it
+   * into the cache's LRU first), else streamed from a fresh handle. Resolves
+   * false, having written nothing, when the file is gone.
+   */
+  private async sendVersion(
+    req: IncomingMessage,
+    res: ServerResponse,
+    pending: Pending,
+    cache: AssetCache,
+    key: string,
+    chosen: { version: FileVersion; plan: ResponsePlan; base: HeaderMap },
+  ): Promise<boolean> {
+    const { version, base } = chosen
+    const replan = (current: FileVersion) => (current === version ? chosen.plan : planAssetResponse(deliveryRequestOf(pending.method, req), current, base))
+    if (this.writeWithoutIo(res, pending.record, chosen.plan, version, cache)) return true
+    if (cache.isSmall(version)) {
+      const loaded = await cache.loadBody(key, version)
+      if (loaded === undefined || loaded.body === undefined) return false
+      this.writeWithoutIo(res, pending.record, replan(loaded), loaded, cache)
+      return true
     }
-
-    const opened = await this.source.open(version.info.key)
-    if (opened === undefined) {
-      // Deleted between stat and open: a plain 404, and forget the path.
-      this.cache.invalidate(path)
-      this.writeNotFound(res, decision)
-      return
-    }
-    if (!sameVersion(opened.info, version.info)) {
-      // Replaced since the stat: the headers must describe the bytes this handle reads.
-      version = this.cache.replaceVersion(path, version, opened.info)
-      plan = planAssetResponse(deliveryRequestOf(pending.method, req), version, chosen.base)
-    }
-    this.writeOpened(res, pending.record, plan, opened)
+    const found = await cache.open(key, version)
+    if (found === undefined) return false
+    // Replaced since the stat: the headers must describe the bytes this handle reads.
+    this.writeOpened(res, pending.record, replan(found.version), found.opened)
+    return true
   }
 
   /**
@@ -278,17 +277,35 @@ export class PublicDelivery {
       return true
     }
     if (derived === null) return false
-    const opened = await openLocalFile(derived.filePath)
-    if (opened === undefined) {
-      // Evicted from the derivative cache between render and open: the client may simply retry.
-      this.writeProblem(res, decision, undefined)
-      return true
-    }
-    const version = makeVersion(opened.info, derived.contentType, undefined)
+    // Derivative files are immutable (their name encodes the source's ETag and
+    // the parameters), so they are cached like assets: stat and small bodies in memory.
+    // Their media type follows from the extension, as for any asset.
+    const cache = this.derivativeCache(images.cacheRoot)
+    const key = derived.filePath.slice(images.cacheRoot.length)
+    const cached = cache.fresh(key, performance.now()) ?? (await cache.refresh(key))
     const base = this.baseHeaders(pending, entry, derived.vary)
-    const plan = planAssetResponse(deliveryRequestOf(pending.method, req), version, base)
-    this.writeOpened(res, pending.record, plan, opened)
+    const version = cached.identity
+    if (version !== undefined) {
+      const chosen = { version, plan: planAssetResponse(deliveryRequestOf(pending.method, req), version, base), base }
+      if (await this.sendVersion(req, res, pending, cache, key, chosen)) return true
+    }
+    // Evicted from the derivative cache between render and read: the client may simply retry.
+    this.writeProblem(res, decision, undefined)
     return true
+  }
+
+  /** Created at the first derivative: the cache folder exists by then, so its real path is known. */
+  private derivativeCache(cacheRoot: string): AssetCache {
+    if (this.derivatives === undefined) {
+      const { config } = this.context
+      this.derivatives = new AssetCache(new FsAssetSource(cacheRoot), {
+        ttlMs: config.fileCacheTtlMs,
+        maxFileBytes: config.memoryCacheFileBytes,
+        // On top of the assets' budget: a quarter of it for rendered images.
+        maxBytes: Math.floor(config.memoryCacheBytes / 4),
+      })
+    }
+    return this.derivatives
   }
 
   /** Picks the representation (identity or a precompressed sibling) and plans the answer. */
@@ -323,7 +340,7 @@ export class PublicDelivery {
   }
 
   /** Sends a plan that needs no disk read: no body, or a body already in memory. */
-  private writeWithoutIo(res: ServerResponse, record: RecordState, plan: ResponsePlan, version: FileVersion): boolean {
+  private writeWithoutIo(res: ServerResponse, record: RecordState, plan: ResponsePlan, version: FileVersion, cache = this.cache): boolean {
     const range = plan.body
     if (range === undefined) {
       res.writeHead(plan.status, plan.headers)
@@ -332,7 +349,7 @@ export class PublicDelivery {
     }
     const body = version.body
     if (body === undefined) return false
-    this.cache.touch(version)
+    cache.touch(version)
     res.writeHead(plan.status, plan.headers)
     const slice = range.start === 0 && range.end === body.length - 1 ? body : body.subarray(range.start, range.end + 1)
     record.bytes = slice.length

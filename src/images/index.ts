@@ -133,6 +133,7 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
     cache,
     limiter,
     wantsDerivative,
+    cacheRoot: cache.root,
 
     async derive(request: DeriveRequest): Promise<DerivedImage | null> {
       const declared = sourceFormatOf(request.urlPath)
