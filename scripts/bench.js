@@ -144,6 +144,8 @@ async function main() {
       { id: 'range-start', name: '1 MB range at the start of 20 MB', path: '/public/video/video.mp4', headers: { ...ok, range: `bytes=0-${MIB - 1}` }, want: 206, acao: true },
       { id: 'range-end', name: '1 MB range at the end of 20 MB', path: '/public/video/video.mp4', headers: { ...ok, range: `bytes=${videoSize - MIB}-${videoSize - 1}` }, want: 206, acao: true },
       { id: 'preflight', name: 'preflight (OPTIONS)', path: '/public/css/app.css', method: 'OPTIONS', headers: { ...ok, 'access-control-request-method': 'GET' }, want: 204, acao: true },
+      // The probe below renders it once; the measured requests are warm cache hits.
+      { id: 'derivative', name: 'warm image derivative (w=640, webp)', path: '/public/img/photo.jpg?w=640&fmt=webp', headers: ok, want: 200, acao: true },
       { id: 'refused', name: 'refused Origin (CSS)', path: '/public/css/app.css', headers: { origin: EVIL }, want: 200, acao: false },
       { id: 'download', name: 'full 20 MB download', path: '/public/video/video.mp4', headers: ok, want: 200, acao: true, connections: DL_CONNECTIONS },
     ]

@@ -50,8 +50,8 @@ export interface DerivedImage {
 }
 
 export interface ImageService {
-  /** Whether the query asks for a derivative (one of w, h, q, fmt, fit, dpr is present). */
-  wantsDerivative(query: URLSearchParams): boolean
+  /** Whether the request asks for a derivative: an image parameter (w, h, q, fmt, fit, dpr) on a renderable image. */
+  wantsDerivative(query: URLSearchParams, urlPath: string): boolean
   /**
    * Renders or finds the derivative. Resolves `null` when the source is not a
    * transformable image (SVG, non-image): the original is served as it is.

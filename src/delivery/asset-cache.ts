@@ -212,7 +212,10 @@ export class AssetCache {
       isSibling ? undefined : this.source.lookup(path + '.gz'),
     ])
     const keep = (info: AssetInfo | undefined, previous: FileVersion | undefined, coding: ContentCoding | undefined) => {
-      if (info === undefined || identity === undefined) {
+      // A sibling older than its file was compressed from an earlier version
+      // (the file was replaced, the sibling not yet): never serve it.
+      const isStale = coding !== undefined && info !== undefined && identity !== undefined && info.mtimeMs < identity.mtimeMs
+      if (info === undefined || identity === undefined || isStale) {
         if (previous) this.release(previous)
         return undefined
       }

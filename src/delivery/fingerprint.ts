@@ -5,13 +5,14 @@
  *
  *   <name>(.|-)<hash>.<ext>      app.3f9a2c1b.js, logo-8d3e1f0a.png, chunk.a1b2c3d4e5.css
  *
- * where <hash> is 8–64 characters and either all hex (`3f9a2c1b`, `deadbeef`)
- * or base36 with at least one digit and one letter (`k3j9x2q7`). The digit
- * requirement keeps ordinary words out: `bootstrap-datepicker.js` and
- * `site.stylesheet.css` are not fingerprinted.
+ * where <hash> is 8–64 letters and digits with at least one of each
+ * (`3f9a2c1b`, `k3j9x2q7`). Requiring both keeps ordinary names out, which
+ * matters more than catching every hash: a name taken for a fingerprint is
+ * cached for a year. `bootstrap-datepicker.js`, `intro-feedface.mp4` and
+ * `report-20240101.pdf` are not fingerprinted; the rare real hash of only
+ * digits or only letters gets the folder's Cache-Control, which is safe.
  */
 const HASHED_NAME = /[.-]([0-9a-z]{8,64})\.[0-9a-z]+$/i
-const HEX = /^[0-9a-f]+$/i
 const HAS_DIGIT = /[0-9]/
 const HAS_LETTER = /[a-z]/i
 
@@ -24,5 +25,5 @@ export function isFingerprinted(path: string): boolean {
   const hash = match[1] as string
   // The hash must not be the whole stem: `12345678.js` is a name, not a fingerprint.
   if (match.index === 0) return false
-  return HEX.test(hash) || (HAS_DIGIT.test(hash) && HAS_LETTER.test(hash))
+  return HAS_DIGIT.test(hash) && HAS_LETTER.test(hash)
 }

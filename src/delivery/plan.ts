@@ -37,6 +37,8 @@ export interface ResponsePlan {
  * @param base headers every answer for this asset carries (CORS, Vary,
  *   Cache-Control, nosniff, CSP); the plan adds validators, type and length.
  */
+const NOT_STORED = 'no-store'
+
 export function planAssetResponse(request: DeliveryRequest, rep: Representation, base: Readonly<HeaderMap>): ResponsePlan {
   const validators = { etag: rep.etag, lastModifiedSeconds: rep.lastModifiedSeconds }
   const outcome = evaluatePreconditions(request, validators)
@@ -46,7 +48,10 @@ export function planAssetResponse(request: DeliveryRequest, rep: Representation,
     return { status: 304, headers: { ...base, ETag: rep.etag, 'Last-Modified': rep.lastModified }, body: undefined }
   }
   if (outcome === 'failed') {
-    return { status: 412, headers: { ...base, ETag: rep.etag, 'Last-Modified': rep.lastModified, 'Content-Length': 0 }, body: undefined }
+    // 412 and 416 answer one request's conditions, not the resource: a shared
+    // cache that keys on the URL alone must not hand them to other clients.
+    const headers = { ...base, ETag: rep.etag, 'Last-Modified': rep.lastModified, 'Content-Length': 0, 'Cache-Control': NOT_STORED }
+    return { status: 412, headers, body: undefined }
   }
 
   const headers: HeaderMap = {
@@ -67,6 +72,7 @@ export function planAssetResponse(request: DeliveryRequest, rep: Representation,
     if (range.kind === 'unsatisfiable') {
       headers['Content-Range'] = `bytes */${size}`
       headers['Content-Length'] = 0
+      headers['Cache-Control'] = NOT_STORED
       delete headers['Content-Type']
       return { status: 416, headers, body: undefined }
     }

@@ -161,7 +161,7 @@ export class PublicDelivery {
 
     const query = q === -1 ? undefined : new URLSearchParams(url.slice(q + 1))
     const pending: Pending = { method, path, query, decision, compiled, record }
-    const wantsImage = query !== undefined && this.context.images !== undefined && this.context.images.wantsDerivative(query)
+    const wantsImage = query !== undefined && this.context.images !== undefined && this.context.images.wantsDerivative(query, path)
     if (!wantsImage) {
       const entry = this.cache.fresh(path, startMs)
       if (entry !== undefined) {
@@ -200,7 +200,7 @@ export class PublicDelivery {
       this.writeNotFound(res, decision)
       return
     }
-    if (pending.query !== undefined && this.context.images?.wantsDerivative(pending.query)) {
+    if (pending.query !== undefined && this.context.images?.wantsDerivative(pending.query, path)) {
       const done = await this.deliverDerivative(req, res, pending, entry, entry.identity, pending.query)
       if (done) return
     }

@@ -57,10 +57,19 @@ export interface ImageParams {
   readonly key: string
 }
 
-/** Whether the query names at least one image parameter. `?v=3` alone does not. */
-export function wantsDerivative(query: URLSearchParams): boolean {
-  for (const name of IMAGE_PARAMS) if (query.has(name)) return true
-  return false
+/**
+ * Whether the request asks for a rendering: the query names at least one image
+ * parameter (`?v=3` alone does not) and the path names an image that can be
+ * rendered (a vector only when a raster `fmt` is asked for by name). Anything
+ * else is served as it is, parameters or not.
+ */
+export function wantsDerivative(query: URLSearchParams, urlPath: string): boolean {
+  if (!IMAGE_PARAMS.some((name) => query.has(name))) return false
+  const declared = sourceFormatOf(urlPath)
+  if (declared === undefined) return false
+  if (declared !== 'svg') return true
+  const format = query.get('fmt')
+  return format !== null && format !== 'auto'
 }
 
 /**

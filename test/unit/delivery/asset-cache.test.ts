@@ -69,6 +69,17 @@ describe('AssetCache', () => {
     expect(entry.br?.etag.endsWith('-br"')).toBe(true)
   })
 
+  it('ignores a sibling older than its file: it was compressed from an earlier version', async () => {
+    const source = new MemorySource()
+    source.put('/a.css', 'new'.repeat(20), 2_000_000)
+    source.put('/a.css.br', 'old', 1_000_000)
+    source.put('/a.css.gz', 'new', 2_000_000)
+    const entry = await cache(source).refresh('/a.css')
+    expect(entry.br).toBeUndefined()
+    expect(entry.gzip?.contentEncoding).toBe('gzip')
+    expect(entry.hasSiblings).toBe(true)
+  })
+
   it('keeps a loaded body across a re-check that finds the file unchanged', async () => {
     const source = new MemorySource()
     source.put('/a.css', 'body{}')

@@ -47,10 +47,10 @@ describe('planAssetResponse', () => {
     expect(plan.headers).toEqual({ ...base, ETag: rep.etag, 'Last-Modified': rep.lastModified })
   })
 
-  it('answers 412 keeping the CORS headers when If-Match fails', () => {
+  it('answers 412 keeping the CORS headers, not storable by shared caches, when If-Match fails', () => {
     const plan = planAssetResponse({ ...get, ifMatch: '"nope"' }, rep, base)
     expect(plan.status).toBe(412)
-    expect(plan.headers).toMatchObject({ ...base, 'Content-Length': 0 })
+    expect(plan.headers).toMatchObject({ ...base, 'Cache-Control': 'no-store', 'Content-Length': 0 })
   })
 
   it('answers 206 with Content-Range for one range', () => {
@@ -60,10 +60,10 @@ describe('planAssetResponse', () => {
     expect(plan.headers).toMatchObject({ 'Content-Range': 'bytes 100-199/1000', 'Content-Length': 100 })
   })
 
-  it('answers 416 with bytes */size for an unsatisfiable range', () => {
+  it('answers 416 with bytes */size, not storable by shared caches, for an unsatisfiable range', () => {
     const plan = planAssetResponse({ ...get, range: 'bytes=5000-' }, rep, base)
     expect(plan.status).toBe(416)
-    expect(plan.headers).toMatchObject({ ...base, 'Content-Range': 'bytes */1000', 'Content-Length': 0 })
+    expect(plan.headers).toMatchObject({ ...base, 'Cache-Control': 'no-store', 'Content-Range': 'bytes */1000', 'Content-Length': 0 })
     expect(plan.body).toBeUndefined()
   })
 

@@ -32,7 +32,7 @@ const problemFields = (query: string, l: ImageLimits = limits): string[] => {
   throw new Error(`expected ${query} to be refused`)
 }
 
-describe('wantsDerivative(query)', () => {
+describe('wantsDerivative(query, path)', () => {
   it.each([
     ['w=640', true],
     ['h=640', true],
@@ -45,8 +45,21 @@ describe('wantsDerivative(query)', () => {
     ['', false],
     ['width=640', false],
     ['W=640', false],
-  ])('for ?%s answers %s', (query, expected) => {
-    expect(wantsDerivative(new URLSearchParams(query))).toBe(expected)
+  ])('for /hero.jpg?%s answers %s', (query, expected) => {
+    expect(wantsDerivative(new URLSearchParams(query), '/brand/hero.jpg')).toBe(expected)
+  })
+
+  it.each([
+    ['/brand/site.css', 'w=640', false],
+    ['/brand/clip.mp4', 'w=640&fmt=webp', false],
+    ['/brand/noext', 'w=640', false],
+    ['/brand/logo.svg', 'w=640', false],
+    ['/brand/logo.svg', 'w=640&fmt=auto', false],
+    ['/brand/logo.svg', 'w=640&fmt=png', true],
+    ['/brand/photo.PNG', 'w=640', true],
+    ['/brand/anim.gif', 'fmt=webp', true],
+  ])('for %s?%s answers %s: only renderable images are rendered', (path, query, expected) => {
+    expect(wantsDerivative(new URLSearchParams(query), path)).toBe(expected)
   })
 })
 
