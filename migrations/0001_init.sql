@@ -2,7 +2,9 @@
 -- List-valued policy fields are JSON arrays of strings; origins get their own
 -- table so one origin can be added or removed without rewriting the policy.
 CREATE TABLE folders (
-  id              INTEGER PRIMARY KEY,
+  -- AUTOINCREMENT: an id is never reused, so a client holding the id of a
+  -- deleted folder can never change or delete another one by mistake.
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
   path            TEXT    NOT NULL UNIQUE CHECK (substr(path, 1, 1) = '/' AND substr(path, -1, 1) = '/'),
   methods         TEXT    NOT NULL,
   allow_headers   TEXT    NOT NULL,

@@ -54,12 +54,14 @@ export class AuditRepo {
   }
 
   /**
-   * Newest first. `target` filters to one folder/asset path and everything
-   * below it; `beforeId` pages backwards.
+   * Newest first; `beforeId` pages backwards. `target` narrows to a path and
+   * what lies below it, at a `/` boundary: `/brand` is `/brand` and
+   * `/brand/…` (never `/brandx/…`), `/brand/` is `/brand/…`. Other targets
+   * (token ids) match only themselves.
    */
   list(options: { limit: number; target?: string; beforeId?: number }): AuditEntry[] {
     const { limit, target, beforeId } = options
-    const like = target === undefined ? '' : escapeLike(target) + '%'
+    const like = target === undefined ? '' : escapeLike(target.endsWith('/') ? target : target + '/') + '%'
     let rows: AuditRow[]
     if (beforeId !== undefined) {
       rows = target === undefined ? this.selectBefore.all(beforeId, limit) : this.selectBeforeFor.all(beforeId, target, like, limit)

@@ -73,6 +73,15 @@ describe('FolderRepo', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM folder_origins WHERE folder_id = ?').get(folder.id)).toEqual({ n: 0 })
   })
 
+  it('never gives a new folder the id of a deleted one', () => {
+    const repo = new FolderRepo(db)
+    const first = repo.create('/old/', { ...DEFAULT_POLICY, origins: [] })
+    expect(repo.delete(first.id)).toBe(true)
+    const second = repo.create('/new/', { ...DEFAULT_POLICY, origins: [] })
+    expect(second.id).not.toBe(first.id)
+    expect(repo.get(first.id)).toBeUndefined()
+  })
+
   it('refuses a second folder with the same path', () => {
     const repo = new FolderRepo(db)
     repo.create('/x/', { ...DEFAULT_POLICY, origins: [] })
@@ -165,5 +174,41 @@ describe('seedDemoPolicy(db)', () => {
   it('leaves a database that already has folders alone', () => {
     new FolderRepo(db).create('/mine/', { ...DEFAULT_POLICY, origins: [] })
     expect(seedDemoPolicy(db)).toBe(false)
+  })
+})
+
+describe('AuditRepo.list({ target })', () => {
+  beforeEach(() => migrate(db))
+
+  it.each([
+    ['/brand', '/brand', true],
+    ['/brand/', '/brand', true],
+    ['/brand/logo.png', '/brand', true],
+    ['/brand/a/b.png', '/brand', true],
+    ['/brandx/', '/brand', false],
+    ['/brandx/logo.png', '/brand', false],
+    ['/brand.png', '/brand', false],
+    ['/bran', '/brand', false],
+    ['/brand/', '/brand/', true],
+    ['/brand/logo.png', '/brand/', true],
+    ['/brand', '/brand/', false],
+    ['/brandx/', '/brand/', false],
+    ['/axb/x.png', '/a_b', false],
+    ['/a%b/x.png', '/a%b', true],
+    ['/anything', '/', true],
+    ['tok_abc', 'tok_abc', true],
+    ['tok_abcd', 'tok_abc', false],
+  ])('an entry for %s is under the filter %s: %s', (target, filter, expected) => {
+    const audit = new AuditRepo(db)
+    audit.record('test', 'asset.upload', target, null, null)
+    expect(audit.list({ limit: 10, target: filter }).map((e) => e.target)).toEqual(expected ? [target] : [])
+  })
+
+  it('fills the page with matches even when near misses are newer', () => {
+    const audit = new AuditRepo(db)
+    audit.record('test', 'asset.upload', '/brand/a.png', null, null)
+    for (let i = 0; i < 5; i++) audit.record('test', 'asset.upload', `/brandx/${i}.png`, null, null)
+    audit.record('test', 'asset.upload', '/brand/b.png', null, null)
+    expect(audit.list({ limit: 2, target: '/brand' }).map((e) => e.target)).toEqual(['/brand/b.png', '/brand/a.png'])
   })
 })
