@@ -129,8 +129,9 @@ const schema = z.object({
  * one line per variable, so an operator fixes them in one go.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()): Readonly<Config> {
-  // Empty strings in .env files mean "unset", as they do for most tools.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  // Empty strings in .env files mean "unset", as they do for most tools. So
+  // does a value of only spaces (PORT=" "): z.coerce.number would read it as 0.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''))
   const parsed = schema.safeParse(cleaned)
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {

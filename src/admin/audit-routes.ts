@@ -9,11 +9,12 @@ export function registerAuditRoutes(router: Router, context: AppContext): void {
   const audit = new AuditRepo(context.db)
   router.get('/audit', requireScope('read'), (ctx) => {
     const query = parseInput(auditQuerySchema, ctx.query)
-    const options = {
-      limit: query.limit,
-      ...(query.target !== undefined ? { target: query.target } : {}),
-      ...(query.before !== undefined ? { beforeId: query.before } : {}),
+    ctx.body = {
+      items: audit.list({
+        limit: query.limit,
+        ...(query.target !== undefined ? { target: query.target } : {}),
+        ...(query.before !== undefined ? { beforeId: query.before } : {}),
+      }),
     }
-    ctx.body = { items: audit.list(options) }
   })
 }

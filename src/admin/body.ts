@@ -73,8 +73,11 @@ function readText(ctx: Context, limitBytes: number): Promise<string> {
       }
       cleanup()
       // Discard the rest instead of destroying the socket, so the client can
-      // read the 413; Connection: close ends it after the answer, and the
-      // server's requestTimeout bounds how long a client can keep sending.
+      // read the 413. Connection: close makes Node close the socket once the
+      // answer is written, which is what stops a client that keeps sending:
+      // requestTimeout is 0 on the admin listener (uploads may be long), and
+      // server.timeout (REQUEST_TIMEOUT_MS, see server/http-server.ts) only
+      // cuts off a socket that goes silent.
       req.resume()
       reject(tooLarge(limitBytes))
     }

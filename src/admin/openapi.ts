@@ -91,14 +91,21 @@ const COMMON_ERRORS = {
   '401': problem('Missing or invalid bearer token'),
   '429': problem('Too many failed authentications from this address'),
 }
-const WRITE_ERRORS = {
+// Writes without a JSON body (DELETE, asset upload) cannot fail on one; they
+// add only the errors they can return.
+const WRITE_SCOPE_ERRORS = {
   ...COMMON_ERRORS,
-  '400': problem('Body is not JSON or not an object'),
   '403': problem('The token is read-scoped'),
+}
+/** Writes with a JSON body (readJsonObject, then a zod schema). */
+const WRITE_ERRORS = {
+  ...WRITE_SCOPE_ERRORS,
+  '400': problem('Body is not JSON or not an object'),
   '413': problem('Body too large'),
   '415': problem('Body is not application/json'),
   '422': problem('Validation failed; `errors` names the fields'),
 }
+const INVALID_ASSET_PATH = problem('Not a valid asset path (bad encoding, dot segment, dotfile) or a folder path')
 
 const param = (name: string, description: string, location: 'path' | 'query' = 'path', required = location === 'path') => ({
   name,
@@ -166,7 +173,7 @@ function buildDocument(): JsonSchema {
         },
         delete: {
           summary: 'Delete a folder (not /)',
-          responses: { '204': noContent, '404': problem('No such folder'), '409': problem('The root folder is protected'), ...WRITE_ERRORS },
+          responses: { '204': noContent, '404': problem('No such folder'), '409': problem('The root folder is protected'), ...WRITE_SCOPE_ERRORS },
         },
       },
       '/folders/{id}/origins': {
@@ -179,7 +186,15 @@ function buildDocument(): JsonSchema {
       },
       '/folders/{id}/origins/{origin}': {
         parameters: [folderId, param('origin', 'The origin rule, URL-encoded (https%3A%2F%2Fshop.example)')],
-        delete: { summary: 'Remove one origin', responses: { '204': noContent, '404': problem('No such folder or origin'), ...WRITE_ERRORS } },
+        delete: {
+          summary: 'Remove one origin',
+          responses: {
+            '204': noContent,
+            '404': problem('No such folder or origin'),
+            '422': problem('The origin in the path is not an origin rule'),
+            ...WRITE_SCOPE_ERRORS,
+          },
+        },
       },
       '/assets': {
         get: {
@@ -187,24 +202,34 @@ function buildDocument(): JsonSchema {
           parameters: [param('prefix', 'Folder prefix, e.g. /brand/', 'query'), param('cursor', 'From nextCursor', 'query'), param('limit', 'Page size', 'query')],
           responses: {
             '200': ok('Assets', { type: 'object', properties: { items: { type: 'array', items: ref('Asset') }, nextCursor: { type: ['string', 'null'] } } }),
+            '400': problem('Bad prefix (not an asset path starting with /), limit (not 1-1000) or cursor (not one this server gave out)'),
             ...COMMON_ERRORS,
           },
         },
       },
       '/assets/{path}': {
         parameters: [param('path', 'Asset path below the store root, e.g. brand/logo.png')],
-        get: { summary: 'Asset metadata (image dimensions for images)', responses: { '200': ok('Metadata', ref('Asset')), '404': problem('No such asset'), ...COMMON_ERRORS } },
+        get: {
+          summary: 'Asset metadata (image dimensions for images)',
+          responses: { '200': ok('Metadata', ref('Asset')), '400': INVALID_ASSET_PATH, '404': problem('No such asset'), ...COMMON_ERRORS },
+        },
         put: {
           summary: 'Upload (streamed, atomic rename); any Content-Type',
           requestBody: { required: true, content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
           responses: {
             '201': ok('Created', ref('Asset')),
             '200': ok('Replaced', ref('Asset')),
+            '400': problem('Not a valid asset path, a folder path, or a malformed If-Match / If-None-Match'),
+            '409': problem('The path collides with an existing folder or file of the same name'),
             '412': problem('If-Match / If-None-Match failed'),
-            ...WRITE_ERRORS,
+            '413': problem('Larger than MAX_UPLOAD_BYTES'),
+            '415': problem(
+              'The content does not match its media type: its first bytes are not the magic number of the binary format its extension (or Content-Type) names; or a Content-Encoding other than identity was sent',
+            ),
+            ...WRITE_SCOPE_ERRORS,
           },
         },
-        delete: { summary: 'Delete an asset', responses: { '204': noContent, '404': problem('No such asset'), ...WRITE_ERRORS } },
+        delete: { summary: 'Delete an asset', responses: { '204': noContent, '400': INVALID_ASSET_PATH, '404': problem('No such asset'), ...WRITE_SCOPE_ERRORS } },
       },
       '/explain': {
         get: {
@@ -232,14 +257,14 @@ function buildDocument(): JsonSchema {
       },
       '/tokens/{id}': {
         parameters: [param('id', 'Token id')],
-        delete: { summary: 'Revoke a token', responses: { '204': noContent, '404': problem('No such active token'), ...WRITE_ERRORS } },
+        delete: { summary: 'Revoke a token', responses: { '204': noContent, '404': problem('No such active token'), ...WRITE_SCOPE_ERRORS } },
       },
       '/audit': {
         get: {
           summary: 'Change log, newest first',
           parameters: [
             param('limit', '1..500, default 50', 'query'),
-            param('target', 'A folder or asset path: entries for it and below', 'query'),
+            param('target', 'A folder or asset path: entries for it and below it at a / boundary (/brand: /brand and /brand/…, not /brandx/)', 'query'),
             param('before', 'Entries with a smaller id (paging)', 'query'),
           ],
           responses: { '200': ok('Entries', items('AuditEntry')), '422': problem('Bad parameter'), ...COMMON_ERRORS },

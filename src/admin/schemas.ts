@@ -165,7 +165,8 @@ export function policyProblems(policy: Policy, prefix: string): FieldProblem[] {
     return [
       {
         field: `${prefix}credentials`,
-        message: 'credentials: true cannot be combined with the "*" origin: the Fetch standard forbids Access-Control-Allow-Origin: * on credentialed requests; list the exact origins instead',
+        // The detail prefixes the field name, so the message must not repeat it.
+        message: 'true cannot be combined with the "*" origin: the Fetch standard forbids Access-Control-Allow-Origin: * on credentialed requests; list the exact origins instead',
       },
     ]
   }

@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { config as loadDotenv } from 'dotenv'
 import { resolve } from 'node:path'
 import { ApiClient, CliError, DEFAULT_ADMIN_URL, encodeAssetPath } from './api-client'
 import { backupDatabase, migrateDatabase } from './db-commands'
@@ -13,6 +14,7 @@ export interface CliEnv {
 }
 
 const DEFAULT_DATABASE_PATH = './data/crossport.db'
+const USAGE_EXIT_CODE = 2
 
 interface GlobalOptions {
   url?: string
@@ -61,8 +63,11 @@ export async function runCli(argv: readonly string[], env: CliEnv, io: CliIo): P
     return 0
   } catch (error: unknown) {
     if (error instanceof CommanderError) {
-      // Commander has already printed its message (or the help).
-      return error.exitCode
+      // Commander has already printed its message (or the help). It answers 0
+      // for --help/--version and 1 for everything else, all of which is about
+      // the command line itself (unknown command or option, missing or invalid
+      // value, no command given): usage, so scripts can tell it from a failure.
+      return error.exitCode === 0 ? 0 : USAGE_EXIT_CODE
     }
     if (error instanceof CliError) {
       io.stderr.write(`crossport: ${error.message}\n`)
@@ -78,7 +83,7 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
     .description('Operate a Crossport server: folders and their CORS policies, tokens, assets, backups.')
     .option('--url <url>', `admin API base URL (env CROSSPORT_URL, default ${DEFAULT_ADMIN_URL})`)
     .option('--token <token>', 'admin bearer token (env CROSSPORT_TOKEN)')
-    .option('--database <path>', `SQLite file for backup/migrate (env DATABASE_PATH, default ${DEFAULT_DATABASE_PATH})`)
+    .option('--database <path>', `SQLite file for backup/migrate (env DATABASE_PATH, also read from ./.env; default ${DEFAULT_DATABASE_PATH})`)
     .option('--json', 'machine-readable JSON on stdout instead of tables')
     .showHelpAfterError('(run crossport --help for usage)')
     .exitOverride()
@@ -324,6 +329,10 @@ function folderPath(path: string): string {
 
 /** Entry point of `bin/crossport.js`. */
 export async function main(): Promise<void> {
+  // The server reads ./.env (main.ts), so backup/migrate run from the same
+  // folder must find the same DATABASE_PATH. Variables already set in the
+  // environment win over the file, and flags win over both.
+  loadDotenv({ quiet: true })
   const { CROSSPORT_URL, CROSSPORT_TOKEN, DATABASE_PATH } = process.env
   process.exitCode = await runCli(process.argv.slice(2), { CROSSPORT_URL, CROSSPORT_TOKEN, DATABASE_PATH }, process)
 }

@@ -36,6 +36,7 @@ export interface UploadReport {
   readonly unchanged: string[]
   readonly skipped: { path: string; reason: string }[]
   readonly failed: { path: string; error: string }[]
+  /** Bytes uploaded; with `--dry-run`, the bytes that would be. */
   bytes: number
 }
 
@@ -119,12 +120,13 @@ export async function uploadFolder(api: ApiClient, io: CliIo, dir: string, optio
     if (!options.force && isUnchanged(local, current)) report.unchanged.push(local.path)
     else pending.push({ local, current })
   }
+  const totalBytes = pending.reduce((sum, p) => sum + p.local.sizeBytes, 0)
   if (options.dryRun) {
     report.uploaded.push(...pending.map((p) => p.local.path))
+    report.bytes = totalBytes
     return report
   }
 
-  const totalBytes = pending.reduce((sum, p) => sum + p.local.sizeBytes, 0)
   const progress = new ProgressBar(io, totalBytes, pending.length)
   let doneBytes = 0
   let doneFiles = 0

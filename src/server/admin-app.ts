@@ -33,16 +33,30 @@ export function createAdminApp(context: AppContext, options: AdminAppOptions = {
   const access = context.logger.child({ log: 'admin-access' })
   app.use(async (ctx, next) => {
     const startedAt = performance.now()
-    try {
-      await next()
-    } finally {
+    // Read now: the console rewrites ctx.path while it serves a file.
+    const { method, path } = ctx
+    // Logged once the response is over, when it is known what the client got:
+    // after next() settles Koa has not even written it, and an upload cut off
+    // by the inactivity timeout leaves ctx.status at Koa's default 404.
+    let isLogged = false
+    const logRequest = () => {
+      if (isLogged) return
+      isLogged = true
+      const { res } = ctx
+      // 'close' without 'finish': the connection ended before the answer was out.
+      const isAborted = !res.writableFinished
+      // The status line the client was sent; omitted (not 0) when it got none.
+      const status = isAborted && !res.headersSent ? undefined : res.statusCode
       // The actor's name, never its token; the path without the query.
       const actor = (ctx.state as { actor?: { name: string } }).actor?.name
-      const fields = { method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - startedAt), actor }
+      const fields = { method, path, status, ms: Math.round(performance.now() - startedAt), actor, ...(isAborted ? { aborted: true } : {}) }
       // A Prometheus scrape every few seconds would drown the operators' own requests.
-      if (ctx.path === '/metrics' && ctx.status < 400) access.debug(fields, 'admin request')
+      if (path === '/metrics' && !isAborted && res.statusCode < 400) access.debug(fields, 'admin request')
       else access.info(fields, 'admin request')
     }
+    ctx.res.once('finish', logRequest)
+    ctx.res.once('close', logRequest)
+    await next()
   })
   app.use(createProblemMiddleware(context.logger))
   // GET /metrics: outside /admin/v1 and without a token, so Prometheus can scrape it (loopback by default).

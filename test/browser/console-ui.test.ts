@@ -1,27 +1,20 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdirSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import sharp from 'sharp'
 import { createFolder, startTestCrossport, type TestCrossport } from '../helpers/crossport'
+import { CHROMIUM_ARGS, CHROMIUM_PATH, findChromium } from './chromium'
 
 const ROOT = join(__dirname, '..', '..')
-const CHROMIUM = '/usr/bin/chromium'
-const LAUNCH_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-]
-const hasChromium = existsSync(CHROMIUM)
-if (!hasChromium) {
-  console.warn(`SKIPPED: the console browser tests need Chromium at ${CHROMIUM}; run scripts/ensure-chromium.sh (or apt-get install -y chromium).`)
+const chromiumPath = findChromium()
+if (chromiumPath === undefined) {
+  console.warn(
+    `SKIPPED: the console browser tests need Chromium at ${CHROMIUM_PATH}. ` +
+      'Install it with `bash scripts/ensure-chromium.sh` (root, Debian); .ci/run does this before `npm test`.',
+  )
 }
-const describeInBrowser = hasChromium ? describe : describe.skip
+const describeInBrowser = chromiumPath === undefined ? describe.skip : describe
 
 jest.setTimeout(90_000)
 
@@ -103,7 +96,7 @@ describeInBrowser('the operator console in Chromium', () => {
   let pageProblems: string[]
 
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS })
+    browser = await chromium.launch({ executablePath: chromiumPath as string, args: [...CHROMIUM_ARGS] })
   })
 
   afterAll(async () => {

@@ -173,6 +173,31 @@ describe('GET /openapi.json', () => {
     expect(Object.keys(doc.paths['/folders/{id}'] ?? {})).toEqual(expect.arrayContaining(['get', 'put', 'patch', 'delete']))
   })
 
+  it('lists for each operation the errors it can return, and only those', async () => {
+    const res = await fetch(`${cp.adminUrl}/admin/v1/openapi.json`)
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/)
+    type Operation = { responses: Record<string, { description: string }> }
+    const doc = JSON.parse(await res.text()) as { paths: Record<string, Record<string, Operation>> }
+    const responses = (path: string, method: string) => doc.paths[path]?.[method]?.responses ?? {}
+
+    const upload415 = responses('/assets/{path}', 'put')['415']?.description
+    expect(upload415).toMatch(/does not match its media type/)
+    expect(upload415).toMatch(/magic number/)
+    expect(upload415).toMatch(/Content-Encoding/)
+    expect(responses('/assets', 'get')['400']?.description).toMatch(/prefix.*limit.*cursor/)
+
+    // Without a body, a DELETE can never be refused for one.
+    const deletes = Object.entries(doc.paths).filter(([, operations]) => operations.delete !== undefined)
+    expect(deletes.length).toBeGreaterThanOrEqual(4)
+    for (const [path] of deletes) {
+      const codes = responses(path, 'delete')
+      expect({ path, codes: Object.keys(codes).filter((code) => code === '413' || code === '415') }).toEqual({ path, codes: [] })
+      for (const { description } of Object.values(codes)) expect({ path, description }).toEqual({ path, description: expect.not.stringMatching(/body|JSON/i) })
+    }
+    expect(Object.keys(responses('/folders/{id}', 'delete')).sort()).toEqual(['204', '401', '403', '404', '409', '429'])
+    expect(Object.keys(responses('/tokens/{id}', 'delete')).sort()).toEqual(['204', '401', '403', '404', '429'])
+  })
+
   it('describes every method of every route the router serves', async () => {
     const doc = (await (await fetch(`${cp.adminUrl}/admin/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> }
     const router = createAdminRouter(cp.running.context)

@@ -132,7 +132,9 @@ describe('PATCH /folders/{id}', () => {
     const created = await createFolder(cp, '/patch-star/', { origins: ['*'] })
     const res = await cp.admin('PATCH', `/folders/${created.id}`, { credentials: true })
     expect(res.status).toBe(422)
-    expect((await json<{ detail: string }>(res)).detail).toMatch(/Fetch/)
+    const { detail } = await json<{ detail: string }>(res)
+    expect(detail).toMatch(/^credentials: true cannot be combined with the "\*" origin: .*Fetch/)
+    expect(detail.match(/credentials:/g)).toHaveLength(1)
   })
 })
 
@@ -192,6 +194,16 @@ describe('origins of a folder', () => {
   it('answers 404 for an unknown folder', async () => {
     expect((await cp.admin('POST', '/folders/999999/origins', { origin: 'https://shop.example' })).status).toBe(404)
   })
+
+  it('refuses * on a credentialed folder, naming the field once in the detail', async () => {
+    const created = await createFolder(cp, '/origins-credentialed/', { origins: ['https://shop.example'], credentials: true })
+    const res = await cp.admin('POST', `/folders/${created.id}/origins`, { origin: '*' })
+    expect(res.status).toBe(422)
+    const problem = await json<{ detail: string; errors: { field: string; message: string }[] }>(res)
+    expect(problem.detail).toMatch(/^credentials: true cannot be combined with the "\*" origin/)
+    expect(problem.detail.match(/credentials:/g)).toHaveLength(1)
+    expect(problem.errors).toEqual([{ field: 'credentials', message: expect.stringMatching(/^true cannot be combined/) }])
+  })
 })
 
 describe('audit log', () => {
@@ -220,6 +232,19 @@ describe('audit log', () => {
     expect(newer!.id).toBeGreaterThan(older!.id)
     const next = await json<{ items: { id: number }[] }>(await cp.admin('GET', `/audit?limit=1&before=${older!.id}`))
     expect(next.items[0]!.id).toBeLessThan(older!.id)
+  })
+
+  it('narrows target= to that path and below at a / boundary, never a longer name', async () => {
+    await createFolder(cp, '/scoped/', { origins: [] })
+    await createFolder(cp, '/scoped/sub/', { origins: [] })
+    await createFolder(cp, '/scopedx/', { origins: [] })
+    const targets = async (query: string) =>
+      (await json<{ items: { target: string }[] }>(await cp.admin('GET', `/audit?${query}`))).items.map((e) => e.target)
+    expect(await targets('target=/scoped')).toEqual(['/scoped/sub/', '/scoped/'])
+    expect(await targets('target=/scoped/')).toEqual(['/scoped/sub/', '/scoped/'])
+    expect(await targets('target=/scoped/sub')).toEqual(['/scoped/sub/'])
+    // The newest entry (/scopedx/) does not count towards the limit.
+    expect(await targets('target=/scoped&limit=1')).toEqual(['/scoped/sub/'])
   })
 
   it.each([['limit=0'], ['limit=501'], ['limit=abc'], ['before=x']])('answers 422 for %s', async (query) => {

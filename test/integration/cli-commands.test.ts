@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { execFile } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -30,14 +30,16 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true })
 })
 
-function crossport(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+function crossport(args: readonly string[], env: Record<string, string> = {}, cwd: string = work): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [BIN, ...args],
       {
-        // Only what the CLI needs: no inherited CROSSPORT_* from the developer's shell.
+        // Only what the CLI needs: no inherited CROSSPORT_* from the developer's
+        // shell, and a working folder without a developer's .env.
         env: { PATH: process.env.PATH ?? '', CROSSPORT_URL: cp.adminUrl, CROSSPORT_TOKEN: cp.token, ...env },
+        cwd,
         timeout: 30_000,
       },
       (error, stdout, stderr) => {
@@ -172,8 +174,14 @@ describe('crossport tokens', () => {
 
   it('refuses a missing --scope as a usage error (exit 2)', async () => {
     const res = await crossport(['tokens', 'create', 'x'])
-    expect(res.code).not.toBe(0)
+    expect(res.code).toBe(2)
     expect(res.stderr).toMatch(/--scope/)
+  })
+
+  it('refuses a --scope outside its choices as a usage error (exit 2)', async () => {
+    const res = await crossport(['tokens', 'create', 'x', '--scope', 'admin'])
+    expect(res.code).toBe(2)
+    expect(res.stderr).toMatch(/--scope.*admin/)
   })
 })
 
@@ -211,6 +219,18 @@ describe('crossport assets', () => {
     expect(res.code).toBe(1)
     expect(res.stdout).toContain('FAILED    /bad/fake.png: 415 Content does not match its media type')
     expect(res.stderr).toMatch(/^crossport: 1 file\(s\) failed to upload; first: \/bad\/fake\.png/)
+  })
+
+  it('upload --dry-run counts the bytes it would send and sends nothing', async () => {
+    writeLocal('dry/a.txt', '12345')
+    writeLocal('dry/b/c.txt', '1234567')
+    const res = await crossport(['assets', 'upload', join(work, 'dry'), '--to', '/dry/', '--dry-run'])
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain('would upload  /dry/a.txt')
+    expect(res.stdout).toMatch(/\n2 to upload \(12 B\), 0 unchanged, 0 skipped, 0 failed\n$/)
+    const json = JSON.parse((await crossport(['assets', 'upload', join(work, 'dry'), '--to', '/dry/', '--dry-run', '--json'])).stdout) as { bytes: number }
+    expect(json.bytes).toBe(12)
+    expect(existsSync(join(cp.assetsDir, 'dry'))).toBe(false)
   })
 
   it('ls lists assets as a table, and --json as objects', async () => {
@@ -253,10 +273,22 @@ describe('crossport errors', () => {
     expect(res.code).toBe(0)
   })
 
-  it('rejects an unknown command with a usage error', async () => {
+  it('rejects an unknown command with a usage error (exit 2)', async () => {
     const res = await crossport(['frobnicate'])
-    expect(res.code).not.toBe(0)
+    expect(res.code).toBe(2)
     expect(res.stderr).toMatch(/unknown command 'frobnicate'/)
+  })
+
+  it('rejects an unknown option with a usage error (exit 2)', async () => {
+    const res = await crossport(['folders', 'list', '--frobnicate'])
+    expect(res.code).toBe(2)
+    expect(res.stderr).toMatch(/unknown option '--frobnicate'/)
+  })
+
+  it('exits 0 for --help', async () => {
+    const res = await crossport(['--help'])
+    expect(res.code).toBe(0)
+    expect(res.stdout).toContain('Usage: crossport')
   })
 })
 
@@ -272,6 +304,40 @@ describe('crossport migrate and backup', () => {
     const res = await crossport(['migrate', '--json'], { DATABASE_PATH: fresh })
     expect(res.code).toBe(0)
     expect((JSON.parse(res.stdout) as { applied: string[] }).applied).toContain('0001_init.sql')
+  })
+
+  describe('with a .env in the working folder', () => {
+    let project: string
+
+    beforeAll(() => {
+      project = join(work, 'project')
+      mkdirSync(project)
+      writeFileSync(join(project, '.env'), 'DATABASE_PATH=./from-dotenv.db\n')
+    })
+
+    it('migrate uses the DATABASE_PATH of .env', async () => {
+      const res = await crossport(['migrate', '--json'], {}, project)
+      expect(res.stderr).toBe('')
+      expect(res.code).toBe(0)
+      expect(existsSync(join(project, 'from-dotenv.db'))).toBe(true)
+    })
+
+    it('backup copies the database .env names', async () => {
+      const res = await crossport(['backup', 'copy.db'], {}, project)
+      expect(res.stderr).toBe('')
+      expect(res.code).toBe(0)
+      expect(res.stdout).toContain(`backed up ${join(project, 'from-dotenv.db')} to ${join(project, 'copy.db')}: `)
+    })
+
+    it('takes the environment over .env, and --database over both', async () => {
+      const fromEnv = await crossport(['migrate'], { DATABASE_PATH: join(project, 'from-env.db') }, project)
+      expect(fromEnv.code).toBe(0)
+      expect(existsSync(join(project, 'from-env.db'))).toBe(true)
+      const fromFlag = await crossport(['migrate', '--database', 'from-flag.db'], { DATABASE_PATH: join(project, 'from-env-2.db') }, project)
+      expect(fromFlag.code).toBe(0)
+      expect(existsSync(join(project, 'from-flag.db'))).toBe(true)
+      expect(existsSync(join(project, 'from-env-2.db'))).toBe(false)
+    })
   })
 
   it('backup makes a copy that opens and holds the policies, while the server keeps writing', async () => {

@@ -41,6 +41,46 @@ describe('loadConfig(env)', () => {
     expect(loadConfig({ PORT: '', ADMIN_TOKEN: '' }).port).toBe(8080)
   })
 
+  it('treats values of only whitespace as unset, so the default applies', () => {
+    // Every variable of .env.example.
+    const names = [
+      'PORT',
+      'HOST',
+      'ADMIN_PORT',
+      'ADMIN_HOST',
+      'ASSETS_DIR',
+      'DATABASE_PATH',
+      'ADMIN_TOKEN',
+      'LOG_LEVEL',
+      'LOG_PRETTY',
+      'CACHE_DIR',
+      'WORKERS',
+      'SEED_DEMO',
+      'FILE_CACHE_TTL_MS',
+      'MEMORY_CACHE_FILE_BYTES',
+      'MEMORY_CACHE_BYTES',
+      'POLICY_POLL_MS',
+      'IMAGE_WIDTHS',
+      'IMAGE_QUALITIES',
+      'IMAGE_MAX_PIXELS',
+      'IMAGE_CONCURRENCY',
+      'IMAGE_QUEUE_LIMIT',
+      'CACHE_MAX_BYTES',
+      'MAX_UPLOAD_BYTES',
+      'ADMIN_BODY_LIMIT_BYTES',
+      'SHUTDOWN_TIMEOUT',
+      'HEADERS_TIMEOUT_MS',
+      'REQUEST_TIMEOUT_MS',
+      'KEEP_ALIVE_TIMEOUT_MS',
+      'MAX_CONNECTIONS',
+    ]
+    const blank = Object.fromEntries(names.map((name, i) => [name, [' ', '\t', '  \n'][i % 3] as string]))
+    const config = loadConfig(blank, '/srv/crossport')
+    const defaults = loadConfig({}, '/srv/crossport')
+    expect(config).toEqual(defaults)
+    expect(config.port).toBe(8080)
+  })
+
   it('reads every documented name', () => {
     const config = loadConfig({ PORT: '9000', ADMIN_PORT: '9001', WORKERS: '3', LOG_LEVEL: 'debug', IMAGE_WIDTHS: '640, 320,640' })
     expect(config.port).toBe(9000)
