@@ -97,24 +97,34 @@ export class PublicDelivery {
    * remembers what it learned on `req` and returns false: call `serveSlow`.
    */
   serveFast(req: IncomingMessage, res: ServerResponse): boolean {
-    const startMs = performance.now()
     const method = req.method ?? 'GET'
-    const url = req.url ?? '/'
-    const q = url.indexOf('?')
-    const rawPath = q === -1 ? url : url.slice(0, q)
-    const headers = req.headers
     const record: RecordState = {
-      startMs,
+      startMs: performance.now(),
       method,
-      path: rawPath,
-      origin: headers.origin,
+      path: req.url ?? '/',
+      origin: req.headers.origin,
       cors: 'none',
       folder: undefined,
       isPreflight: false,
       bytes: 0,
       stream: undefined,
     }
-    res.once('close', () => this.report(res, record))
+    if (this.answerFast(req, res, record)) {
+      // Written in full already (Node buffers what the socket cannot take yet):
+      // report now rather than pay for a 'close' listener on every small answer.
+      this.report(res, record, false)
+      return true
+    }
+    res.once('close', () => this.report(res, record, !res.writableFinished))
+    return false
+  }
+
+  private answerFast(req: IncomingMessage, res: ServerResponse, record: RecordState): boolean {
+    const { method } = record
+    const url = record.path
+    const q = url.indexOf('?')
+    const rawPath = q === -1 ? url : url.slice(0, q)
+    record.path = rawPath
     if ((rawPath === '/healthz' || rawPath === '/readyz') && handleHealthRequest(this.context, rawPath, method, res)) return true
 
     if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') {
@@ -163,7 +173,7 @@ export class PublicDelivery {
     const pending: Pending = { method, path, query, decision, compiled, record }
     const wantsImage = query !== undefined && this.context.images !== undefined && this.context.images.wantsDerivative(query, path)
     if (!wantsImage) {
-      const entry = this.cache.fresh(path, startMs)
+      const entry = this.cache.fresh(path, record.startMs)
       if (entry !== undefined) {
         const chosen = this.choose(req, pending, entry)
         if (chosen === undefined) {
@@ -411,8 +421,7 @@ export class PublicDelivery {
     res.end(body)
   }
 
-  private report(res: ServerResponse, record: RecordState): void {
-    const aborted = !res.writableFinished
+  private report(res: ServerResponse, record: RecordState, aborted: boolean): void {
     let bytes = record.bytes
     if (aborted) bytes = record.stream ? Math.max(0, Math.min(bytes, record.stream.bytesRead - res.writableLength)) : 0
     this.context.telemetry.requestFinished({

@@ -69,13 +69,14 @@ export function createTelemetry(config: Readonly<Config>, logger: Logger, option
   const telemetry: CrossportTelemetry = {
     metrics,
     requestFinished(r: RequestRecord) {
-      const fields = accessLogFields(r)
-      if (HEALTH_PATHS.has(fields.path)) {
-        access.debug(fields, 'probe')
+      // Fields are built only for a line that will be written: this runs for every request.
+      const queryAt = r.path.indexOf('?')
+      if (HEALTH_PATHS.has(queryAt === -1 ? r.path : r.path.slice(0, queryAt))) {
+        if (access.isLevelEnabled('debug')) access.debug(accessLogFields(r), 'probe')
         return
       }
       metrics.observeRequest(r)
-      access.info(fields, 'request')
+      if (access.isLevelEnabled('info')) access.info(accessLogFields(r), 'request')
     },
     policyReloaded() {
       metrics.policyReloaded()
