@@ -10,14 +10,14 @@
  * `planAssetResponse`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { pipeline } from 'node:stream'
 import type { AppContext, DerivedImage } from '../app-context'
 import { decideCors } from '../cors/decide'
 import type { CorsDecision, CorsOutcome, CorsRequest } from '../cors/types'
 import { ERROR_CATALOGUE, isCrossportError, problemType, type CrossportError } from '../errors'
 import { handleHealthRequest } from '../ops/health'
 import type { CompiledFolder } from '../policy/table'
-import { FsAssetSource, type AssetSource, type AssetStream, type OpenedAsset } from '../store/asset-source'
+import { FsAssetSource, type AssetSource, type OpenedAsset } from '../store/asset-source'
+import type { Transfer } from '../store/file-transfer'
 import { AssetCache, type CachedAsset, type FileVersion } from './asset-cache'
 import { chooseEncoding } from './encoding'
 import { IMMUTABLE_CACHE_CONTROL } from './fingerprint'
@@ -57,7 +57,7 @@ interface RecordState {
   isPreflight: boolean
   /** Body bytes of the answer when sent completely. */
   bytes: number
-  stream: AssetStream | undefined
+  transfer: Transfer | undefined
 }
 
 const PENDING = Symbol('crossport.pending')
@@ -107,7 +107,7 @@ export class PublicDelivery {
       folder: undefined,
       isPreflight: false,
       bytes: 0,
-      stream: undefined,
+      transfer: undefined,
     }
     if (this.answerFast(req, res, record)) {
       // Written in full already (Node buffers what the socket cannot take yet):
@@ -378,16 +378,10 @@ export class PublicDelivery {
       return
     }
     res.writeHead(plan.status, plan.headers)
-    const stream = opened.stream(range.start, range.end)
-    record.stream = stream
+    const transfer = opened.sendTo(res, range.start, range.end)
+    record.transfer = transfer
     record.bytes = range.end - range.start + 1
-    // pipeline destroys the file stream (closing its descriptor) as soon as the
-    // client goes away, and respects back-pressure while it stays.
-    pipeline(stream, res, (error) => {
-      if (error && (error as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') {
-        this.context.logger.warn({ err: error, path: record.path }, 'streaming failed')
-      }
-    })
+    transfer.done.catch((error: unknown) => this.context.logger.warn({ err: error, path: record.path }, 'streaming failed'))
   }
 
   private writeNotFound(res: ServerResponse, decision: CorsDecision): void {
@@ -423,7 +417,7 @@ export class PublicDelivery {
 
   private report(res: ServerResponse, record: RecordState, aborted: boolean): void {
     let bytes = record.bytes
-    if (aborted) bytes = record.stream ? Math.max(0, Math.min(bytes, record.stream.bytesRead - res.writableLength)) : 0
+    if (aborted) bytes = record.transfer ? Math.min(bytes, record.transfer.bytesSent) : 0
     this.context.telemetry.requestFinished({
       method: record.method,
       path: record.path,

@@ -4,11 +4,12 @@
  * interface (its `key` being the object key, `open` a ranged GET) without the
  * request path changing.
  */
-import { close as fsClose, constants, createReadStream, fstat, open as fsOpen, read as fsRead, realpathSync, type Stats } from 'node:fs'
+import { close as fsClose, constants, fstat, open as fsOpen, read as fsRead, realpathSync, type Stats } from 'node:fs'
 import { realpath, stat } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { resolve, sep } from 'node:path'
-import type { Readable } from 'node:stream'
+import type { Writable } from 'node:stream'
+import { sendFileRange, type Transfer } from './file-transfer'
 
 /** What identifies one version of one stored object. */
 export interface AssetInfo {
@@ -20,16 +21,14 @@ export interface AssetInfo {
   readonly ino: number
 }
 
-/** A byte stream of one stored object; `bytesRead` tells how much left the store (access log on aborts). */
-export interface AssetStream extends Readable {
-  readonly bytesRead: number
-}
-
 /** An opened version: its info comes from the open handle, so it describes exactly these bytes. */
 export interface OpenedAsset {
   readonly info: AssetInfo
-  /** Streams bytes start..end (inclusive) and closes the handle when the stream ends or is destroyed. */
-  stream(start: number, end: number): AssetStream
+  /**
+   * Sends bytes start..end (inclusive) to `sink` with back-pressure, ends it,
+   * and closes the handle when done or when the sink closes first.
+   */
+  sendTo(sink: Writable, start: number, end: number): Transfer
   /** Reads the whole object (small files only) and closes the handle. */
   readAll(): Promise<Buffer>
   /** Closes without reading (HEAD, 304 decided after opening). */
@@ -52,8 +51,6 @@ const infoOf = (key: string, s: Stats): AssetInfo => ({ key, sizeBytes: s.size, 
 export const sameVersion = (a: AssetInfo, b: AssetInfo): boolean =>
   a.key === b.key && a.sizeBytes === b.sizeBytes && a.mtimeMs === b.mtimeMs && a.ino === b.ino
 
-const STREAM_CHUNK_BYTES = 64 * 1024
-
 /** Expected misses: the file is simply not there (or is not a file) — a 404, never a 500. */
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'ELOOP', 'ENAMETOOLONG', 'EACCES', 'EPERM'])
 const isMissing = (error: unknown): boolean => MISSING.has((error as NodeJS.ErrnoException).code ?? '')
@@ -72,11 +69,9 @@ class OpenedFile implements OpenedAsset {
     readonly info: AssetInfo,
   ) {}
 
-  stream(start: number, end: number): AssetStream {
+  sendTo(sink: Writable, start: number, end: number): Transfer {
     this.isHandedOff = true
-    // Reads with pread from `start`: bytes before it are never read (RFC 9110 §14 ranges seek).
-    // autoClose: the descriptor is closed when the stream ends or is destroyed (client abort).
-    return createReadStream('', { fd: this.fd, start, end, highWaterMark: STREAM_CHUNK_BYTES, autoClose: true })
+    return sendFileRange(this.fd, sink, start, end)
   }
 
   async readAll(): Promise<Buffer> {

@@ -1,6 +1,5 @@
-import { Readable } from 'node:stream'
 import { AssetCache } from '../../../src/delivery/asset-cache'
-import type { AssetInfo, AssetSource, AssetStream, OpenedAsset } from '../../../src/store/asset-source'
+import type { AssetInfo, AssetSource, OpenedAsset } from '../../../src/store/asset-source'
 
 /** An in-memory store: path → bytes + version; the cache under test sees it only through AssetSource. */
 class MemorySource implements AssetSource {
@@ -28,7 +27,10 @@ class MemorySource implements AssetSource {
     this.opens++
     return {
       info,
-      stream: (start, end) => Object.assign(Readable.from([file.bytes.subarray(start, end + 1)]), { bytesRead: 0 }) as AssetStream,
+      sendTo: (sink, start, end) => {
+        sink.end(file.bytes.subarray(start, end + 1))
+        return { bytesSent: end - start + 1, done: Promise.resolve() }
+      },
       readAll: async () => file.bytes,
       close: () => {},
     }
