@@ -2,9 +2,9 @@ import { fstatSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { sendFileRange } from '../../../src/store/file-transfer'
+import { sendFileRange, TRANSFER_CHUNK_BYTES } from '../../../src/store/file-transfer'
 
-const CHUNK = 1024
+const CHUNK = TRANSFER_CHUNK_BYTES
 
 /** A sink that keeps what it gets; `hold` keeps write callbacks back until `release()`. */
 class Collector extends Writable {
@@ -59,7 +59,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
     const fd = openSync(file, 'r')
     const sink = new Collector()
     const finished = new Promise((resolve) => sink.once('finish', resolve))
-    const transfer = sendFileRange(fd, sink, start, end, CHUNK)
+    const transfer = sendFileRange(fd, sink, start, end)
     await transfer.done
     await finished
     expect(sink.bytes.equals(content.subarray(start, end + 1))).toBe(true)
@@ -71,7 +71,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
     const fd = openSync(file, 'r')
     const sink = new Collector()
     sink.hold = true
-    const transfer = sendFileRange(fd, sink, 0, content.length - 1, CHUNK)
+    const transfer = sendFileRange(fd, sink, 0, content.length - 1)
     await ticks(50)
     expect(sink.chunks.length).toBe(1)
     expect(transfer.bytesSent).toBe(0)
@@ -84,7 +84,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
     const fd = openSync(file, 'r')
     const sink = new Collector()
     sink.hold = true
-    const transfer = sendFileRange(fd, sink, 0, content.length - 1, CHUNK)
+    const transfer = sendFileRange(fd, sink, 0, content.length - 1)
     await ticks(20)
     sink.destroy()
     await transfer.done
@@ -96,7 +96,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
     const fd = openSync(file, 'r')
     const sink = new Collector()
     sink.hold = true
-    const transfer = sendFileRange(fd, sink, 0, content.length - 1, CHUNK)
+    const transfer = sendFileRange(fd, sink, 0, content.length - 1)
     await ticks(20)
     truncateSync(file, 2 * CHUNK)
     sink.release()
