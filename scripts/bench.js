@@ -3,10 +3,11 @@
 // Generates fixtures in a temp dir, starts `scripts/bench-server.js` (the real
 // server, dist/main.js) on a loopback port, runs bounded autocannon scenarios
 // and prints a markdown table. Knobs: BENCH_DURATION (s, default 5),
-// BENCH_CONNECTIONS (default 64), BENCH_DL_CONNECTIONS (default 4), WORKERS (default 1).
+// BENCH_CONNECTIONS (default 64), BENCH_DL_CONNECTIONS (default 4), BENCH_COLD_RENDERS
+// (default 24), WORKERS (default 1).
 'use strict'
 const { spawn } = require('node:child_process')
-const { mkdtempSync, readFileSync, rmSync, statSync } = require('node:fs')
+const { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } = require('node:fs')
 const { request } = require('node:http')
 const { createServer } = require('node:net')
 const { cpus, tmpdir } = require('node:os')
@@ -18,6 +19,8 @@ const DURATION = Number(process.env.BENCH_DURATION || 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 64)
 const DL_CONNECTIONS = Number(process.env.BENCH_DL_CONNECTIONS || 4)
 const EVIL = 'https://evil.example'
+// Cold renders: this many copies of the 1600×1200 JPEG, each rendered once to 640 px WebP.
+const COLD_RENDERS = Number(process.env.BENCH_COLD_RENDERS || 24)
 const MIB = 1024 * 1024
 
 function freePort() {
@@ -110,6 +113,22 @@ function run(scenario, baseUrl, pid) {
   })
 }
 
+/** Renders/s of first requests for distinct sources: nothing is cached, every request renders. */
+async function measureColdRenders(base) {
+  process.stderr.write(`bench: ${COLD_RENDERS} cold renders...\n`)
+  let next = 0
+  const startedAt = performance.now()
+  const worker = async () => {
+    while (next < COLD_RENDERS) {
+      const i = next++
+      const res = await probe(`${base}/public/img/cold-${i}.jpg?w=640&fmt=webp`, { headers: { origin: SITE_A } })
+      if (res.status !== 200) throw new Error(`cold render ${i}: status ${res.status}`)
+    }
+  }
+  await Promise.all([worker(), worker(), worker(), worker()])
+  return COLD_RENDERS / ((performance.now() - startedAt) / 1000)
+}
+
 async function main() {
   ensureBuilt()
   const dir = mkdtempSync(join(tmpdir(), 'crossport-bench-run-'))
@@ -126,6 +145,7 @@ async function main() {
     process.stderr.write('bench: generating fixtures...\n')
     const fixtures = join(dir, 'fixtures')
     await generateFixtures(fixtures)
+    for (let i = 0; i < COLD_RENDERS; i++) copyFileSync(join(fixtures, 'public/img/photo.jpg'), join(fixtures, `public/img/cold-${i}.jpg`))
     const videoSize = statSync(join(fixtures, 'public/video/video.mp4')).size
     const port = await freePort()
     const base = `http://127.0.0.1:${port}`
@@ -137,6 +157,9 @@ async function main() {
     const { headers: cssHeaders } = await probe(`${base}/public/css/app.css`, { headers: { origin: SITE_A } })
 
     const ok = { origin: SITE_A }
+    // A plain file as large as the warm derivative: issue #5 wants the two within 20 %.
+    const derivativeSize = (await probe(`${base}/public/img/photo.jpg?w=640&fmt=webp`, { headers: ok })).bytes
+    writeFileSync(join(fixtures, 'public/img/plain-same-size.bin'), Buffer.alloc(derivativeSize, 7))
     const scenarios = [
       { id: 'css', name: '1 KB CSS, allowed Origin', path: '/public/css/app.css', headers: ok, want: 200, acao: true },
       { id: 'jpg', name: '200 KB JPEG', path: '/public/img/photo.jpg', headers: ok, want: 200, acao: true },
@@ -146,6 +169,7 @@ async function main() {
       { id: 'preflight', name: 'preflight (OPTIONS)', path: '/public/css/app.css', method: 'OPTIONS', headers: { ...ok, 'access-control-request-method': 'GET' }, want: 204, acao: true },
       // The probe below renders it once; the measured requests are warm cache hits.
       { id: 'derivative', name: 'warm image derivative (w=640, webp)', path: '/public/img/photo.jpg?w=640&fmt=webp', headers: ok, want: 200, acao: true },
+      { id: 'same-size', name: `plain file of the derivative's size (${derivativeSize} B)`, path: '/public/img/plain-same-size.bin', headers: ok, want: 200, acao: true },
       { id: 'refused', name: 'refused Origin (CSS)', path: '/public/css/app.css', headers: { origin: EVIL }, want: 200, acao: false },
       { id: 'download', name: 'full 20 MB download', path: '/public/video/video.mp4', headers: ok, want: 200, acao: true, connections: DL_CONNECTIONS },
     ]
@@ -164,12 +188,16 @@ async function main() {
       )
     }
 
+    // Last: libvips' working memory would otherwise show in every row's peak RSS.
+    const coldRendersPerSecond = await measureColdRenders(base)
+
     const cpu = cpus()[0]
     console.log(`\n### npm run bench — ${new Date().toISOString()}\n`)
     console.log(`Machine: ${cpus().length} × ${cpu ? cpu.model : 'cpu'}, node ${process.version}, WORKERS=${process.env.WORKERS || 1}, ${DURATION} s per scenario, autocannon on the same machine.\n`)
     console.log('| scenario | conns | req/s | p99 ms | MiB/s | server peak RSS MiB | socket errors | 4xx/5xx | check |')
     console.log('|---|--:|--:|--:|--:|--:|--:|--:|---|')
     for (const row of rows) console.log(row)
+    console.log(`\nCold renders (1600×1200 JPEG → 640 px WebP, ${COLD_RENDERS} distinct sources, 4 at a time): ${coldRendersPerSecond.toFixed(1)} renders/s`)
   } finally {
     cleanup()
   }

@@ -58,6 +58,13 @@ export interface ImageService {
    * Rejects with a CrossportError (400/415/422/503) for bad or unaffordable requests.
    */
   derive(request: DeriveRequest): Promise<DerivedImage | null>
+  /**
+   * The derivative a `derive` with these facts would answer, when it is known
+   * from memory alone (a warm cache hit); undefined otherwise, also for bad
+   * parameters: `derive` then gives the full answer. Not counted as a cache
+   * hit; the caller counts it once it has used it.
+   */
+  peek(request: Pick<DeriveRequest, 'urlPath' | 'etag' | 'query' | 'accept'>): DerivedImage | undefined
   /** The folder every `DerivedImage.filePath` lives under. */
   readonly cacheRoot: string
   /** Drops every derivative of one source (asset replaced or deleted). */

@@ -172,7 +172,9 @@ export class PublicDelivery {
     const query = q === -1 ? undefined : new URLSearchParams(url.slice(q + 1))
     const pending: Pending = { method, path, query, decision, compiled, record }
     const wantsImage = query !== undefined && this.context.images !== undefined && this.context.images.wantsDerivative(query, path)
-    if (!wantsImage) {
+    if (wantsImage) {
+      if (decision.outcome !== 'refused' && this.writeWarmDerivative(req, res, pending)) return true
+    } else {
       const entry = this.cache.fresh(path, record.startMs)
       if (entry !== undefined) {
         const chosen = this.choose(req, pending, entry)
@@ -185,6 +187,28 @@ export class PublicDelivery {
     }
     ;(req as WithPending)[PENDING] = pending
     return false
+  }
+
+  /**
+   * A derivative already rendered and held in memory, answered like a small
+   * file; false when anything is not known from memory alone (the slow lane
+   * then decides, renders or reports the error).
+   */
+  private writeWarmDerivative(req: IncomingMessage, res: ServerResponse, pending: Pending): boolean {
+    const { images } = this.context
+    const entry = this.cache.fresh(pending.path, pending.record.startMs)
+    const source = entry?.identity
+    if (images === undefined || this.derivatives === undefined || entry === undefined || source === undefined || pending.query === undefined) {
+      return false
+    }
+    const derived = images.peek({ urlPath: pending.path, etag: source.etag, query: pending.query, accept: req.headers.accept })
+    if (derived === undefined) return false
+    const version = this.derivatives.fresh(derived.filePath.slice(images.cacheRoot.length), pending.record.startMs)?.identity
+    if (version?.body === undefined) return false
+    const plan = planAssetResponse(deliveryRequestOf(pending.method, req), version, this.baseHeaders(pending, entry, derived.vary))
+    if (!this.writeWithoutIo(res, pending.record, plan, version, this.derivatives)) return false
+    this.context.telemetry.imageCacheHit()
+    return true
   }
 
   /** Finishes a request `serveFast` handed over. Never rejects: failures become a 500 or a reset. */

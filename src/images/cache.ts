@@ -95,6 +95,18 @@ export class DerivativeCache {
     return entry.derivative
   }
 
+  /**
+   * The indexed derivative for a request key, from memory only; undefined when
+   * it is not indexed or when hits must be verified on disk (several workers).
+   */
+  peek(key: string): CachedDerivative | undefined {
+    if (this.options.verifyHits) return undefined
+    const entry = this.index.get(key)
+    if (entry === undefined) return undefined
+    entry.lastUsedMs = Date.now()
+    return entry.derivative
+  }
+
   /** Whether a finished derivative is on disk (rendered by an earlier process or another worker). */
   has(filePath: string): Promise<boolean> {
     return fileExists(filePath)

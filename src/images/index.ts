@@ -38,6 +38,15 @@ export interface ImageServiceInternals extends ImageService {
 
 const NO_MODERN_FORMATS: AcceptedFormats = { avif: false, webp: false }
 
+/**
+ * Only what the answer depends on goes into the key: the Accept header is
+ * reduced to two booleans, and only for fmt=auto.
+ */
+function requestKeyOf(request: Pick<DeriveRequest, 'urlPath' | 'etag'>, params: ImageParams, accepted: AcceptedFormats): string {
+  const acceptClass = params.format === 'auto' ? `${accepted.avif ? 'a' : ''}${accepted.webp ? 'w' : ''}` : ''
+  return `${request.urlPath}\0${request.etag}\0${params.key}\0${acceptClass}`
+}
+
 export function createImageService(deps: ImageServiceDeps): ImageServiceInternals {
   const { config, telemetry, events } = deps
   const logger = deps.logger.child({ component: 'images' })
@@ -143,10 +152,7 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
       if (declared === 'svg' && (params.format === undefined || params.format === 'auto')) return null
 
       const accepted = params.format === 'auto' ? parseAccept(request.accept) : NO_MODERN_FORMATS
-      // Only what the answer depends on goes into the key: the Accept header is
-      // reduced to two booleans, and only for fmt=auto.
-      const acceptClass = params.format === 'auto' ? `${accepted.avif ? 'a' : ''}${accepted.webp ? 'w' : ''}` : ''
-      const requestKey = `${request.urlPath}\0${request.etag}\0${params.key}\0${acceptClass}`
+      const requestKey = requestKeyOf(request, params, accepted)
 
       const hit = await cache.lookup(requestKey)
       if (hit !== undefined) {
@@ -154,6 +160,17 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
         return hit
       }
       return once(`request\0${requestKey}`, () => coldDerive(request, params, accepted, requestKey))
+    },
+
+    peek(request) {
+      let params: ImageParams
+      try {
+        params = parseImageParams(request.query, limits)
+      } catch {
+        return undefined
+      }
+      const accepted = params.format === 'auto' ? parseAccept(request.accept) : NO_MODERN_FORMATS
+      return cache.peek(requestKeyOf(request, params, accepted))
     },
 
     purge(urlPath: string): Promise<void> {
