@@ -1,7 +1,8 @@
 import type { Server } from 'node:http'
+import type { Duplex } from 'node:stream'
 import Koa from 'koa'
 import type { AppContext } from '../app-context'
-import { PublicDelivery } from '../delivery/public-delivery'
+import { ALLOWED_METHODS, PublicDelivery } from '../delivery/public-delivery'
 import { FsAssetSource } from '../store/asset-source'
 import { createLimitedServer } from './http-server'
 
@@ -40,6 +41,11 @@ export function createPublicServer(context: AppContext): Server {
     if (!isDone) void slowLane(req, res)
   })
 
+  // CONNECT never reaches the request handler: without this Node just drops the
+  // connection. An origin that serves files tunnels nothing; say so like any other method.
+  server.on('connect', (_req: unknown, socket: Duplex) => {
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: ${ALLOWED_METHODS}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`)
+  })
   server.on('close', () => delivery.dispose())
   return server
 }

@@ -5,6 +5,7 @@
  */
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { brotliCompressSync, gzipSync } from 'node:zlib'
@@ -362,6 +363,19 @@ describe('request safety', () => {
     const res = await send(cp.publicUrl, '/css/site.css', { method })
     expect(res.status).toBe(405)
     expect(res.headers.allow).toBe('GET, HEAD, OPTIONS')
+  })
+
+  it('answers CONNECT with 405 and Allow instead of dropping the connection', async () => {
+    const { port } = new URL(cp.publicUrl)
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), '127.0.0.1', () => socket.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n'))
+      let data = ''
+      socket.on('data', (chunk) => (data += chunk.toString('latin1')))
+      socket.on('close', () => resolve(data))
+      socket.on('error', reject)
+    })
+    expect(answer).toMatch(/^HTTP\/1\.1 405 /)
+    expect(answer).toMatch(/\r\nAllow: GET, HEAD, OPTIONS\r\n/)
   })
 
   it.each([
