@@ -97,11 +97,13 @@ export class PublicDelivery {
    * remembers what it learned on `req` and returns false: call `serveSlow`.
    */
   serveFast(req: IncomingMessage, res: ServerResponse): boolean {
-    const method = req.method ?? 'GET'
+    const url = req.url ?? '/'
+    const q = url.indexOf('?')
     const record: RecordState = {
       startMs: performance.now(),
-      method,
-      path: req.url ?? '/',
+      method: req.method ?? 'GET',
+      // Still percent-encoded here; answerFast replaces it with the safe path.
+      path: q === -1 ? url : url.slice(0, q),
       origin: req.headers.origin,
       cors: 'none',
       folder: undefined,
@@ -109,7 +111,7 @@ export class PublicDelivery {
       bytes: 0,
       transfer: undefined,
     }
-    if (this.answerFast(req, res, record)) {
+    if (this.answerFast(req, res, record, q === -1 ? undefined : url.slice(q + 1))) {
       // Written in full already (Node buffers what the socket cannot take yet):
       // report now rather than pay for a 'close' listener on every small answer.
       this.report(res, record, false)
@@ -119,12 +121,8 @@ export class PublicDelivery {
     return false
   }
 
-  private answerFast(req: IncomingMessage, res: ServerResponse, record: RecordState): boolean {
-    const { method } = record
-    const url = record.path
-    const q = url.indexOf('?')
-    const rawPath = q === -1 ? url : url.slice(0, q)
-    record.path = rawPath
+  private answerFast(req: IncomingMessage, res: ServerResponse, record: RecordState, queryString: string | undefined): boolean {
+    const { method, path: rawPath } = record
     if ((rawPath === '/healthz' || rawPath === '/readyz') && handleHealthRequest(this.context, rawPath, method, res)) return true
 
     if (method !== 'GET' && method !== 'HEAD' && method !== 'OPTIONS') {
@@ -169,7 +167,7 @@ export class PublicDelivery {
       return true
     }
 
-    const query = q === -1 ? undefined : new URLSearchParams(url.slice(q + 1))
+    const query = queryString === undefined ? undefined : new URLSearchParams(queryString)
     const pending: Pending = { method, path, query, decision, compiled, record }
     const wantsImage = query !== undefined && this.context.images !== undefined && this.context.images.wantsDerivative(query, path)
     if (wantsImage) {
