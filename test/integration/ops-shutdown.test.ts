@@ -95,7 +95,31 @@ async function untilHealthy(url: string): Promise<void> {
   throw new Error(`${url} never became healthy`)
 }
 
-const firstChunk = (res: IncomingMessage) => new Promise<Buffer>((done) => res.once('data', done))
+/**
+ * A download that has started (first chunk received) and is paused, so it is
+ * in flight when the test signals the server. `finish` reads the rest.
+ */
+async function pausedDownload(url: string, agent?: Agent): Promise<{ res: IncomingMessage; finish: () => Promise<{ bytes: number; sha256: string; endedAt: number }> }> {
+  const res = await new Promise<IncomingMessage>((done, fail) => get(url, { agent }, done).once('error', fail))
+  const hash = createHash('sha256')
+  let bytes = 0
+  const first = await new Promise<Buffer>((done) => res.once('data', done))
+  res.pause()
+  hash.update(first)
+  bytes += first.length
+  const finish = () =>
+    new Promise<{ bytes: number; sha256: string; endedAt: number }>((done, fail) => {
+      res.on('data', (chunk: Buffer) => {
+        hash.update(chunk)
+        bytes += chunk.length
+      })
+      res.once('end', () => done({ bytes, sha256: hash.digest('hex'), endedAt: Date.now() }))
+      res.once('error', fail)
+      res.once('aborted', () => fail(new Error('download aborted')))
+      res.resume()
+    })
+  return { res, finish }
+}
 
 describe('graceful shutdown of node dist/main.js', () => {
   let dir: string
@@ -120,14 +144,8 @@ describe('graceful shutdown of node dist/main.js', () => {
     try {
       // A keep-alive client, as browsers and CDNs are: its connection must not hold shutdown up after the download.
       const agent = new Agent({ keepAlive: true })
-      const res = await new Promise<IncomingMessage>((done, fail) => get(`${server.publicUrl}/video/large.bin`, { agent }, done).once('error', fail))
-      expect(res.statusCode).toBe(200)
-      const hash = createHash('sha256')
-      let received = 0
-      const first = await firstChunk(res)
-      res.pause()
-      hash.update(first)
-      received += first.length
+      const download = await pausedDownload(`${server.publicUrl}/video/large.bin`, agent)
+      expect(download.res.statusCode).toBe(200)
 
       server.child.kill('SIGTERM')
       await server.waitForLog('shutting down: finishing in-flight requests')
@@ -135,23 +153,14 @@ describe('graceful shutdown of node dist/main.js', () => {
       await expect(fetch(`${server.publicUrl}/healthz`)).rejects.toThrow()
       expect(server.child.exitCode).toBeNull()
 
-      const bodyDoneAt = await new Promise<number>((done, fail) => {
-        res.on('data', (chunk: Buffer) => {
-          hash.update(chunk)
-          received += chunk.length
-        })
-        res.once('end', () => done(Date.now()))
-        res.once('error', fail)
-        res.once('aborted', () => fail(new Error('download aborted')))
-        res.resume()
-      })
-      expect(received).toBe(LARGE_FILE_BYTES)
-      expect(hash.digest('hex')).toBe(expectedSha256)
+      const body = await download.finish()
+      expect(body.bytes).toBe(LARGE_FILE_BYTES)
+      expect(body.sha256).toBe(expectedSha256)
 
       const { code, signal } = await server.exited
       expect({ code, signal }).toEqual({ code: 0, signal: null })
       // Exited because the download ended, not because SHUTDOWN_TIMEOUT forced it.
-      expect(Date.now() - bodyDoneAt).toBeLessThan(SHUTDOWN_TIMEOUT_MS / 2)
+      expect(Date.now() - body.endedAt).toBeLessThan(SHUTDOWN_TIMEOUT_MS / 2)
       // A cleanly closed last connection checkpoints and removes the WAL file.
       expect(existsSync(join(dir, 'crossport.db-wal'))).toBe(false)
       agent.destroy()
@@ -187,28 +196,14 @@ describe('graceful shutdown of node dist/main.js', () => {
       expect(metrics).toMatch(/^crossport_http_requests_total\{status_class="2xx",cors="none",preflight="false"\} [1-9]/m)
       expect(metrics).toMatch(/^process_open_fds \d+$/m)
 
-      const res = await new Promise<IncomingMessage>((done, fail) => get(`${publicUrl}/video/large.bin`, done).once('error', fail))
-      expect(res.statusCode).toBe(200)
-      const hash = createHash('sha256')
-      let received = 0
-      const first = await firstChunk(res)
-      res.pause()
-      hash.update(first)
-      received += first.length
+      const download = await pausedDownload(`${publicUrl}/video/large.bin`)
+      expect(download.res.statusCode).toBe(200)
 
       server.child.kill('SIGTERM')
       await server.waitForLog('shutting down: finishing in-flight requests')
-      await new Promise<void>((done, fail) => {
-        res.on('data', (chunk: Buffer) => {
-          hash.update(chunk)
-          received += chunk.length
-        })
-        res.once('end', done)
-        res.once('error', fail)
-        res.resume()
-      })
-      expect(received).toBe(LARGE_FILE_BYTES)
-      expect(hash.digest('hex')).toBe(expectedSha256)
+      const body = await download.finish()
+      expect(body.bytes).toBe(LARGE_FILE_BYTES)
+      expect(body.sha256).toBe(expectedSha256)
       expect(await server.exited).toEqual({ code: 0, signal: null })
     } finally {
       if (server.child.exitCode === null) server.child.kill('SIGKILL')
