@@ -55,14 +55,7 @@ function decidePreflight(
   reasons.push(`Preflight: OPTIONS from ${origin} asking to send ${requestMethod || '(empty method)'}.`)
   const refuse = (why: string): CorsDecision => {
     reasons.push(why, 'Answered 403 without CORS headers, so the browser will not send the request.')
-    return {
-      isPreflight: true,
-      outcome: 'refused',
-      status: 403,
-      headers: { 'Cache-Control': NO_STORE },
-      vary: PREFLIGHT_VARY,
-      reasons,
-    }
+    return refusal(true, PREFLIGHT_VARY, reasons)
   }
 
   const match = compiled.matchOrigin(origin)
@@ -191,14 +184,12 @@ function sharedHeaders(compiled: CompiledFolder): Record<string, string> {
 
 function strictRefusal(why: string, vary: readonly string[], reasons: string[]): CorsDecision {
   reasons.push(why, 'Refused with 403 (Cache-Control: no-store, so no cache replays it to an allowed site).')
-  return {
-    isPreflight: false,
-    outcome: 'refused',
-    status: 403,
-    headers: { 'Cache-Control': NO_STORE },
-    vary,
-    reasons,
-  }
+  return refusal(false, vary, reasons)
+}
+
+/** Every 403: no CORS headers, and never stored by a shared cache that could replay it to an allowed site. */
+function refusal(isPreflight: boolean, vary: readonly string[], reasons: string[]): CorsDecision {
+  return { isPreflight, outcome: 'refused', status: 403, headers: { 'Cache-Control': NO_STORE }, vary, reasons }
 }
 
 /**
