@@ -1,7 +1,10 @@
 import cluster from 'node:cluster'
 import type { Middleware } from 'koa'
-import { AggregatorRegistry, collectDefaultMetrics, Counter, Histogram, Registry, type PrometheusContentType } from 'prom-client'
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Histogram, Registry, type HistogramConfiguration, type PrometheusContentType } from 'prom-client'
 import type { AppContext, RequestRecord } from '../app-context'
+import { RequestTally } from './request-tally'
+
+export { statusClass, type StatusClass } from './request-tally'
 
 /** The path the admin listener answers Prometheus scrapes on. */
 export const METRICS_PATH = '/metrics'
@@ -26,8 +29,6 @@ const METRICS_RESPONSE = 'crossport-metrics:response'
 /** One registry's metrics as `getMetricsAsJSON()` gives them: plain data that crosses IPC. */
 type MetricJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number]
 
-export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx'
-
 export interface Metrics {
   /** This process's own registry (never prom-client's global one, so several apps can share a process in tests). */
   readonly registry: Registry
@@ -42,14 +43,6 @@ export interface MetricsOptions {
   readonly collectDefaults?: boolean
 }
 
-export function statusClass(status: number): StatusClass {
-  if (status < 200) return '1xx'
-  if (status < 300) return '2xx'
-  if (status < 400) return '3xx'
-  if (status < 500) return '4xx'
-  return '5xx'
-}
-
 /**
  * The Prometheus metrics of one process. Labels are kept to bounded sets:
  * status class, CORS outcome and folder path (folders are created by admins).
@@ -60,40 +53,61 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
   const registry = new Registry()
   if (options.collectDefaults ?? true) collectDefaultMetrics({ register: registry })
 
-  const requests = new Counter({
+  const tally = new RequestTally(LATENCY_BUCKETS_SECONDS)
+  new Counter({
     name: 'crossport_http_requests_total',
     help: 'Requests answered on the public listener, by status class, CORS outcome and whether it was a preflight.',
     labelNames: ['status_class', 'cors', 'preflight'] as const,
     registers: [registry],
+    collect() {
+      this.reset()
+      for (const c of tally.requestCounts()) this.inc({ status_class: c.statusClass, cors: c.cors, preflight: String(c.isPreflight) }, c.count)
+    },
   })
-  const duration = new Histogram({
+  new TalliedLatencyHistogram(tally, {
     name: 'crossport_http_request_duration_seconds',
     help: 'Time from request start to the last body byte written, by status class.',
     labelNames: ['status_class'] as const,
     buckets: LATENCY_BUCKETS_SECONDS,
     registers: [registry],
   })
-  const bytesSent = new Counter({
+  new Counter({
     name: 'crossport_http_response_bytes_total',
     help: 'Response body bytes written on the public listener.',
     registers: [registry],
+    collect() {
+      this.reset()
+      this.inc(tally.bytesSent)
+    },
   })
-  const aborted = new Counter({
+  new Counter({
     name: 'crossport_http_requests_aborted_total',
     help: 'Responses the client went away from before they were complete.',
     registers: [registry],
+    collect() {
+      this.reset()
+      this.inc(tally.aborted)
+    },
   })
-  const preflights = new Counter({
+  new Counter({
     name: 'crossport_cors_preflights_total',
     help: 'CORS preflight requests, by outcome.',
     labelNames: ['cors'] as const,
     registers: [registry],
+    collect() {
+      this.reset()
+      for (const p of tally.preflightCounts()) this.inc({ cors: p.cors }, p.count)
+    },
   })
-  const refused = new Counter({
+  new Counter({
     name: 'crossport_cors_refused_total',
     help: 'Requests whose Origin (or strict-mode site) the folder policy refused, by folder.',
     labelNames: ['folder'] as const,
     registers: [registry],
+    collect() {
+      this.reset()
+      for (const [folder, count] of tally.refusedByFolder()) this.inc({ folder }, count)
+    },
   })
   const renders = new Histogram({
     name: 'crossport_image_render_duration_seconds',
@@ -114,18 +128,51 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
 
   return {
     registry,
-    observeRequest(r) {
-      const cls = statusClass(r.status)
-      requests.inc({ status_class: cls, cors: r.cors, preflight: String(r.isPreflight) })
-      duration.observe({ status_class: cls }, r.durationMs / 1000)
-      bytesSent.inc(r.bytes)
-      if (r.aborted) aborted.inc()
-      if (r.isPreflight) preflights.inc({ cors: r.cors })
-      if (r.cors === 'refused') refused.inc({ folder: r.folder ?? 'none' })
-    },
+    observeRequest: (r) => tally.record(r),
     policyReloaded: () => reloads.inc(),
     imageRendered: (durationMs) => renders.observe(durationMs / 1000),
     imageCacheHit: () => cacheHits.inc(),
+  }
+}
+
+/**
+ * The request-latency histogram. Its samples come from the tally at scrape
+ * time, in the shape prom-client's own Histogram reports them, so the text
+ * output and cluster aggregation are unchanged. prom-client has no public
+ * way to load bucket counts, so both of its read paths are overridden:
+ * `get()` (JSON, cluster aggregation) and `getForPromString()` (the text
+ * format, which the registry prefers when a metric has it).
+ */
+class TalliedLatencyHistogram extends Histogram<'status_class'> {
+  private readonly tally: RequestTally
+  private readonly configuration: HistogramConfiguration<'status_class'>
+
+  constructor(tally: RequestTally, configuration: HistogramConfiguration<'status_class'>) {
+    super(configuration)
+    this.tally = tally
+    this.configuration = configuration
+  }
+
+  override async get(): ReturnType<Histogram<'status_class'>['get']> {
+    const { name, help } = this.configuration
+    const bucket = `${name}_bucket`
+    const values = this.tally.latency().flatMap((l) => {
+      const labels = { status_class: l.statusClass }
+      return [
+        ...l.cumulative.map((value, i) => ({ labels: { ...labels, le: this.tally.latencyBoundsSeconds[i] }, value, metricName: bucket })),
+        { labels: { ...labels, le: '+Inf' }, value: l.count, metricName: bucket },
+        { labels, value: l.sumSeconds, metricName: `${name}_sum` },
+        { labels, value: l.count, metricName: `${name}_count` },
+      ]
+    })
+    // Cast: prom-client's typings give `type` as a numeric enum that does not exist at
+    // runtime, where the registry expects the string 'histogram'.
+    const metric = { name, help, type: 'histogram', aggregator: 'sum', values }
+    return metric as unknown as Awaited<ReturnType<Histogram<'status_class'>['get']>>
+  }
+
+  async getForPromString(): ReturnType<Histogram<'status_class'>['get']> {
+    return this.get()
   }
 }
 
