@@ -33,19 +33,51 @@ export interface ResponsePlan {
   readonly body: { readonly start: number; readonly end: number } | undefined
 }
 
+const NOT_STORED = 'no-store'
+
+/** The answers that depend on nothing but the representation, the base headers and GET vs HEAD. */
+interface RememberedPlans {
+  get?: ResponsePlan
+  head?: ResponsePlan
+  notModified?: ResponsePlan
+}
+
+/**
+ * The fast lane answers the same few files with the same base headers over
+ * and over, so 200s and 304s are planned once per (base headers,
+ * representation). Both keys are replaced, never changed in place, when what
+ * they describe changes (a new file version, a new policy or decision), and
+ * the WeakMaps let the plans go with them.
+ */
+const remembered = new WeakMap<Readonly<HeaderMap>, WeakMap<Representation, RememberedPlans>>()
+
+function rememberedFor(base: Readonly<HeaderMap>, rep: Representation): RememberedPlans {
+  let byRep = remembered.get(base)
+  if (byRep === undefined) {
+    byRep = new WeakMap()
+    remembered.set(base, byRep)
+  }
+  let plans = byRep.get(rep)
+  if (plans === undefined) {
+    plans = {}
+    byRep.set(rep, plans)
+  }
+  return plans
+}
+
 /**
  * @param base headers every answer for this asset carries (CORS, Vary,
  *   Cache-Control, nosniff, CSP); the plan adds validators, type and length.
+ *   Plans may be shared between requests: never change one.
  */
-const NOT_STORED = 'no-store'
-
 export function planAssetResponse(request: DeliveryRequest, rep: Representation, base: Readonly<HeaderMap>): ResponsePlan {
-  const validators = { etag: rep.etag, lastModifiedSeconds: rep.lastModifiedSeconds }
-  const outcome = evaluatePreconditions(request, validators)
+  const outcome = evaluatePreconditions(request, rep)
   if (outcome === 'not-modified') {
     // RFC 9110 §15.4.5: a 304 repeats the validators, Cache-Control and Vary
     // (CORS headers are in `base`) and has neither body nor Content-Length.
-    return { status: 304, headers: { ...base, ETag: rep.etag, 'Last-Modified': rep.lastModified }, body: undefined }
+    const plans = rememberedFor(base, rep)
+    plans.notModified ??= { status: 304, headers: { ...base, ETag: rep.etag, 'Last-Modified': rep.lastModified }, body: undefined }
+    return plans.notModified
   }
   if (outcome === 'failed') {
     // 412 and 416 answer one request's conditions, not the resource: a shared
@@ -54,6 +86,42 @@ export function planAssetResponse(request: DeliveryRequest, rep: Representation,
     return { status: 412, headers, body: undefined }
   }
 
+  const isGet = request.method === 'GET'
+  // RFC 9110 §14.2: Range is defined for GET only; HEAD answers like a plain GET.
+  // Ranges apply to identity bytes only (the Range request chose identity already).
+  if (isGet && request.range !== undefined && rep.contentEncoding === undefined && ifRangeAllowsPartial(request.ifRange, rep)) {
+    const partial = planRange(request.range, rep, base)
+    if (partial !== undefined) return partial
+  }
+  const plans = rememberedFor(base, rep)
+  if (isGet) {
+    plans.get ??= { status: 200, headers: representationHeaders(rep, base, rep.sizeBytes), body: rep.sizeBytes > 0 ? { start: 0, end: rep.sizeBytes - 1 } : undefined }
+    return plans.get
+  }
+  plans.head ??= { status: 200, headers: representationHeaders(rep, base, rep.sizeBytes), body: undefined }
+  return plans.head
+}
+
+/** 206 or 416 for a Range the representation can answer; undefined: ignore the Range, answer 200. */
+function planRange(rangeHeader: string, rep: Representation, base: Readonly<HeaderMap>): ResponsePlan | undefined {
+  const size = rep.sizeBytes
+  const range = decideRange(rangeHeader, size)
+  if (range.kind === 'unsatisfiable') {
+    const headers = representationHeaders(rep, base, 0)
+    delete headers['Content-Type']
+    headers['Content-Range'] = `bytes */${size}`
+    headers['Cache-Control'] = NOT_STORED
+    return { status: 416, headers, body: undefined }
+  }
+  if (range.kind === 'partial') {
+    const headers = representationHeaders(rep, base, range.end - range.start + 1)
+    headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`
+    return { status: 206, headers, body: { start: range.start, end: range.end } }
+  }
+  return undefined
+}
+
+function representationHeaders(rep: Representation, base: Readonly<HeaderMap>, contentLength: number): HeaderMap {
   const headers: HeaderMap = {
     ...base,
     'Content-Type': rep.contentType,
@@ -62,28 +130,8 @@ export function planAssetResponse(request: DeliveryRequest, rep: Representation,
     'Last-Modified': rep.lastModified,
   }
   if (rep.contentEncoding !== undefined) headers['Content-Encoding'] = rep.contentEncoding
-  const size = rep.sizeBytes
-  const isGet = request.method === 'GET'
-
-  // RFC 9110 §14.2: Range is defined for GET only; HEAD answers like a plain GET.
-  // Ranges apply to identity bytes only (the Range request chose identity already).
-  if (isGet && request.range !== undefined && rep.contentEncoding === undefined && ifRangeAllowsPartial(request.ifRange, validators)) {
-    const range = decideRange(request.range, size)
-    if (range.kind === 'unsatisfiable') {
-      headers['Content-Range'] = `bytes */${size}`
-      headers['Content-Length'] = 0
-      headers['Cache-Control'] = NOT_STORED
-      delete headers['Content-Type']
-      return { status: 416, headers, body: undefined }
-    }
-    if (range.kind === 'partial') {
-      headers['Content-Range'] = `bytes ${range.start}-${range.end}/${size}`
-      headers['Content-Length'] = range.end - range.start + 1
-      return { status: 206, headers, body: { start: range.start, end: range.end } }
-    }
-  }
-  headers['Content-Length'] = size
-  return { status: 200, headers, body: isGet && size > 0 ? { start: 0, end: size - 1 } : undefined }
+  headers['Content-Length'] = contentLength
+  return headers
 }
 
 /** `Vary` value from the CORS decision's list plus what delivery itself keyed on, without duplicates. */

@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AppContext, DerivedImage } from '../app-context'
-import { decideCors } from '../cors/decide'
+import { decideCorsRemembered } from '../cors/decision-memo'
 import type { CorsDecision, CorsOutcome, CorsRequest } from '../cors/types'
 import { ERROR_CATALOGUE, isCrossportError, problemType, type CrossportError } from '../errors'
 import { handleHealthRequest } from '../ops/health'
@@ -61,6 +61,9 @@ interface RecordState {
 }
 
 const PENDING = Symbol('crossport.pending')
+
+/** Base headers of an asset's answers, per CORS decision and cache entry (see `baseHeaders`). */
+const rememberedBaseHeaders = new WeakMap<CorsDecision, WeakMap<CachedAsset, Map<readonly string[], HeaderMap>>>()
 type WithPending = IncomingMessage & { [PENDING]?: Pending }
 
 export interface PublicDeliveryOptions {
@@ -139,26 +142,19 @@ export class PublicDelivery {
     record.path = path
 
     const compiled = this.context.policies.current().resolve(path)
-    const decision = decideCors(corsRequestOf(method, req), compiled)
+    const decision = decideCorsRemembered(corsRequestOf(method, req), compiled)
     record.folder = compiled.folder.path
     record.cors = decision.outcome
     record.isPreflight = decision.isPreflight
 
     if (decision.status !== undefined) {
       // A preflight (204/403) or a strict-mode refusal (403): the decision is the whole answer.
-      const answer: HeaderMap = { ...decision.headers }
-      const vary = joinVary(decision.vary)
-      if (vary !== undefined) answer.Vary = vary
-      if (decision.status === 403) answer['X-Content-Type-Options'] = NOSNIFF
-      writeEmpty(res, decision.status, answer)
+      writeDecided(res, decision, decision.status, 'decided')
       return true
     }
     if (method === 'OPTIONS') {
       // Not a CORS preflight: say what the resource supports (RFC 9110 §9.3.7).
-      const answer: HeaderMap = { ...decision.headers, Allow: ALLOWED_METHODS }
-      const vary = joinVary(decision.vary)
-      if (vary !== undefined) answer.Vary = vary
-      writeEmpty(res, 204, answer)
+      writeDecided(res, decision, 204, 'options')
       return true
     }
     if (isFolderPath(path)) {
@@ -361,6 +357,28 @@ export class PublicDelivery {
   }
 
   private baseHeaders(pending: Pending, entry: CachedAsset, extraVary: readonly string[]): HeaderMap {
+    // Shared per (decision, entry, extra Vary list): all three are replaced, never
+    // changed, when what they describe changes (the lists are constants).
+    let byEntry = rememberedBaseHeaders.get(pending.decision)
+    if (byEntry === undefined) {
+      byEntry = new WeakMap()
+      rememberedBaseHeaders.set(pending.decision, byEntry)
+    }
+    let byVary = byEntry.get(entry)
+    if (byVary === undefined) {
+      byVary = new Map()
+      byEntry.set(entry, byVary)
+    }
+    let base = byVary.get(extraVary)
+    if (base === undefined) {
+      base = this.buildBaseHeaders(pending, entry, extraVary)
+      // A list built per request would grow this without bound; at most a handful of constant lists exist.
+      if (byVary.size < 4) byVary.set(extraVary, base)
+    }
+    return base
+  }
+
+  private buildBaseHeaders(pending: Pending, entry: CachedAsset, extraVary: readonly string[]): HeaderMap {
     const { decision, compiled } = pending
     return assetBaseHeaders({
       corsHeaders: decision.headers,
@@ -407,10 +425,7 @@ export class PublicDelivery {
   }
 
   private writeNotFound(res: ServerResponse, decision: CorsDecision): void {
-    const headers: HeaderMap = { ...decision.headers, 'Cache-Control': NOT_FOUND_CACHE_CONTROL, 'X-Content-Type-Options': NOSNIFF }
-    const vary = joinVary(decision.vary)
-    if (vary !== undefined) headers.Vary = vary
-    writeEmpty(res, 404, headers)
+    writeDecided(res, decision, 404, 'not-found')
   }
 
   /** RFC 9457 problem details for image errors; undefined = the derivative vanished (503, retry). */
@@ -456,10 +471,44 @@ export class PublicDelivery {
 }
 
 function writeEmpty(res: ServerResponse, status: number, headers: HeaderMap): void {
+  res.writeHead(status, withEmptyBody(status, headers))
+  res.end()
+}
+
+function withEmptyBody(status: number, headers: HeaderMap): HeaderMap {
   // 204 and 304 never carry a body or Content-Length (RFC 9110 §8.6).
   if (status !== 204 && status !== 304) headers['Content-Length'] = 0
+  return headers
+}
+
+/**
+ * Bodiless answers made of the CORS decision alone: `decided` is a preflight
+ * or strict-mode answer (its status is the decision's), `options` a plain
+ * OPTIONS, `not-found` a 404. Decisions are shared and immutable
+ * (decision-memo.ts), so each answer's headers are built once per decision.
+ */
+type DecidedAnswer = 'decided' | 'options' | 'not-found'
+const decidedAnswers = new WeakMap<CorsDecision, Partial<Record<DecidedAnswer, HeaderMap>>>()
+
+function writeDecided(res: ServerResponse, decision: CorsDecision, status: number, kind: DecidedAnswer): void {
+  let answers = decidedAnswers.get(decision)
+  if (answers === undefined) {
+    answers = {}
+    decidedAnswers.set(decision, answers)
+  }
+  const headers = (answers[kind] ??= decidedHeaders(decision, status, kind))
   res.writeHead(status, headers)
   res.end()
+}
+
+function decidedHeaders(decision: CorsDecision, status: number, kind: DecidedAnswer): HeaderMap {
+  const headers: HeaderMap = { ...decision.headers }
+  if (kind === 'options') headers.Allow = ALLOWED_METHODS
+  if (kind === 'not-found') headers['Cache-Control'] = NOT_FOUND_CACHE_CONTROL
+  const vary = joinVary(decision.vary)
+  if (vary !== undefined) headers.Vary = vary
+  if (status >= 400) headers['X-Content-Type-Options'] = NOSNIFF
+  return withEmptyBody(status, headers)
 }
 
 function corsRequestOf(method: string, req: IncomingMessage): CorsRequest {

@@ -37,6 +37,9 @@ export interface ImageServiceInternals extends ImageService {
 }
 
 const NO_MODERN_FORMATS: AcceptedFormats = { avif: false, webp: false }
+// Shared arrays: delivery keys its per-answer header cache on their identity.
+const VARY_ACCEPT: readonly string[] = Object.freeze(['Accept'])
+const NO_VARY: readonly string[] = Object.freeze([])
 
 /**
  * Only what the answer depends on goes into the key: the Accept header is
@@ -105,7 +108,7 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
     const derivative: DerivedImage = {
       filePath,
       contentType: CONTENT_TYPES[format],
-      vary: params.format === 'auto' ? ['Accept'] : [],
+      vary: params.format === 'auto' ? VARY_ACCEPT : NO_VARY,
     }
 
     // Two request keys (say, Accept with and without AVIF, both ending in WebP)

@@ -111,3 +111,34 @@ describe('assetBaseHeaders', () => {
     expect(headers).toEqual({ 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', Vary: 'Origin', 'Content-Security-Policy': SVG_CSP })
   })
 })
+
+describe('planAssetResponse: remembered answers', () => {
+  it('gives the same 200 and 304 plan objects for the same representation and base headers', () => {
+    const sharedBase = { ...base }
+    expect(planAssetResponse(get, rep, sharedBase)).toBe(planAssetResponse(get, rep, sharedBase))
+    const notModified = { ...get, ifNoneMatch: rep.etag }
+    expect(planAssetResponse(notModified, rep, sharedBase)).toBe(planAssetResponse({ ...get, ifModifiedSince: rep.lastModified }, rep, sharedBase))
+  })
+
+  it('keeps GET, HEAD and 304 apart, and plans afresh for another representation or other base headers', () => {
+    const sharedBase = { ...base }
+    const plan = planAssetResponse(get, rep, sharedBase)
+    expect(planAssetResponse({ ...get, method: 'HEAD' }, rep, sharedBase).body).toBeUndefined()
+    expect(planAssetResponse({ ...get, ifNoneMatch: rep.etag }, rep, sharedBase).status).toBe(304)
+    expect(plan.status).toBe(200)
+
+    const replaced: Representation = { ...rep, sizeBytes: 2000, etag: '"7d0-2"' }
+    expect(planAssetResponse(get, replaced, sharedBase).headers).toMatchObject({ ETag: '"7d0-2"', 'Content-Length': 2000 })
+    const otherBase = { ...base, 'Access-Control-Allow-Origin': 'https://b.example' }
+    expect(planAssetResponse(get, rep, otherBase).headers['Access-Control-Allow-Origin']).toBe('https://b.example')
+  })
+
+  it('plans every range request for itself', () => {
+    const sharedBase = { ...base }
+    const first = planAssetResponse({ ...get, range: 'bytes=0-9' }, rep, sharedBase)
+    const second = planAssetResponse({ ...get, range: 'bytes=10-19' }, rep, sharedBase)
+    expect(first.body).toEqual({ start: 0, end: 9 })
+    expect(second.body).toEqual({ start: 10, end: 19 })
+    expect(second.headers['Content-Range']).toBe('bytes 10-19/1000')
+  })
+})

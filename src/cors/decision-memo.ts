@@ -1,0 +1,65 @@
+/**
+ * `decideCors` for the public listener, remembering each decision under the
+ * request facts it reads, so the thousands of requests a page set sends with
+ * the same few Origins cost a Map lookup:
+ *
+ * - a preflight reads Origin and Access-Control-Request-Method, -Headers and
+ *   -Private-Network;
+ * - an actual request with Origin reads the Origin, the server's own origin
+ *   (Host) and Sec-Fetch-Site (the same-origin checks);
+ * - one without Origin reads nothing in a folder that is not strict, and
+ *   Referer, Sec-Fetch-Site and Host in one that is.
+ *
+ * The same decision object is handed to every request that asks the same
+ * thing, so callers must treat it as immutable; in return, delivery can key
+ * its own per-answer caches on it. Memos hang off the compiled folder, so a
+ * policy change (a new compiled table) starts them afresh.
+ */
+import type { CompiledFolder } from '../policy/table'
+import { decideCors } from './decide'
+import type { CorsDecision, CorsRequest } from './types'
+
+/** Per folder; a client cycling through made-up values only ever empties it. */
+const MAX_REMEMBERED = 512
+
+interface FolderMemo {
+  withoutOrigin: CorsDecision | undefined
+  readonly decisions: Map<string, CorsDecision>
+}
+
+const memos = new WeakMap<CompiledFolder, FolderMemo>()
+
+export function decideCorsRemembered(request: CorsRequest, compiled: CompiledFolder): CorsDecision {
+  let memo = memos.get(compiled)
+  if (memo === undefined) {
+    memo = { withoutOrigin: undefined, decisions: new Map() }
+    memos.set(compiled, memo)
+  }
+  if (request.origin === undefined && compiled.folder.policy.mode !== 'strict') {
+    memo.withoutOrigin ??= decideCors(request, compiled)
+    return memo.withoutOrigin
+  }
+  const key = keyOf(request)
+  const known = memo.decisions.get(key)
+  if (known !== undefined) return known
+  const decision = decideCors(request, compiled)
+  if (memo.decisions.size >= MAX_REMEMBERED) memo.decisions.clear()
+  memo.decisions.set(key, decision)
+  return decision
+}
+
+/**
+ * The facts `decideCors` reads for this kind of request, joined by line feeds
+ * (a header value never holds one); an absent header is a NUL, which no
+ * header value holds either.
+ */
+function keyOf(r: CorsRequest): string {
+  const { origin } = r
+  if (origin === undefined) return `S\n${part(r.referer)}\n${part(r.secFetchSite)}\n${part(r.ownOrigin)}`
+  if (r.method === 'OPTIONS' && r.requestMethod !== undefined) {
+    return `P\n${origin}\n${r.requestMethod}\n${part(r.requestHeaders)}\n${r.requestPrivateNetwork ? 1 : 0}`
+  }
+  return `A\n${origin}\n${part(r.ownOrigin)}\n${part(r.secFetchSite)}`
+}
+
+const part = (value: string | undefined): string => value ?? '\0'
