@@ -1,15 +1,21 @@
 /**
  * Sends a byte range of an open file to a writable sink (an HTTP response)
- * with a fixed amount of memory per transfer.
+ * with memory that follows the bytes in flight, not the number of downloads.
  *
  * fs.ReadStream allocates a new buffer for every chunk; at video speeds that
  * is hundreds of MB/s of garbage which the collector frees late (it is
- * external memory), so RSS climbs with throughput. Here two buffers are
- * reused: a chunk is read with pread at its offset (bytes before `start` are
- * never read), handed to the sink, and its buffer is read into again only
- * after the sink's write callback says the bytes have left for the socket.
- * The next chunk is read while the previous one is being written, and at most
- * one chunk waits in the sink, so a slow client holds the reader back.
+ * external memory), so RSS climbs with throughput. Here chunk buffers are
+ * shared by all transfers: a transfer borrows one for each read (pread at its
+ * offset: bytes before `start` are never read) and the sink's write callback
+ * returns it once the bytes have left for the socket. The next chunk is read
+ * while the previous one is being written, and at most one chunk waits in
+ * the sink, so a slow client holds the reader back and holds two buffers at
+ * most.
+ *
+ * Reads take a slot first: the libuv thread pool runs four at a time anyway,
+ * and a buffer taken only when its read can start keeps hundreds of
+ * concurrent range requests from holding hundreds of buffers in the queue.
+ * (Freed buffers do not shrink RSS: the allocator keeps the memory.)
  */
 import { close as fsClose, read as fsRead } from 'node:fs'
 import type { Writable } from 'node:stream'
@@ -20,14 +26,32 @@ const closeFd = promisify(fsClose)
 
 export const TRANSFER_CHUNK_BYTES = 64 * 1024
 
-// Buffers of finished transfers, reused by the next ones: with hundreds of
-// short range requests a second, allocating fresh ones fragments the heap and
-// RSS stays up long after the load is gone. Bounded: 128 × 64 KiB = 8 MiB idle.
-const MAX_IDLE_BUFFERS = 128
+/** Idle buffers kept for the next reads: 64 × 64 KiB = 4 MiB at most. */
+const MAX_IDLE_BUFFERS = 64
+/** Reads in flight across all transfers. */
+const MAX_CONCURRENT_READS = 16
+
 const idleBuffers: Buffer[] = []
 const takeBuffer = (): Buffer => idleBuffers.pop() ?? Buffer.allocUnsafeSlow(TRANSFER_CHUNK_BYTES)
-const giveBack = (buffers: readonly Buffer[]): void => {
-  for (const buffer of buffers) if (idleBuffers.length < MAX_IDLE_BUFFERS) idleBuffers.push(buffer)
+const giveBack = (buffer: Buffer): void => {
+  if (idleBuffers.length < MAX_IDLE_BUFFERS) idleBuffers.push(buffer)
+}
+
+let readsInFlight = 0
+const waitingForRead: Array<() => void> = []
+/** Resolves when a read may start (first come, first served); pair with `endRead`. */
+const startRead = (): Promise<void> | undefined => {
+  if (readsInFlight < MAX_CONCURRENT_READS) {
+    readsInFlight += 1
+    return undefined
+  }
+  return new Promise<void>((resolve) => waitingForRead.push(resolve))
+}
+const endRead = (): void => {
+  const next = waitingForRead.shift()
+  // The slot passes straight to the next waiter; the count stays the same.
+  if (next !== undefined) next()
+  else readsInFlight -= 1
 }
 
 /** One transfer in progress. */
@@ -48,46 +72,72 @@ export interface Transfer {
  * `done` settles.
  */
 export function sendFileRange(fd: number, sink: Writable, start: number, end: number): Transfer {
-  const state = { bytesSent: 0 }
+  let bytesSent = 0
   let isClosed = sink.destroyed
-  let onClose: () => void = () => {}
-  const closed = new Promise<void>((resolve) => {
-    onClose = () => {
-      isClosed = true
-      resolve()
-    }
-  })
+  /** Settles the wait for the chunk in the sink; also called when the sink closes. */
+  let wakeWriter: (() => void) | undefined
+  let isWriting = false
+  const onClose = () => {
+    isClosed = true
+    wakeWriter?.()
+  }
   sink.once('close', onClose)
 
-  const write = (chunk: Buffer): Promise<void> =>
-    new Promise<void>((resolve) => {
-      sink.write(chunk, (error) => {
-        if (!error) state.bytesSent += chunk.length
-        resolve()
-      })
+  const write = (buffer: Buffer, length: number): void => {
+    isWriting = true
+    sink.write(buffer.subarray(0, length), (error) => {
+      if (!error) bytesSent += length
+      // The sink is done with these bytes (or failed them): the buffer is free again.
+      giveBack(buffer)
+      isWriting = false
+      wakeWriter?.()
     })
+  }
+  // Without a 'close' race, a write into a socket destroyed a moment ago might never call back.
+  const writerIdle = (): Promise<void> | undefined =>
+    isWriting && !isClosed
+      ? new Promise<void>((resolve) => {
+          wakeWriter = () => {
+            wakeWriter = undefined
+            resolve()
+          }
+        })
+      : undefined
+
+  async function readChunk(position: number): Promise<{ buffer: Buffer; bytesRead: number } | undefined> {
+    await startRead()
+    if (isClosed) {
+      endRead()
+      return undefined
+    }
+    const buffer = takeBuffer()
+    try {
+      const { bytesRead } = await readFd(fd, buffer, 0, Math.min(TRANSFER_CHUNK_BYTES, end - position + 1), position)
+      if (bytesRead === 0) throw Object.assign(new Error('file shrank while it was being sent'), { code: 'ESHRANK' })
+      return { buffer, bytesRead }
+    } catch (error) {
+      giveBack(buffer)
+      throw error
+    } finally {
+      endRead()
+    }
+  }
 
   async function pump(): Promise<void> {
-    const buffers = [takeBuffer(), takeBuffer()]
-    const size = TRANSFER_CHUNK_BYTES
     let position = start
-    let flushed: Promise<void> = Promise.resolve()
-    for (let turn = 0; position <= end && !isClosed; turn ^= 1) {
-      // This buffer's previous write was awaited before the last read began (below).
-      const buffer = buffers[turn] as Buffer
-      const { bytesRead } = await readFd(fd, buffer, 0, Math.min(size, end - position + 1), position)
-      if (bytesRead === 0) throw Object.assign(new Error('file shrank while it was being sent'), { code: 'ESHRANK' })
-      position += bytesRead
-      await Promise.race([flushed, closed])
-      if (isClosed) break
-      flushed = write(buffer.subarray(0, bytesRead))
+    while (position <= end && !isClosed) {
+      const chunk = await readChunk(position)
+      if (chunk === undefined) break
+      position += chunk.bytesRead
+      await writerIdle()
+      if (isClosed) {
+        giveBack(chunk.buffer)
+        break
+      }
+      write(chunk.buffer, chunk.bytesRead)
     }
-    await Promise.race([flushed, closed])
-    if (isClosed) return
-    sink.end()
-    // Every write has completed, so nothing refers to these any more. After an
-    // abort or an error a write may still be pending: those are left to the GC.
-    giveBack(buffers)
+    await writerIdle()
+    if (!isClosed) sink.end()
   }
 
   const done = pump()
@@ -101,7 +151,7 @@ export function sendFileRange(fd: number, sink: Writable, start: number, end: nu
     })
   return {
     get bytesSent() {
-      return state.bytesSent
+      return bytesSent
     },
     done,
   }

@@ -105,4 +105,31 @@ describe('sendFileRange(fd, sink, start, end)', () => {
     expect(sink.writableFinished).toBe(false)
     expect(isOpen(fd)).toBe(false)
   })
+
+  it('completes many concurrent transfers byte-exact, more than the reads allowed at once', async () => {
+    const ranges = Array.from({ length: 40 }, (_, i) => [i * 1000, content.length - 1 - i * 997] as const)
+    const results = await Promise.all(
+      ranges.map(async ([start, end]) => {
+        const sink = new Collector()
+        await sendFileRange(openSync(file, 'r'), sink, start, end).done
+        return sink.bytes.equals(content.subarray(start, end + 1))
+      }),
+    )
+    expect(results.every(Boolean)).toBe(true)
+  })
+
+  it('lets a transfer finish while many others are stalled on clients that do not read', async () => {
+    const stalled = Array.from({ length: 40 }, () => {
+      const sink = new Collector()
+      sink.hold = true
+      return { sink, transfer: sendFileRange(openSync(file, 'r'), sink, 0, content.length - 1) }
+    })
+    await ticks(20)
+    const sink = new Collector()
+    await sendFileRange(openSync(file, 'r'), sink, 0, content.length - 1).done
+    expect(sink.bytes.equals(content)).toBe(true)
+    for (const s of stalled) s.sink.release()
+    await Promise.all(stalled.map((s) => s.transfer.done))
+    expect(stalled.every((s) => s.sink.bytes.equals(content))).toBe(true)
+  })
 })
