@@ -5,8 +5,9 @@
  *
  * - a preflight reads Origin and Access-Control-Request-Method, -Headers and
  *   -Private-Network;
- * - an actual request with Origin reads the Origin, the server's own origin
- *   (Host) and Sec-Fetch-Site (the same-origin checks);
+ * - an actual request with Origin reads the Origin and, only when that origin
+ *   is refused, the server's own origin (Host) and Sec-Fetch-Site (the
+ *   same-origin checks), so allowed ones are remembered by Origin alone;
  * - one without Origin reads nothing in a folder that is not strict, and
  *   Referer, Sec-Fetch-Site and Host in one that is.
  *
@@ -24,6 +25,8 @@ const MAX_REMEMBERED = 512
 
 interface FolderMemo {
   withoutOrigin: CorsDecision | undefined
+  /** Allowed actual requests by Origin alone: an allowed Origin never depends on anything else. */
+  readonly allowed: Map<string, CorsDecision>
   readonly decisions: Map<string, CorsDecision>
 }
 
@@ -32,20 +35,31 @@ const memos = new WeakMap<CompiledFolder, FolderMemo>()
 export function decideCorsRemembered(request: CorsRequest, compiled: CompiledFolder): CorsDecision {
   let memo = memos.get(compiled)
   if (memo === undefined) {
-    memo = { withoutOrigin: undefined, decisions: new Map() }
+    memo = { withoutOrigin: undefined, allowed: new Map(), decisions: new Map() }
     memos.set(compiled, memo)
   }
-  if (request.origin === undefined && compiled.folder.policy.mode !== 'strict') {
+  const { origin } = request
+  if (origin === undefined && compiled.folder.policy.mode !== 'strict') {
     memo.withoutOrigin ??= decideCors(request, compiled)
     return memo.withoutOrigin
+  }
+  const isPreflight = request.method === 'OPTIONS' && request.requestMethod !== undefined
+  if (origin !== undefined && !isPreflight) {
+    const allowed = memo.allowed.get(origin)
+    if (allowed !== undefined) return allowed
   }
   const key = keyOf(request)
   const known = memo.decisions.get(key)
   if (known !== undefined) return known
   const decision = decideCors(request, compiled)
-  if (memo.decisions.size >= MAX_REMEMBERED) memo.decisions.clear()
-  memo.decisions.set(key, decision)
+  if (origin !== undefined && !isPreflight && decision.outcome === 'allowed') remember(memo.allowed, origin, decision)
+  else remember(memo.decisions, key, decision)
   return decision
+}
+
+function remember(map: Map<string, CorsDecision>, key: string, decision: CorsDecision): void {
+  if (map.size >= MAX_REMEMBERED) map.clear()
+  map.set(key, decision)
 }
 
 /**

@@ -71,6 +71,8 @@ export class AssetCache {
   /** Versions holding a body, least recently used first. */
   private readonly lru = new Set<FileVersion>()
   private bodyBytes = 0
+  /** When defined, the last version in `lru` (the most recently used). */
+  private lastTouched: FileVersion | undefined
   private readonly maxEntries: number
 
   constructor(
@@ -123,6 +125,9 @@ export class AssetCache {
 
   /** Marks a body as just used (LRU order). */
   touch(version: FileVersion): void {
+    // A hot file is touched thousands of times a second: reorder only when another was used since.
+    if (this.lastTouched === version) return
+    this.lastTouched = version
     this.lru.delete(version)
     this.lru.add(version)
   }
@@ -195,6 +200,7 @@ export class AssetCache {
       current.body = body
       this.bodyBytes += body.length
       this.lru.add(current)
+      this.lastTouched = current
       this.evict()
       // Served from this buffer even if the LRU let go of it right away.
       if (current.body === undefined) return { ...current, body }
@@ -260,6 +266,7 @@ export class AssetCache {
     this.bodyBytes -= version.body.length
     version.body = undefined
     this.lru.delete(version)
+    if (this.lastTouched === version) this.lastTouched = undefined
   }
 
   private evict(): void {
