@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdirSync } from 'node:fs'
+import { copyFileSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import sharp from 'sharp'
@@ -7,6 +7,20 @@ import { createFolder, startTestCrossport, type TestCrossport } from '../helpers
 import { CHROMIUM_ARGS, CHROMIUM_PATH, findChromium } from './chromium'
 
 const ROOT = join(__dirname, '..', '..')
+const ARTIFACTS_DIR = join(ROOT, 'test-artifacts')
+
+/**
+ * Screenshots go to test-artifacts/ (git-ignored). The README's copies in
+ * docs/img/ are refreshed only on request: `UPDATE_DOC_IMAGES=1 npm run test:browser`.
+ */
+function screenshotPath(name: string): string {
+  mkdirSync(ARTIFACTS_DIR, { recursive: true })
+  return join(ARTIFACTS_DIR, name)
+}
+function publishScreenshot(name: string): void {
+  expect(statSync(join(ARTIFACTS_DIR, name)).size).toBeGreaterThan(1000)
+  if (process.env.UPDATE_DOC_IMAGES === '1') copyFileSync(join(ARTIFACTS_DIR, name), join(ROOT, 'docs', 'img', name))
+}
 const chromiumPath = findChromium()
 if (chromiumPath === undefined) {
   console.warn(
@@ -235,8 +249,8 @@ describeInBrowser('the operator console in Chromium', () => {
     const curl = (await page.locator('#explain-curl').textContent()) ?? ''
     expect(curl).toBe(`curl -i 'http://localhost:8080/lookalike/a.svg' -H 'Origin: ${LOOKALIKE}'`)
 
-    mkdirSync(join(ROOT, 'docs', 'img'), { recursive: true })
-    await page.locator('#view-explain').screenshot({ path: join(ROOT, 'docs', 'img', 'console-explain.png') })
+    await page.locator('#view-explain').screenshot({ path: screenshotPath('console-explain.png') })
+    publishScreenshot('console-explain.png')
     await closePage(page)
   })
 
@@ -403,8 +417,8 @@ describeInBrowser('the operator console in Chromium', () => {
     await signIn(page)
     await page.locator('button[data-path="/brand/"]').click()
     await page.locator('#folder-detail h3', { hasText: '/brand/' }).waitFor()
-    mkdirSync(join(ROOT, 'docs', 'img'), { recursive: true })
-    await page.screenshot({ path: join(ROOT, 'docs', 'img', 'console-folders.png'), fullPage: true })
+    await page.screenshot({ path: screenshotPath('console-folders.png'), fullPage: true })
+    publishScreenshot('console-folders.png')
     await closePage(page)
   })
 
