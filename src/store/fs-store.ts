@@ -341,8 +341,10 @@ async function keepEtagDistinct(tempPath: string, before: AssetStat | undefined)
   if (before === undefined) return
   const stats = await stat(tempPath)
   if (stats.size !== before.sizeBytes || Math.floor(stats.mtimeMs) > Math.floor(before.mtimeMs)) return
-  const mtime = new Date(Math.floor(before.mtimeMs) + 1)
-  await utimes(tempPath, stats.atime, mtime)
+  // The middle of the next millisecond, in seconds: utimes goes through a double of
+  // seconds, and an exact millisecond boundary can come back a nanosecond short
+  // (x.123 s -> 122999999 ns), which would floor to the old ETag.
+  await utimes(tempPath, stats.atime, (Math.floor(before.mtimeMs) + 1.5) / 1000)
 }
 
 function toAssetStat(path: string, stats: Stats): AssetStat {
