@@ -11,7 +11,7 @@ import { createImageService } from './images'
 import type { Logger } from './log'
 import { closeGracefully } from './ops/shutdown'
 import { createTelemetry } from './ops/telemetry'
-import { createAdminServer } from './server/admin-app'
+import { createAdminApp, createAdminServer } from './server/admin-app'
 import { createPublicServer } from './server/public-app'
 
 /** Which listeners this process runs: cluster workers serve the public side only. */
@@ -61,12 +61,16 @@ export async function startCrossport(
   const db = options.db ?? openDb(config.databasePath)
   const context = createContext(config, logger, db)
 
-  const publicServer = role === 'admin' ? undefined : createPublicServer(context)
-  const adminServer = role === 'public' ? undefined : createAdminServer(context)
-  const [publicUrl, adminUrl] = await Promise.all([
+  // ADMIN_ON_MAIN: one listener answers both sides (config allows it only with WORKERS=1).
+  const mountAdmin = config.adminOnMain && role === 'all'
+  const publicServer =
+    role === 'admin' ? undefined : createPublicServer(context, mountAdmin ? { admin: createAdminApp(context).callback() } : {})
+  const adminServer = role === 'public' || mountAdmin ? undefined : createAdminServer(context)
+  const [publicUrl, ownAdminUrl] = await Promise.all([
     publicServer ? listen(publicServer, config.port, config.host) : undefined,
     adminServer ? listen(adminServer, config.adminPort, config.adminHost) : undefined,
   ])
+  const adminUrl = mountAdmin ? publicUrl : ownAdminUrl
 
   let closing: Promise<void> | undefined
   const close = () => {

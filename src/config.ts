@@ -11,6 +11,8 @@ export interface Config {
   readonly host: string
   readonly adminPort: number
   readonly adminHost: string
+  /** The admin API, console and metrics under `/admin/` of the main listener instead of their own. */
+  readonly adminOnMain: boolean
   readonly assetsDir: string
   readonly databasePath: string
   /** Bootstrap admin token; when undefined one is generated at first start. */
@@ -82,6 +84,7 @@ const schema = z.object({
   HOST: z.string().min(1, 'must not be empty').default('0.0.0.0'),
   ADMIN_PORT: port(8081),
   ADMIN_HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
+  ADMIN_ON_MAIN: bool(false),
   ASSETS_DIR: z.string().min(1, 'must not be empty').default('./assets'),
   DATABASE_PATH: z.string().min(1, 'must not be empty').default('./data/crossport.db'),
   ADMIN_TOKEN: z
@@ -122,6 +125,11 @@ const schema = z.object({
   REQUEST_TIMEOUT_MS: positiveInt(60_000),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
   MAX_CONNECTIONS: positiveInt(10_000),
+}).superRefine((c, ctx) => {
+  // Workers share the main port, and the admin side (cluster-wide metrics, change broadcasts) lives in the primary.
+  if (c.ADMIN_ON_MAIN && c.WORKERS > 1) {
+    ctx.addIssue({ code: 'custom', path: ['ADMIN_ON_MAIN'], message: `needs WORKERS=1 (WORKERS is ${c.WORKERS}); run the admin API on its own listener in cluster mode` })
+  }
 })
 
 /**
@@ -149,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     host: c.HOST,
     adminPort: c.ADMIN_PORT,
     adminHost: c.ADMIN_HOST,
+    adminOnMain: c.ADMIN_ON_MAIN,
     assetsDir: abs(c.ASSETS_DIR),
     databasePath: abs(c.DATABASE_PATH),
     adminToken: c.ADMIN_TOKEN,

@@ -54,7 +54,8 @@ async function runSingle(config: Readonly<Config>, logger: Logger): Promise<void
   const running = await startCrossport(config, logger, { db })
   // Before announcing: whoever reads "listening" may signal at once.
   onSignals(logger, running.close)
-  logger.info({ public: running.publicUrl, admin: running.adminUrl, assets: config.assetsDir }, 'crossport listening')
+  const admin = config.adminOnMain ? `${running.publicUrl}/admin/` : running.adminUrl
+  logger.info({ public: running.publicUrl, admin, assets: config.assetsDir }, 'crossport listening')
 }
 
 async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<void> {

@@ -150,6 +150,8 @@ export function joinVary(...lists: ReadonlyArray<readonly string[]>): string | u
 }
 
 export const SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+/** CSP applies to documents only, so this changes nothing for a stylesheet, script or image used by a page. */
+export const SANDBOX_CSP = 'sandbox'
 
 /**
  * Headers every answer about one asset carries, whatever its status: the CORS
@@ -160,10 +162,16 @@ export function assetBaseHeaders(options: {
   readonly vary: string | undefined
   readonly cacheControl: string
   readonly isSvg: boolean
+  /**
+   * Sandbox every asset opened as a document: with the admin console on the
+   * same origin (ADMIN_ON_MAIN), an uploaded HTML file must not run script next to it.
+   */
+  readonly sandboxAll?: boolean
 }): HeaderMap {
   const headers: HeaderMap = { ...options.corsHeaders, 'Cache-Control': options.cacheControl, 'X-Content-Type-Options': 'nosniff' }
   if (options.vary !== undefined) headers.Vary = options.vary
   // An SVG opened directly runs its scripts on our origin; this keeps it an inert picture.
   if (options.isSvg) headers['Content-Security-Policy'] = SVG_CSP
+  else if (options.sandboxAll === true) headers['Content-Security-Policy'] = SANDBOX_CSP
   return headers
 }

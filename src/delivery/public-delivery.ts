@@ -386,6 +386,7 @@ export class PublicDelivery {
       vary: joinVary(decision.vary, entry.hasSiblings ? ACCEPT_ENCODING : NO_VARY, extraVary),
       cacheControl: entry.isFingerprinted ? IMMUTABLE_CACHE_CONTROL : compiled.folder.policy.cacheControl,
       isSvg: entry.isSvg,
+      sandboxAll: this.context.config.adminOnMain,
     })
   }
 

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http'
+import type { RequestListener, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import Koa from 'koa'
 import type { AppContext } from '../app-context'
@@ -12,9 +12,21 @@ import { createLimitedServer } from './http-server'
  * image service goes through the Koa app. Both lanes run the same code in
  * `delivery/`, so they cannot disagree.
  */
-export function createPublicServer(context: AppContext): Server {
+/** Where `/metrics` answers when the admin side is mounted on the main listener (assets own `/metrics` there). */
+export const MOUNTED_METRICS_PATH = '/admin/metrics'
+
+export interface PublicServerOptions {
+  /**
+   * ADMIN_ON_MAIN: the admin app's request handler, given every request under
+   * `/admin` (API, console, `/admin/metrics`) before delivery sees it.
+   */
+  readonly admin?: RequestListener
+}
+
+export function createPublicServer(context: AppContext, options: PublicServerOptions = {}): Server {
   const { config, logger } = context
   const delivery = new PublicDelivery({ context, source: new FsAssetSource(config.assetsDir) })
+  const { admin } = options
 
   const app = new Koa()
   // Delivery writes the response itself (streams, 304s): Koa must not touch it.
@@ -27,6 +39,12 @@ export function createPublicServer(context: AppContext): Server {
   const slowLane = app.callback()
 
   const server = createLimitedServer(config, (req, res) => {
+    if (admin !== undefined && isAdminPath(req.url ?? '/')) {
+      // The admin app keeps its own `/metrics` path; on this listener it is `/admin/metrics`.
+      if (req.url === MOUNTED_METRICS_PATH || req.url?.startsWith(MOUNTED_METRICS_PATH + '?')) req.url = req.url.slice('/admin'.length)
+      admin(req, res)
+      return
+    }
     let isDone: boolean
     try {
       isDone = delivery.serveFast(req, res)
@@ -48,4 +66,12 @@ export function createPublicServer(context: AppContext): Server {
   })
   server.on('close', () => delivery.dispose())
   return server
+}
+
+/** `/admin`, `/admin/…` or `/admin?…`: the raw request target, before any decoding. */
+function isAdminPath(url: string): boolean {
+  if (!url.startsWith('/admin')) return false
+  const next = url.charCodeAt(6)
+  // end, '/', '?'
+  return Number.isNaN(next) || next === 0x2f || next === 0x3f
 }

@@ -110,6 +110,13 @@ describe('assetBaseHeaders', () => {
     const headers = assetBaseHeaders({ corsHeaders: {}, vary: 'Origin', cacheControl: 'no-cache', isSvg: true })
     expect(headers).toEqual({ 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff', Vary: 'Origin', 'Content-Security-Policy': SVG_CSP })
   })
+
+  it('sandboxes every other asset only when asked (admin console on the same origin)', () => {
+    const plain = { corsHeaders: {}, vary: undefined, cacheControl: 'no-cache', isSvg: false }
+    expect(assetBaseHeaders(plain)['Content-Security-Policy']).toBeUndefined()
+    expect(assetBaseHeaders({ ...plain, sandboxAll: true })['Content-Security-Policy']).toBe('sandbox')
+    expect(assetBaseHeaders({ ...plain, isSvg: true, sandboxAll: true })['Content-Security-Policy']).toBe(SVG_CSP)
+  })
 })
 
 describe('planAssetResponse: remembered answers', () => {

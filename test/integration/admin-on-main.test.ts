@@ -1,0 +1,109 @@
+import { request } from 'node:http'
+import { createServer } from 'node:net'
+import { createFolder, startTestCrossport, type TestCrossport } from '../helpers/crossport'
+
+const SHOP = 'https://shop.example'
+
+/** A port nothing listens on: taken and released at once. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number }
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** GET with a raw request target, so `/admin/../x` reaches the server unnormalised. */
+function rawGet(base: string, target: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+  const { hostname, port } = new URL(base)
+  return new Promise((resolve, reject) => {
+    const req = request({ host: hostname, port, path: target, method: 'GET' }, (res) => {
+      res.resume()
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
+
+describe('ADMIN_ON_MAIN=true: the admin side under /admin/ of the main listener', () => {
+  let cp: TestCrossport
+  let adminPort: number
+
+  beforeAll(async () => {
+    adminPort = await freePort()
+    cp = await startTestCrossport({
+      env: { ADMIN_ON_MAIN: 'true', ADMIN_PORT: String(adminPort) },
+      assets: { 'brand/app.css': 'body{}', 'brand/page.html': '<script>alert(1)</script>', 'metrics': 'an asset named metrics', 'administrator.css': 'a{}' },
+    })
+    await createFolder(cp, '/brand/', { origins: [SHOP] })
+  })
+  afterAll(() => cp.close())
+
+  it('answers the admin API on the main port, with the same authentication', async () => {
+    expect(cp.adminUrl).toBe(cp.publicUrl)
+    const refused = await fetch(`${cp.publicUrl}/admin/v1/folders`)
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+    const listed = await cp.admin('GET', '/folders')
+    expect(listed.status).toBe(200)
+    expect(((await listed.json()) as { items: { path: string }[] }).items.map((f) => f.path)).toContain('/brand/')
+  })
+
+  it('opens no listener of its own on ADMIN_PORT', async () => {
+    await expect(fetch(`http://127.0.0.1:${adminPort}/admin/v1/openapi.json`)).rejects.toThrow()
+  })
+
+  it('serves the console at /admin/ and metrics at /admin/metrics, while /metrics stays an asset path', async () => {
+    const console = await fetch(`${cp.publicUrl}/admin/`)
+    expect(console.status).toBe(200)
+    expect(console.headers.get('content-type')).toMatch(/^text\/html/)
+
+    const metrics = await fetch(`${cp.publicUrl}/admin/metrics`)
+    expect(metrics.status).toBe(200)
+    expect(await metrics.text()).toContain('crossport_http_requests_total')
+
+    const asset = await fetch(`${cp.publicUrl}/metrics`)
+    expect(await asset.text()).toBe('an asset named metrics')
+  })
+
+  it('leaves paths that only start with "admin" to delivery', async () => {
+    const res = await fetch(`${cp.publicUrl}/administrator.css`)
+    expect(res.status).toBe(200)
+    expect(await res.text()).toBe('a{}')
+  })
+
+  it('still applies the folder policies to assets, and sandboxes them as documents next to the console', async () => {
+    const css = await fetch(`${cp.publicUrl}/brand/app.css`, { headers: { origin: SHOP } })
+    expect(css.status).toBe(200)
+    expect(css.headers.get('access-control-allow-origin')).toBe(SHOP)
+    expect(css.headers.get('content-security-policy')).toBe('sandbox')
+
+    const html = await fetch(`${cp.publicUrl}/brand/page.html`)
+    expect(html.headers.get('content-security-policy')).toBe('sandbox')
+  })
+
+  it('never lets a dot-segment path reach the admin API from an asset path', async () => {
+    const res = await rawGet(cp.publicUrl, '/brand/../admin/v1/folders')
+    expect(res.status).not.toBe(200)
+  })
+})
+
+describe('ADMIN_ON_MAIN unset (the default)', () => {
+  let cp: TestCrossport
+  beforeAll(async () => {
+    cp = await startTestCrossport({ assets: { 'brand/app.css': 'body{}' } })
+  })
+  afterAll(() => cp.close())
+
+  it('keeps the admin API off the main listener and sends no sandbox CSP on plain assets', async () => {
+    expect(cp.adminUrl).not.toBe(cp.publicUrl)
+    const res = await fetch(`${cp.publicUrl}/admin/v1/folders`, { headers: { authorization: `Bearer ${cp.token}` } })
+    expect(res.status).toBe(404)
+    const css = await fetch(`${cp.publicUrl}/brand/app.css`)
+    expect(css.headers.get('content-security-policy')).toBeNull()
+  })
+})
