@@ -17,6 +17,7 @@
  * policy change (a new compiled table) starts them afresh.
  */
 import type { CompiledFolder } from '../policy/table'
+import { getOrCreate } from '../util/maps'
 import { decideCors } from './decide'
 import type { CorsDecision, CorsRequest } from './types'
 
@@ -31,13 +32,10 @@ interface FolderMemo {
 }
 
 const memos = new WeakMap<CompiledFolder, FolderMemo>()
+const newFolderMemo = (): FolderMemo => ({ withoutOrigin: undefined, allowed: new Map(), decisions: new Map() })
 
 export function decideCorsRemembered(request: CorsRequest, compiled: CompiledFolder): CorsDecision {
-  let memo = memos.get(compiled)
-  if (memo === undefined) {
-    memo = { withoutOrigin: undefined, allowed: new Map(), decisions: new Map() }
-    memos.set(compiled, memo)
-  }
+  const memo = getOrCreate(memos, compiled, newFolderMemo)
   const { origin } = request
   if (origin === undefined && compiled.folder.policy.mode !== 'strict') {
     memo.withoutOrigin ??= decideCors(request, compiled)

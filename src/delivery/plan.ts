@@ -5,6 +5,7 @@
  */
 import { evaluatePreconditions, ifRangeAllowsPartial, type ConditionalHeaders } from './conditional'
 import type { ContentCoding } from './etag'
+import { getOrCreate, newWeakMap } from '../util/maps'
 import { decideRange } from './range'
 
 export type HeaderMap = Record<string, string | number>
@@ -51,18 +52,10 @@ interface RememberedPlans {
  */
 const remembered = new WeakMap<Readonly<HeaderMap>, WeakMap<Representation, RememberedPlans>>()
 
+const noPlansYet = (): RememberedPlans => ({})
+
 function rememberedFor(base: Readonly<HeaderMap>, rep: Representation): RememberedPlans {
-  let byRep = remembered.get(base)
-  if (byRep === undefined) {
-    byRep = new WeakMap()
-    remembered.set(base, byRep)
-  }
-  let plans = byRep.get(rep)
-  if (plans === undefined) {
-    plans = {}
-    byRep.set(rep, plans)
-  }
-  return plans
+  return getOrCreate(getOrCreate(remembered, base, newWeakMap<Representation, RememberedPlans>), rep, noPlansYet)
 }
 
 /**

@@ -18,6 +18,7 @@ import { handleHealthRequest } from '../ops/health'
 import type { CompiledFolder } from '../policy/table'
 import { FsAssetSource, type AssetSource, type OpenedAsset } from '../store/asset-source'
 import type { Transfer } from '../store/file-transfer'
+import { getOrCreate, newMap, newWeakMap } from '../util/maps'
 import { AssetCache, type CachedAsset, type FileVersion } from './asset-cache'
 import { chooseEncoding } from './encoding'
 import { IMMUTABLE_CACHE_CONTROL } from './fingerprint'
@@ -359,16 +360,8 @@ export class PublicDelivery {
   private baseHeaders(pending: Pending, entry: CachedAsset, extraVary: readonly string[]): HeaderMap {
     // Shared per (decision, entry, extra Vary list): all three are replaced, never
     // changed, when what they describe changes (the lists are constants).
-    let byEntry = rememberedBaseHeaders.get(pending.decision)
-    if (byEntry === undefined) {
-      byEntry = new WeakMap()
-      rememberedBaseHeaders.set(pending.decision, byEntry)
-    }
-    let byVary = byEntry.get(entry)
-    if (byVary === undefined) {
-      byVary = new Map()
-      byEntry.set(entry, byVary)
-    }
+    const byEntry = getOrCreate(rememberedBaseHeaders, pending.decision, newWeakMap<CachedAsset, Map<readonly string[], HeaderMap>>)
+    const byVary = getOrCreate(byEntry, entry, newMap<readonly string[], HeaderMap>)
     let base = byVary.get(extraVary)
     if (base === undefined) {
       base = this.buildBaseHeaders(pending, entry, extraVary)
@@ -490,13 +483,10 @@ function withEmptyBody(status: number, headers: HeaderMap): HeaderMap {
  */
 type DecidedAnswer = 'decided' | 'options' | 'not-found'
 const decidedAnswers = new WeakMap<CorsDecision, Partial<Record<DecidedAnswer, HeaderMap>>>()
+const noAnswersYet = (): Partial<Record<DecidedAnswer, HeaderMap>> => ({})
 
 function writeDecided(res: ServerResponse, decision: CorsDecision, status: number, kind: DecidedAnswer): void {
-  let answers = decidedAnswers.get(decision)
-  if (answers === undefined) {
-    answers = {}
-    decidedAnswers.set(decision, answers)
-  }
+  const answers = getOrCreate(decidedAnswers, decision, noAnswersYet)
   const headers = (answers[kind] ??= decidedHeaders(decision, status, kind))
   res.writeHead(status, headers)
   res.end()

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { AppContext, AppEvents, RequestRecord } from '../../src/app-context'
+import type { AppContext, AppEvents } from '../../src/app-context'
 import { loadConfig } from '../../src/config'
 import { LivePolicyTable } from '../../src/db/live-policy-table'
 import { migrate } from '../../src/db/migrate'
@@ -13,20 +13,9 @@ import { openDb } from '../../src/db/open'
 import { createLogger } from '../../src/log'
 import { createMetricsMiddleware } from '../../src/ops/metrics'
 import { createTelemetry } from '../../src/ops/telemetry'
+import { requestRecord } from '../helpers/records'
 
-const record = (overrides: Partial<RequestRecord> = {}): RequestRecord => ({
-  method: 'GET',
-  path: '/brand/logo.svg',
-  status: 200,
-  bytes: 1000,
-  durationMs: 12,
-  origin: 'https://shop.example',
-  cors: 'allowed',
-  folder: '/brand/',
-  isPreflight: false,
-  aborted: false,
-  ...overrides,
-})
+const record = requestRecord
 
 /** Reads one sample from Prometheus text: `name{labels} value`. */
 function sample(text: string, name: string, labels = ''): number | undefined {
@@ -96,7 +85,7 @@ describe('GET /metrics (admin listener middleware)', () => {
     const bytesBefore = sample(before, 'crossport_http_response_bytes_total') ?? 0
     const latencyBefore = sample(before, 'crossport_http_request_duration_seconds_count', '{status_class="2xx"}') ?? 0
 
-    context.telemetry.requestFinished(record())
+    context.telemetry.requestFinished(record({ bytes: 1000 }))
     context.telemetry.requestFinished(record({ bytes: 500 }))
 
     const after = await scrape()

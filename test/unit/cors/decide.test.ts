@@ -2,10 +2,11 @@ import { decideCors } from '../../../src/cors/decide'
 import type { CorsRequest } from '../../../src/cors/types'
 import { compilePolicyTable, type CompiledFolder } from '../../../src/policy/table'
 import { DEFAULT_POLICY, type Policy } from '../../../src/policy/types'
+import { corsRequest, OWN_ORIGIN } from '../../helpers/records'
 
 const SHOP = 'https://shop.example'
 const EVIL = 'https://evil.example'
-const OWN = 'http://cdn.example:8080'
+const OWN = OWN_ORIGIN
 
 function compiled(policy: Partial<Policy>, path = '/brand/'): CompiledFolder {
   const folder = {
@@ -18,19 +19,7 @@ function compiled(policy: Partial<Policy>, path = '/brand/'): CompiledFolder {
   return compilePolicyTable([folder]).resolve(`${path}a.png`)
 }
 
-function get(overrides: Partial<CorsRequest> = {}): CorsRequest {
-  return {
-    method: 'GET',
-    origin: undefined,
-    requestMethod: undefined,
-    requestHeaders: undefined,
-    requestPrivateNetwork: false,
-    referer: undefined,
-    secFetchSite: undefined,
-    ownOrigin: OWN,
-    ...overrides,
-  }
-}
+const get = corsRequest
 
 function preflight(origin: string, requestMethod: string, overrides: Partial<CorsRequest> = {}): CorsRequest {
   return get({ method: 'OPTIONS', origin, requestMethod, ...overrides })

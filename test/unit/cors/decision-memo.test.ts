@@ -3,10 +3,11 @@ import { decideCorsRemembered } from '../../../src/cors/decision-memo'
 import type { CorsRequest } from '../../../src/cors/types'
 import { compilePolicyTable, type CompiledFolder } from '../../../src/policy/table'
 import { DEFAULT_POLICY, type Policy } from '../../../src/policy/types'
+import { corsRequest, OWN_ORIGIN } from '../../helpers/records'
 
 const SHOP = 'https://shop.example'
 const EVIL = 'https://evil.example'
-const OWN = 'http://cdn.example:8080'
+const OWN = OWN_ORIGIN
 
 function compiled(policy: Partial<Policy>): CompiledFolder {
   const folder = {
@@ -19,19 +20,7 @@ function compiled(policy: Partial<Policy>): CompiledFolder {
   return compilePolicyTable([folder]).resolve('/brand/a.png')
 }
 
-function request(overrides: Partial<CorsRequest> = {}): CorsRequest {
-  return {
-    method: 'GET',
-    origin: undefined,
-    requestMethod: undefined,
-    requestHeaders: undefined,
-    requestPrivateNetwork: false,
-    referer: undefined,
-    secFetchSite: undefined,
-    ownOrigin: OWN,
-    ...overrides,
-  }
-}
+const request = corsRequest
 
 // Requests that differ in exactly one fact decideCors reads, for every kind of request.
 const VARIANTS: ReadonlyArray<Partial<CorsRequest>> = [

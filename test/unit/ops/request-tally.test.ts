@@ -1,19 +1,7 @@
-import type { RequestRecord } from '../../../src/app-context'
 import { RequestTally } from '../../../src/ops/request-tally'
+import { requestRecord } from '../../helpers/records'
 
-const record = (overrides: Partial<RequestRecord> = {}): RequestRecord => ({
-  method: 'GET',
-  path: '/brand/logo.svg',
-  status: 200,
-  bytes: 100,
-  durationMs: 2,
-  origin: 'https://shop.example',
-  cors: 'allowed',
-  folder: '/brand/',
-  isPreflight: false,
-  aborted: false,
-  ...overrides,
-})
+const record = requestRecord
 
 describe('RequestTally', () => {
   it('counts requests per status class, CORS outcome and preflight flag, leaving unseen cells out', () => {

@@ -1,22 +1,10 @@
 import { Writable } from 'node:stream'
-import type { RequestRecord } from '../../../src/app-context'
 import { loadConfig } from '../../../src/config'
 import { createLogger } from '../../../src/log'
 import { accessLogFields, createTelemetry } from '../../../src/ops/telemetry'
+import { requestRecord } from '../../helpers/records'
 
-const record = (overrides: Partial<RequestRecord> = {}): RequestRecord => ({
-  method: 'GET',
-  path: '/brand/logo.svg',
-  status: 200,
-  bytes: 1234,
-  durationMs: 3.14159,
-  origin: 'https://shop.example',
-  cors: 'allowed',
-  folder: '/brand/',
-  isPreflight: false,
-  aborted: false,
-  ...overrides,
-})
+const record = requestRecord
 
 /** A logger whose JSON lines land in an array, at the given level. */
 function captureLogs(level: 'info' | 'debug') {
