@@ -62,9 +62,6 @@ interface RecordState {
 }
 
 const PENDING = Symbol('crossport.pending')
-
-/** Base headers of an asset's answers, per CORS decision and cache entry (see `baseHeaders`). */
-const rememberedBaseHeaders = new WeakMap<CorsDecision, WeakMap<CachedAsset, Map<readonly string[], HeaderMap>>>()
 type WithPending = IncomingMessage & { [PENDING]?: Pending }
 
 export interface PublicDeliveryOptions {
@@ -76,6 +73,8 @@ export class PublicDelivery {
   readonly cache: AssetCache
   /** Rendered image derivatives (files under CACHE_DIR), cached like assets. */
   private derivatives: AssetCache | undefined
+  /** Base headers of an asset's answers, per CORS decision, cache entry and extra Vary list (see `baseHeaders`). */
+  private readonly rememberedBaseHeaders = new WeakMap<CorsDecision, WeakMap<CachedAsset, Map<readonly string[], HeaderMap>>>()
   private readonly context: AppContext
   private readonly onAssetChanged: (urlPath: string) => void
 
@@ -360,7 +359,7 @@ export class PublicDelivery {
   private baseHeaders(pending: Pending, entry: CachedAsset, extraVary: readonly string[]): HeaderMap {
     // Shared per (decision, entry, extra Vary list): all three are replaced, never
     // changed, when what they describe changes (the lists are constants).
-    const byEntry = getOrCreate(rememberedBaseHeaders, pending.decision, newWeakMap<CachedAsset, Map<readonly string[], HeaderMap>>)
+    const byEntry = getOrCreate(this.rememberedBaseHeaders, pending.decision, newWeakMap<CachedAsset, Map<readonly string[], HeaderMap>>)
     const byVary = getOrCreate(byEntry, entry, newMap<readonly string[], HeaderMap>)
     let base = byVary.get(extraVary)
     if (base === undefined) {

@@ -6,12 +6,6 @@ import { ALLOWED_METHODS, PublicDelivery } from '../delivery/public-delivery'
 import { FsAssetSource } from '../store/asset-source'
 import { createLimitedServer } from './http-server'
 
-/**
- * The public listener. A raw `node:http` listener answers what the in-memory
- * state answers alone (the fast lane); everything that needs the disk or the
- * image service goes through the Koa app. Both lanes run the same code in
- * `delivery/`, so they cannot disagree.
- */
 /** Where `/metrics` answers when the admin side is mounted on the main listener (assets own `/metrics` there). */
 export const MOUNTED_METRICS_PATH = '/admin/metrics'
 
@@ -23,6 +17,12 @@ export interface PublicServerOptions {
   readonly admin?: RequestListener
 }
 
+/**
+ * The public listener. A raw `node:http` listener answers what the in-memory
+ * state answers alone (the fast lane); everything that needs the disk or the
+ * image service goes through the Koa app. Both lanes run the same code in
+ * `delivery/`, so they cannot disagree.
+ */
 export function createPublicServer(context: AppContext, options: PublicServerOptions = {}): Server {
   const { config, logger } = context
   const delivery = new PublicDelivery({ context, source: new FsAssetSource(config.assetsDir) })
