@@ -61,11 +61,12 @@ export async function startCrossport(
   const db = options.db ?? openDb(config.databasePath)
   const context = createContext(config, logger, db)
 
-  // ADMIN_ON_MAIN: one listener answers both sides (config allows it only with WORKERS=1).
-  const mountAdmin = config.adminOnMain && role === 'all'
+  // ADMIN_ON_MAIN: whoever serves the public side serves the admin side with it (in a
+  // cluster, every worker); no process opens an admin listener.
+  const mountAdmin = config.adminOnMain && role !== 'admin'
   const publicServer =
     role === 'admin' ? undefined : createPublicServer(context, mountAdmin ? { admin: createAdminApp(context).callback() } : {})
-  const adminServer = role === 'public' || mountAdmin ? undefined : createAdminServer(context)
+  const adminServer = role === 'public' || config.adminOnMain ? undefined : createAdminServer(context)
   const [publicUrl, ownAdminUrl] = await Promise.all([
     publicServer ? listen(publicServer, config.port, config.host) : undefined,
     adminServer ? listen(adminServer, config.adminPort, config.adminHost) : undefined,

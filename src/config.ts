@@ -125,11 +125,6 @@ const schema = z.object({
   REQUEST_TIMEOUT_MS: positiveInt(60_000),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
   MAX_CONNECTIONS: positiveInt(10_000),
-}).superRefine((c, ctx) => {
-  // Workers share the main port, and the admin side (cluster-wide metrics, change broadcasts) lives in the primary.
-  if (c.ADMIN_ON_MAIN && c.WORKERS > 1) {
-    ctx.addIssue({ code: 'custom', path: ['ADMIN_ON_MAIN'], message: `needs WORKERS=1 (WORKERS is ${c.WORKERS}); run the admin API on its own listener in cluster mode` })
-  }
 })
 
 /**

@@ -1,4 +1,4 @@
-import cluster from 'node:cluster'
+import cluster, { type Worker } from 'node:cluster'
 import { config as loadDotenv } from 'dotenv'
 import { prepareDatabase, startCrossport, type RunningCrossport } from './app'
 import { ConfigError, loadConfig, type Config } from './config'
@@ -62,11 +62,15 @@ async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<voi
   const { db, generatedToken } = prepareDatabase(config, logger)
   if (generatedToken) announceToken(generatedToken)
   const running: RunningCrossport = await startCrossport(config, logger, { db, role: 'admin' })
-  const broadcast = (message: RelayMessage) => {
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.send(message)
+  const broadcast = (message: RelayMessage, except?: Worker) => {
+    for (const worker of Object.values(cluster.workers ?? {})) if (worker !== except) worker?.send(message)
   }
   running.context.events.on('policy-changed', () => broadcast({ type: 'crossport:policy-changed' }))
   running.context.events.on('asset-changed', (urlPath) => broadcast({ type: 'crossport:asset-changed', urlPath }))
+  // ADMIN_ON_MAIN: the admin API runs in the workers; a change made in one reaches its siblings through here.
+  cluster.on('message', (sender, message: unknown) => {
+    if (isRelayMessage(message)) broadcast(message, sender)
+  })
 
   let stopping = false
   cluster.on('exit', (worker, code, signal) => {
@@ -87,16 +91,34 @@ async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<voi
     await Promise.all([running.close(), ...exited])
   })
   for (let i = 0; i < config.workers; i++) cluster.fork()
-  logger.info({ workers: config.workers, public: `http://${config.host}:${config.port}`, admin: running.adminUrl }, 'crossport cluster started')
+  const publicUrl = `http://${config.host}:${config.port}`
+  const admin = config.adminOnMain ? `${publicUrl}/admin/` : running.adminUrl
+  logger.info({ workers: config.workers, public: publicUrl, admin }, 'crossport cluster started')
 }
 
 async function runWorker(config: Readonly<Config>, logger: Logger): Promise<void> {
   const running = await startCrossport(config, logger, { role: 'public' })
+  const { events } = running.context
+  let isApplyingRelay = false
   process.on('message', (message: unknown) => {
     if (!isRelayMessage(message)) return
-    if (message.type === 'crossport:policy-changed') running.context.events.emit('policy-changed')
-    else running.context.events.emit('asset-changed', message.urlPath)
+    // Emitting is synchronous, so the flag marks exactly the changes that came from elsewhere.
+    isApplyingRelay = true
+    try {
+      if (message.type === 'crossport:policy-changed') events.emit('policy-changed')
+      else events.emit('asset-changed', message.urlPath)
+    } finally {
+      isApplyingRelay = false
+    }
   })
+  if (config.adminOnMain) {
+    // This worker's own admin API changed something: the primary passes it on to the siblings.
+    const forward = (message: RelayMessage) => {
+      if (!isApplyingRelay) process.send?.(message)
+    }
+    events.on('policy-changed', () => forward({ type: 'crossport:policy-changed' }))
+    events.on('asset-changed', (urlPath) => forward({ type: 'crossport:asset-changed', urlPath }))
+  }
   onSignals(logger, running.close)
 }
 

@@ -25,6 +25,9 @@ const CLUSTER_SCRAPE_TIMEOUT_MS = 3000
  */
 const METRICS_REQUEST = 'crossport-metrics:request'
 const METRICS_RESPONSE = 'crossport-metrics:response'
+/** A worker serving `/admin/metrics` itself (ADMIN_ON_MAIN) asks the primary for the whole cluster's text. */
+const CLUSTER_TEXT_REQUEST = 'crossport-metrics:cluster-text'
+const CLUSTER_TEXT_RESPONSE = 'crossport-metrics:cluster-text-response'
 
 /** One registry's metrics as `getMetricsAsJSON()` gives them: plain data that crosses IPC. */
 type MetricJson = Awaited<ReturnType<Registry['getMetricsAsJSON']>>[number]
@@ -176,6 +179,8 @@ class TalliedLatencyHistogram extends Histogram<'status_class'> {
   }
 }
 
+type ClusterTextRequestMessage = { type: typeof CLUSTER_TEXT_REQUEST; id: number }
+type ClusterTextResponseMessage = { type: typeof CLUSTER_TEXT_RESPONSE; id: number; body?: string; error?: string }
 type MetricsRequestMessage = { type: typeof METRICS_REQUEST; id: number }
 type MetricsResponseMessage = { type: typeof METRICS_RESPONSE; id: number; metrics?: MetricJson[]; error?: string }
 
@@ -232,16 +237,59 @@ async function collectClusterMetrics(own: Registry): Promise<Registry> {
 
 /** Whether this process is the primary of a running cluster (it then reports for all workers). */
 const isClusterPrimary = (context: AppContext) => context.config.workers > 1 && cluster.isPrimary
+const isClusterWorker = (context: AppContext) => context.config.workers > 1 && cluster.isWorker
+
+/**
+ * In the cluster primary: answers workers that serve `/admin/metrics`
+ * themselves (ADMIN_ON_MAIN) with the whole cluster's Prometheus text.
+ */
+export function serveClusterMetricsToWorkers(metrics: Metrics): void {
+  cluster.on('message', (worker, message: unknown) => {
+    if (!isMessage<ClusterTextRequestMessage>(message, CLUSTER_TEXT_REQUEST)) return
+    const reply = (answer: Omit<ClusterTextResponseMessage, 'type' | 'id'>) =>
+      worker.send({ type: CLUSTER_TEXT_RESPONSE, id: message.id, ...answer } satisfies ClusterTextResponseMessage)
+    collectClusterMetrics(metrics.registry)
+      .then((registry) => registry.metrics())
+      .then(
+        (body) => reply({ body }),
+        (error: unknown) => reply({ error: String(error) }),
+      )
+  })
+}
+
+/** In a cluster worker: the whole cluster's Prometheus text, from the primary. */
+function clusterTextFromPrimary(): Promise<string> {
+  const id = nextRequestId++
+  return new Promise<string>((resolve, reject) => {
+    const finish = (error: Error | undefined, body?: string) => {
+      clearTimeout(timer)
+      process.off('message', onMessage)
+      if (error !== undefined || body === undefined) reject(error ?? new Error('the primary sent no metrics'))
+      else resolve(body)
+    }
+    const onMessage = (message: unknown) => {
+      if (!isMessage<ClusterTextResponseMessage>(message, CLUSTER_TEXT_RESPONSE) || message.id !== id) return
+      finish(message.error === undefined ? undefined : new Error(message.error), message.body)
+    }
+    // The primary waits up to CLUSTER_SCRAPE_TIMEOUT_MS for the workers; give it that and a second.
+    const timer = setTimeout(() => finish(new Error('the cluster primary did not answer the metrics request')), CLUSTER_SCRAPE_TIMEOUT_MS + 1000)
+    process.on('message', onMessage)
+    process.send?.({ type: CLUSTER_TEXT_REQUEST, id } satisfies ClusterTextRequestMessage)
+  })
+}
 
 /**
  * The Prometheus text for this process, or for the whole cluster when called
- * in the cluster primary. `undefined` when the telemetry keeps no metrics.
+ * in a cluster process. `undefined` when the telemetry keeps no metrics.
  */
 export async function renderMetrics(context: AppContext): Promise<{ contentType: string; body: string } | undefined> {
   const metrics = metricsOf(context)
   if (!metrics) return undefined
+  const { contentType } = metrics.registry
+  // A worker answers a scrape only when the admin side runs on the main listener (ADMIN_ON_MAIN).
+  if (isClusterWorker(context)) return { contentType, body: await clusterTextFromPrimary() }
   const registry = isClusterPrimary(context) ? await collectClusterMetrics(metrics.registry) : metrics.registry
-  return { contentType: metrics.registry.contentType, body: await registry.metrics() }
+  return { contentType, body: await registry.metrics() }
 }
 
 /**

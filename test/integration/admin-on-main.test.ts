@@ -107,3 +107,59 @@ describe('ADMIN_ON_MAIN unset (the default)', () => {
     expect(css.headers.get('content-security-policy')).toBeNull()
   })
 })
+
+describe('ADMIN_ON_MAIN=true with WORKERS=2 (real processes)', () => {
+  // The operations scripts' launcher: `node dist/main.js` in a temp folder, on free loopback ports.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS script shared with scripts/
+  const { spawnCrossport, ADMIN_TOKEN } = require('../../scripts/lib/spawn-crossport.js') as {
+    spawnCrossport(options: { assets?: Record<string, string>; env?: Record<string, string> }): Promise<{ publicUrl: string; stop(): Promise<number | null> }>
+    ADMIN_TOKEN: string
+  }
+  let server: { publicUrl: string; stop(): Promise<number | null> }
+  const auth = () => ({ authorization: `Bearer ${ADMIN_TOKEN}` })
+
+  /** On a new connection each time, so the cluster spreads the requests over both workers. */
+  const freshGet = (path: string, headers: Record<string, string> = {}) =>
+    new Promise<{ status: number; acao: string | undefined; body: string }>((resolve, reject) => {
+      const { hostname, port } = new URL(server.publicUrl)
+      const req = request({ host: hostname, port, path, headers, agent: false }, (res) => {
+        let body = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk: string) => (body += chunk))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, acao: res.headers['access-control-allow-origin'] as string | undefined, body }))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+
+  beforeAll(async () => {
+    // A long file-cache TTL: a worker that missed a change would keep serving the old bytes for a minute.
+    server = await spawnCrossport({
+      assets: { 'brand/app.css': 'old{}' },
+      env: { WORKERS: '2', ADMIN_ON_MAIN: 'true', FILE_CACHE_TTL_MS: '60000' },
+    })
+  }, 30_000)
+  afterAll(() => server.stop())
+
+  it('passes a change made through one worker to the other at once, and reports metrics for both', async () => {
+    const created = await fetch(`${server.publicUrl}/admin/v1/folders`, {
+      method: 'POST',
+      headers: { ...auth(), 'content-type': 'application/json' },
+      body: JSON.stringify({ path: '/brand/', policy: { origins: [SHOP] } }),
+    })
+    expect(created.status).toBe(201)
+
+    const warm = await Promise.all(Array.from({ length: 20 }, () => freshGet('/brand/app.css', { origin: SHOP })))
+    expect(warm.every((r) => r.status === 200 && r.body === 'old{}' && r.acao === SHOP)).toBe(true)
+
+    const uploaded = await fetch(`${server.publicUrl}/admin/v1/assets/brand/app.css`, { method: 'PUT', headers: auth(), body: 'new{}' })
+    expect(uploaded.status).toBe(200)
+    const after = await Promise.all(Array.from({ length: 20 }, () => freshGet('/brand/app.css', { origin: SHOP })))
+    expect(after.map((r) => r.body)).toEqual(Array.from({ length: 20 }, () => 'new{}'))
+
+    const metrics = await (await fetch(`${server.publicUrl}/admin/metrics`)).text()
+    const served = [...metrics.matchAll(/^crossport_http_requests_total\{[^}]*\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0)
+    // Both workers' requests, not only those of the worker that answered the scrape.
+    expect(served).toBeGreaterThanOrEqual(40)
+  }, 30_000)
+})

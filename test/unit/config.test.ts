@@ -112,12 +112,10 @@ describe('loadConfig(env)', () => {
       expect(problemsOf({ PORT: 'x', ADMIN_PORT: 'y', LOG_LEVEL: 'z' })).toHaveLength(3)
     })
 
-    it('refuses ADMIN_ON_MAIN with more than one worker, naming both', () => {
-      const problems = problemsOf({ ADMIN_ON_MAIN: 'true', WORKERS: '2' })
-      expect(problems).toHaveLength(1)
-      expect(problems[0]).toMatch(/^ADMIN_ON_MAIN="true": needs WORKERS=1/)
-      expect(loadConfig({ ADMIN_ON_MAIN: 'true' }).adminOnMain).toBe(true)
+    it('reads ADMIN_ON_MAIN as a boolean, off by default', () => {
+      expect(loadConfig({ ADMIN_ON_MAIN: 'true', WORKERS: '2' }).adminOnMain).toBe(true)
       expect(loadConfig({}).adminOnMain).toBe(false)
+      expect(problemsOf({ ADMIN_ON_MAIN: 'sometimes' })[0]).toContain('ADMIN_ON_MAIN="sometimes"')
     })
 
     it('never prints the admin token it refuses', () => {
