@@ -109,8 +109,8 @@ describe('ADMIN_ON_MAIN unset (the default)', () => {
 })
 
 describe('ADMIN_ON_MAIN=true with WORKERS=2 (real processes)', () => {
-  // The operations scripts' launcher: `node dist/main.js` in a temp folder, on free loopback ports.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS script shared with scripts/
+  // The operations scripts' launcher (CommonJS, shared with scripts/): `node dist/main.js` in a temp
+  // folder, on free loopback ports.
   const { spawnCrossport, ADMIN_TOKEN } = require('../../scripts/lib/spawn-crossport.js') as {
     spawnCrossport(options: { assets?: Record<string, string>; env?: Record<string, string> }): Promise<{ publicUrl: string; stop(): Promise<number | null> }>
     ADMIN_TOKEN: string
