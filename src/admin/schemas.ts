@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { FieldProblem } from '../errors'
 import { validationFailed } from '../errors'
 import { parseSafePath } from '../delivery/safe-path'
-import { parseOriginRule } from '../policy/origin'
+import { parseNewOriginRule } from '../policy/origin'
 import { DEFAULT_POLICY, type Policy } from '../policy/types'
 
 /**
@@ -27,7 +27,7 @@ const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK'])
 const PRINTABLE_ASCII = /^[\x20-\x7e]+$/
 
 const originRule = z.string().transform((input, ctx) => {
-  const parsed = parseOriginRule(input)
+  const parsed = parseNewOriginRule(input)
   if (!parsed.ok) {
     ctx.addIssue({ code: 'custom', message: parsed.reason })
     return z.NEVER

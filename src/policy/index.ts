@@ -3,6 +3,7 @@ export {
   createOriginMatcher,
   originOfUrl,
   parseOrigin,
+  parseNewOriginRule,
   parseOriginRule,
   ANY_ORIGIN,
   NULL_ORIGIN,

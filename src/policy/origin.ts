@@ -9,6 +9,8 @@
  * origin, and an admin who types one gets told why instead of a silent rewrite.
  */
 
+import { getPublicSuffix } from 'tldts'
+
 /** What a request origin compared against a folder's rules came to. */
 export interface OriginMatch {
   readonly matched: boolean
@@ -138,6 +140,30 @@ export function parseOriginRule(input: string): OriginRuleResult {
 
   function refuse(reason: string): OriginRuleResult {
     return { ok: false, reason }
+  }
+}
+
+/**
+ * `parseOriginRule` plus the check for rules being registered now: a wildcard
+ * must sit under a registrable domain, never directly over a public suffix
+ * (`co.uk`, `github.io`, …, from the Public Suffix List, private section
+ * included), where anyone can register a site of their own. Stored rules are
+ * only parsed, so a rule an older version accepted keeps matching until an
+ * admin changes it; removing one needs only `parseOriginRule`.
+ */
+export function parseNewOriginRule(input: string): OriginRuleResult {
+  const parsed = parseOriginRule(input)
+  if (!parsed.ok) return parsed
+  const wildcardAt = parsed.rule.indexOf('://*.')
+  if (wildcardAt === -1) return parsed
+  const scheme = parsed.rule.slice(0, wildcardAt)
+  const domain = parsed.rule.slice(wildcardAt + 5).replace(/:\d+$/, '')
+  if (getPublicSuffix(domain, { allowPrivateDomains: true }) !== domain) return parsed
+  return {
+    ok: false,
+    reason:
+      `${quote(input)} is too broad: ${domain} is a public suffix, under which anyone can register a site; ` +
+      `list the sites, or put the wildcard under one registered domain (${scheme}://*.shop.${domain})`,
   }
 }
 

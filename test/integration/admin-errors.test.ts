@@ -43,7 +43,7 @@ describe('invalid bodies', () => {
     expect(problem.detail).toContain('policy.colour')
   })
 
-  it.each([['shop.example'], ['https://shop.example/path'], ['javascript:alert(1)'], ['*.example'], ['https://*.']])(
+  it.each([['shop.example'], ['https://shop.example/path'], ['javascript:alert(1)'], ['*.example'], ['https://*.'], ['https://*.co.uk']])(
     'answers 422 naming policy.origins.0 with the reason for the origin %s',
     async (origin) => {
       const problem = await expectProblem(await cp.admin('POST', '/folders', { path: '/bad-origin/', policy: { origins: [origin] } }), 422)

@@ -1,4 +1,4 @@
-import { createOriginMatcher, originOfUrl, parseOrigin, parseOriginRule } from '../../../src/policy/origin'
+import { createOriginMatcher, originOfUrl, parseNewOriginRule, parseOrigin, parseOriginRule } from '../../../src/policy/origin'
 
 describe('parseOrigin(input)', () => {
   it.each([
@@ -147,6 +147,38 @@ describe('parseOriginRule(input)', () => {
     const result = parseOriginRule(`https://${'x'.repeat(300)}.example/path`)
     expect(result.ok).toBe(false)
     if (!result.ok) expect(result.reason.length).toBeLessThan(400)
+  })
+})
+
+describe('parseNewOriginRule(input): rules being registered', () => {
+  it.each([
+    ['https://*.co.uk', 'co.uk'],
+    ['https://*.github.io', 'github.io'],
+    ['http://*.co.jp:8080', 'co.jp'],
+    ['https://*.CO.UK', 'co.uk'],
+    ['https://*.s3.amazonaws.com', 's3.amazonaws.com'],
+  ])('refuses the wildcard %s, which sits over the public suffix %s', (input, suffix) => {
+    const result = parseNewOriginRule(input)
+    expect(result.ok).toBe(false)
+    if (!result.ok) expect(result.reason).toContain(`${suffix} is a public suffix`)
+    // Only registration refuses it: a stored rule still parses, so it keeps matching until changed.
+    expect(parseOriginRule(input).ok).toBe(true)
+  })
+
+  it.each([
+    ['https://*.shop.co.uk', 'https://*.shop.co.uk'],
+    ['https://*.myname.github.io', 'https://*.myname.github.io'],
+    ['https://*.shop.example', 'https://*.shop.example'],
+    ['https://shop.co.uk', 'https://shop.co.uk'],
+    ['*', '*'],
+    ['null', 'null'],
+  ])('accepts %s as before', (input, rule) => {
+    expect(parseNewOriginRule(input)).toEqual({ ok: true, rule })
+  })
+
+  it('still gives the syntax reasons first', () => {
+    expect(parseNewOriginRule('https://*.example')).toEqual(parseOriginRule('https://*.example'))
+    expect(parseNewOriginRule('ftp://*.co.uk').ok).toBe(false)
   })
 })
 
