@@ -94,7 +94,7 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
     if (source.format === 'svg' && (params.format === undefined || params.format === 'auto')) return null
     if (source.format !== 'svg') checkPixelLimit(source, config.imageMaxPixels)
 
-    const format = chooseFormat(params.format, accepted, source.format, source.isAnimated)
+    const format = chooseFormat(params.format, accepted, source)
     if (source.isAnimated && !isAnimationFormat(format)) {
       throw new CrossportError(
         'IMAGE_UNSUPPORTED',

@@ -187,38 +187,42 @@ export function parseAccept(accept: string | undefined): AcceptedFormats {
 /** Source formats Crossport can read and what it writes when it keeps the format. */
 export type SourceFormat = 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff' | 'heif' | 'svg'
 
+/** What format choice needs to know about the source image. */
+export interface SourceTraits {
+  readonly format: SourceFormat
+  readonly isAnimated: boolean
+  readonly hasAlpha: boolean
+}
+
 /**
  * The output format for one request.
  * - explicit `fmt` wins, except that an animation can only be written as WebP or GIF
  *   (the caller refuses the rest: see `isAnimationFormat`);
- * - `fmt=auto` picks AVIF, then WebP, from `Accept`, else the source's format
- *   where browsers decode it everywhere (JPEG, PNG, GIF), else PNG or JPEG;
- * - no `fmt`: the source's format, with the same fallbacks.
+ * - `fmt=auto` picks AVIF, then WebP, from `Accept`, else JPEG (DESIGN §1), unless
+ *   JPEG would lose something: an animation stays GIF, a GIF stays GIF, and a
+ *   source with an alpha channel becomes PNG;
+ * - no `fmt`: the source's format where browsers decode it everywhere, else PNG or JPEG.
  */
-export function chooseFormat(
-  requested: RequestedFormat | undefined,
-  accepted: AcceptedFormats,
-  source: SourceFormat,
-  isAnimated: boolean,
-): OutputFormat {
+export function chooseFormat(requested: RequestedFormat | undefined, accepted: AcceptedFormats, source: SourceTraits): OutputFormat {
   if (requested !== undefined && requested !== 'auto') return requested
   if (requested === 'auto') {
     // AVIF output from sharp is a still image; animations go to WebP or stay GIF.
-    if (accepted.avif && !isAnimated) return 'avif'
+    if (accepted.avif && !source.isAnimated) return 'avif'
     if (accepted.webp) return 'webp'
-    return fallbackFormat(source, isAnimated)
+    if (source.isAnimated || source.format === 'gif') return 'gif'
+    return source.hasAlpha ? 'png' : 'jpeg'
   }
-  if (source === 'webp') return 'webp'
-  if (source === 'avif' && !isAnimated) return 'avif'
-  return fallbackFormat(source, isAnimated)
+  if (source.format === 'webp') return 'webp'
+  if (source.format === 'avif' && !source.isAnimated) return 'avif'
+  return keptFormat(source)
 }
 
-/** A format every browser decodes that keeps what the source has (alpha, animation). */
-function fallbackFormat(source: SourceFormat, isAnimated: boolean): OutputFormat {
-  if (isAnimated) return 'gif'
+/** The source's own format where every browser decodes it; otherwise one that keeps what it has (alpha, animation). */
+function keptFormat(source: SourceTraits): OutputFormat {
+  if (source.isAnimated) return 'gif'
   // HEIF/HEIC is a camera format: photos, which JPEG suits.
-  if (source === 'jpeg' || source === 'heif') return 'jpeg'
-  if (source === 'gif') return 'gif'
+  if (source.format === 'jpeg' || source.format === 'heif') return 'jpeg'
+  if (source.format === 'gif') return 'gif'
   // PNG, TIFF, SVG, and WebP/AVIF for a client that does not take them:
   // PNG keeps transparency, which JPEG would lose.
   return 'png'

@@ -137,6 +137,18 @@ describe('fmt=auto', () => {
     expect(varyOf(res)).toContain('accept')
     expect((await image(res)).meta).toMatchObject({ format: 'jpeg', width: 640 })
   })
+
+  it('answers JPEG for an opaque PNG to a client without AVIF or WebP, and PNG when the source has transparency', async () => {
+    const pixels = (channels: 3 | 4) => sharp({ create: { width: 800, height: 600, channels, background: { r: 200, g: 40, b: 90, alpha: 0.5 } } }).png().toBuffer()
+    cp.writeAsset('brand/opaque.png', await pixels(3))
+    cp.writeAsset('brand/clear.png', await pixels(4))
+    const opaque = await fetch(`${cp.publicUrl}/brand/opaque.png?w=640&fmt=auto`, { headers: { accept: 'image/png,*/*' } })
+    expect(opaque.headers.get('content-type')).toBe('image/jpeg')
+    expect((await image(opaque)).meta).toMatchObject({ format: 'jpeg', width: 640 })
+    const clear = await fetch(`${cp.publicUrl}/brand/clear.png?w=640&fmt=auto`, { headers: { accept: 'image/png,*/*' } })
+    expect(clear.headers.get('content-type')).toBe('image/png')
+    expect((await image(clear)).meta).toMatchObject({ format: 'png', width: 640, hasAlpha: true })
+  })
 })
 
 describe('a derivative served like any asset', () => {

@@ -162,43 +162,49 @@ describe('parseAccept(accept)', () => {
   })
 })
 
-describe('chooseFormat(requested, accepted, source, isAnimated)', () => {
+describe('chooseFormat(requested, accepted, source)', () => {
   const none = { avif: false, webp: false }
   const webp = { avif: false, webp: true }
   const both = { avif: true, webp: true }
   const avifOnly = { avif: true, webp: false }
-  it.each<[RequestedFormat | undefined, AcceptedFormats, SourceFormat, boolean, OutputFormat]>([
-    ['auto', both, 'jpeg', false, 'avif'],
-    ['auto', avifOnly, 'png', false, 'avif'],
-    ['auto', webp, 'jpeg', false, 'webp'],
-    ['auto', none, 'jpeg', false, 'jpeg'],
-    ['auto', none, 'png', false, 'png'],
-    ['auto', none, 'gif', false, 'gif'],
-    ['auto', none, 'webp', false, 'png'],
-    ['auto', none, 'avif', false, 'png'],
-    ['auto', none, 'heif', false, 'jpeg'],
-    ['auto', none, 'tiff', false, 'png'],
+  // [fmt, Accept, source format, animated, alpha, expected]
+  it.each<[RequestedFormat | undefined, AcceptedFormats, SourceFormat, boolean, boolean, OutputFormat]>([
+    ['auto', both, 'jpeg', false, false, 'avif'],
+    ['auto', avifOnly, 'png', false, true, 'avif'],
+    ['auto', webp, 'jpeg', false, false, 'webp'],
+    ['auto', webp, 'png', false, true, 'webp'],
+    // Neither AVIF nor WebP: JPEG (DESIGN §1), unless JPEG would lose transparency or animation.
+    ['auto', none, 'jpeg', false, false, 'jpeg'],
+    ['auto', none, 'png', false, false, 'jpeg'],
+    ['auto', none, 'png', false, true, 'png'],
+    ['auto', none, 'gif', false, true, 'gif'],
+    ['auto', none, 'webp', false, false, 'jpeg'],
+    ['auto', none, 'webp', false, true, 'png'],
+    ['auto', none, 'avif', false, false, 'jpeg'],
+    ['auto', none, 'heif', false, false, 'jpeg'],
+    ['auto', none, 'tiff', false, false, 'jpeg'],
+    ['auto', none, 'tiff', false, true, 'png'],
     // Animations: sharp writes AVIF as a still, so auto skips it.
-    ['auto', both, 'gif', true, 'webp'],
-    ['auto', avifOnly, 'gif', true, 'gif'],
-    ['auto', none, 'webp', true, 'gif'],
+    ['auto', both, 'gif', true, true, 'webp'],
+    ['auto', avifOnly, 'gif', true, true, 'gif'],
+    ['auto', none, 'webp', true, false, 'gif'],
     // Explicit formats win, whatever Accept says.
-    ['webp', none, 'jpeg', false, 'webp'],
-    ['avif', none, 'png', false, 'avif'],
-    ['jpeg', both, 'png', false, 'jpeg'],
-    ['png', both, 'jpeg', false, 'png'],
-    ['png', both, 'gif', true, 'png'],
+    ['webp', none, 'jpeg', false, false, 'webp'],
+    ['avif', none, 'png', false, true, 'avif'],
+    ['jpeg', both, 'png', false, true, 'jpeg'],
+    ['png', both, 'jpeg', false, false, 'png'],
+    ['png', both, 'gif', true, true, 'png'],
     // No fmt: keep the source's format where browsers read it.
-    [undefined, both, 'jpeg', false, 'jpeg'],
-    [undefined, both, 'png', false, 'png'],
-    [undefined, both, 'webp', false, 'webp'],
-    [undefined, both, 'webp', true, 'webp'],
-    [undefined, both, 'avif', false, 'avif'],
-    [undefined, both, 'gif', true, 'gif'],
-    [undefined, both, 'tiff', false, 'png'],
-    [undefined, both, 'heif', false, 'jpeg'],
-  ])('fmt=%s with %j for a %s source (animated: %s) gives %s', (requested, accepted, source, isAnimated, expected) => {
-    expect(chooseFormat(requested, accepted, source, isAnimated)).toBe(expected)
+    [undefined, both, 'jpeg', false, false, 'jpeg'],
+    [undefined, both, 'png', false, false, 'png'],
+    [undefined, both, 'webp', false, false, 'webp'],
+    [undefined, both, 'webp', true, false, 'webp'],
+    [undefined, both, 'avif', false, false, 'avif'],
+    [undefined, both, 'gif', true, true, 'gif'],
+    [undefined, both, 'tiff', false, false, 'png'],
+    [undefined, both, 'heif', false, false, 'jpeg'],
+  ])('fmt=%s with %j for a %s source (animated: %s, alpha: %s) gives %s', (requested, accepted, format, isAnimated, hasAlpha, expected) => {
+    expect(chooseFormat(requested, accepted, { format, isAnimated, hasAlpha })).toBe(expected)
   })
 })
 
