@@ -48,14 +48,17 @@ function onSignals(logger: Logger, stop: () => Promise<void>): void {
   process.on('SIGINT', handler)
 }
 
+/** Where operators find the admin side, for the start-up line. */
+const adminLocation = (config: Readonly<Config>, publicUrl: string | undefined, adminUrl: string | undefined) =>
+  config.adminOnMain ? `${publicUrl}/admin/` : adminUrl
+
 async function runSingle(config: Readonly<Config>, logger: Logger): Promise<void> {
   const { db, generatedToken } = prepareDatabase(config, logger)
   if (generatedToken) announceToken(generatedToken)
   const running = await startCrossport(config, logger, { db })
   // Before announcing: whoever reads "listening" may signal at once.
   onSignals(logger, running.close)
-  const admin = config.adminOnMain ? `${running.publicUrl}/admin/` : running.adminUrl
-  logger.info({ public: running.publicUrl, admin, assets: config.assetsDir }, 'crossport listening')
+  logger.info({ public: running.publicUrl, admin: adminLocation(config, running.publicUrl, running.adminUrl), assets: config.assetsDir }, 'crossport listening')
 }
 
 async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<void> {
@@ -92,8 +95,7 @@ async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<voi
   })
   for (let i = 0; i < config.workers; i++) cluster.fork()
   const publicUrl = `http://${config.host}:${config.port}`
-  const admin = config.adminOnMain ? `${publicUrl}/admin/` : running.adminUrl
-  logger.info({ workers: config.workers, public: publicUrl, admin }, 'crossport cluster started')
+  logger.info({ workers: config.workers, public: publicUrl, admin: adminLocation(config, publicUrl, running.adminUrl) }, 'crossport cluster started')
 }
 
 async function runWorker(config: Readonly<Config>, logger: Logger): Promise<void> {

@@ -35,12 +35,14 @@ const AUTHORIZATION = 'authorization'
 // RFC 9110 §5.1: a field name is a token.
 const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
+/** Fetch §3.2.2: a CORS-preflight request is OPTIONS with Origin and Access-Control-Request-Method. */
+export function isPreflightRequest(request: CorsRequest): request is CorsRequest & { origin: string; requestMethod: string } {
+  return request.method === 'OPTIONS' && request.origin !== undefined && request.requestMethod !== undefined
+}
+
 export function decideCors(request: CorsRequest, compiled: CompiledFolder): CorsDecision {
   const reasons = [`Folder ${compiled.folder.path} applies (the longest folder prefix with a policy).`]
-  // Fetch §3.2.2: a CORS-preflight request is OPTIONS with Origin and Access-Control-Request-Method.
-  if (request.method === 'OPTIONS' && request.origin !== undefined && request.requestMethod !== undefined) {
-    return decidePreflight(request, request.origin, request.requestMethod, compiled, reasons)
-  }
+  if (isPreflightRequest(request)) return decidePreflight(request, request.origin, request.requestMethod, compiled, reasons)
   return decideActual(request, compiled, reasons)
 }
 

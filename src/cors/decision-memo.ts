@@ -18,7 +18,7 @@
  */
 import type { CompiledFolder } from '../policy/table'
 import { getOrCreate } from '../util/maps'
-import { decideCors } from './decide'
+import { decideCors, isPreflightRequest } from './decide'
 import type { CorsDecision, CorsRequest } from './types'
 
 /** Per folder; a client cycling through made-up values only ever empties it. */
@@ -41,12 +41,12 @@ export function decideCorsRemembered(request: CorsRequest, compiled: CompiledFol
     memo.withoutOrigin ??= decideCors(request, compiled)
     return memo.withoutOrigin
   }
-  const isPreflight = request.method === 'OPTIONS' && request.requestMethod !== undefined
+  const isPreflight = isPreflightRequest(request)
   if (origin !== undefined && !isPreflight) {
     const allowed = memo.allowed.get(origin)
     if (allowed !== undefined) return allowed
   }
-  const key = keyOf(request)
+  const key = keyOf(request, isPreflight)
   const known = memo.decisions.get(key)
   if (known !== undefined) return known
   const decision = decideCors(request, compiled)
@@ -65,12 +65,10 @@ function remember(map: Map<string, CorsDecision>, key: string, decision: CorsDec
  * (a header value never holds one); an absent header is a NUL, which no
  * header value holds either.
  */
-function keyOf(r: CorsRequest): string {
+function keyOf(r: CorsRequest, isPreflight: boolean): string {
   const { origin } = r
   if (origin === undefined) return `S\n${part(r.referer)}\n${part(r.secFetchSite)}\n${part(r.ownOrigin)}`
-  if (r.method === 'OPTIONS' && r.requestMethod !== undefined) {
-    return `P\n${origin}\n${r.requestMethod}\n${part(r.requestHeaders)}\n${r.requestPrivateNetwork ? 1 : 0}`
-  }
+  if (isPreflight) return `P\n${origin}\n${part(r.requestMethod)}\n${part(r.requestHeaders)}\n${r.requestPrivateNetwork ? 1 : 0}`
   return `A\n${origin}\n${part(r.ownOrigin)}\n${part(r.secFetchSite)}`
 }
 

@@ -282,10 +282,7 @@ export class PublicDelivery {
     if (images === undefined) return false
     const { decision } = pending
     if (decision.outcome === 'refused') {
-      const answer: HeaderMap = { ...decision.headers, 'Cache-Control': 'no-store', 'X-Content-Type-Options': NOSNIFF }
-      const vary = joinVary(decision.vary)
-      if (vary !== undefined) answer.Vary = vary
-      writeEmpty(res, 403, answer)
+      writeDecided(res, decision, 403, 'refused-render')
       return true
     }
     let derived: DerivedImage | null
@@ -477,10 +474,11 @@ function withEmptyBody(status: number, headers: HeaderMap): HeaderMap {
 /**
  * Bodiless answers made of the CORS decision alone: `decided` is a preflight
  * or strict-mode answer (its status is the decision's), `options` a plain
- * OPTIONS, `not-found` a 404. Decisions are shared and immutable
+ * OPTIONS, `not-found` a 404, `refused-render` the 403 for an image derivative
+ * a refused origin asked for (never stored). Decisions are shared and immutable
  * (decision-memo.ts), so each answer's headers are built once per decision.
  */
-type DecidedAnswer = 'decided' | 'options' | 'not-found'
+type DecidedAnswer = 'decided' | 'options' | 'not-found' | 'refused-render'
 const decidedAnswers = new WeakMap<CorsDecision, Partial<Record<DecidedAnswer, HeaderMap>>>()
 const noAnswersYet = (): Partial<Record<DecidedAnswer, HeaderMap>> => ({})
 
@@ -495,6 +493,7 @@ function decidedHeaders(decision: CorsDecision, status: number, kind: DecidedAns
   const headers: HeaderMap = { ...decision.headers }
   if (kind === 'options') headers.Allow = ALLOWED_METHODS
   if (kind === 'not-found') headers['Cache-Control'] = NOT_FOUND_CACHE_CONTROL
+  if (kind === 'refused-render') headers['Cache-Control'] = 'no-store'
   const vary = joinVary(decision.vary)
   if (vary !== undefined) headers.Vary = vary
   if (status >= 400) headers['X-Content-Type-Options'] = NOSNIFF
