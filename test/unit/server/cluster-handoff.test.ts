@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { EventEmitter } from 'node:events'
+import type { Socket } from 'node:net'
 import { closeUnacceptedConnections } from '../../../src/server/cluster-handoff'
 
 /** Stands in for a worker's ChildProcess: records what was sent, as Node's IPC would carry it. */
@@ -14,7 +15,9 @@ function fakeWorker() {
   return { child, process: child as unknown as ChildProcess, sent }
 }
 
+/** What Node passes is a bare TCP handle; closing it is all the code under test does with it. */
 const handle = () => ({ close: jest.fn() })
+const asSendHandle = (h: ReturnType<typeof handle>) => h as unknown as Socket
 const newconn = (seq: number) => ({ cmd: 'NODE_CLUSTER', act: 'newconn', key: '127.0.0.1:8080:4', seq })
 const ack = (seq: number, accepted: boolean) => ({ cmd: 'NODE_CLUSTER', ack: seq, accepted })
 
@@ -25,9 +28,9 @@ describe('closeUnacceptedConnections(child, onClosed)', () => {
     closeUnacceptedConnections(worker.process, onClosed)
     const [taken, refused, lost] = [handle(), handle(), handle()]
 
-    expect(worker.process.send(newconn(1), taken as never)).toBe(true)
-    worker.process.send(newconn(2), refused as never)
-    worker.process.send(newconn(3), lost as never)
+    expect(worker.process.send(newconn(1), asSendHandle(taken))).toBe(true)
+    worker.process.send(newconn(2), asSendHandle(refused))
+    worker.process.send(newconn(3), asSendHandle(lost))
     worker.child.emit('internalMessage', ack(1, true))
     // Refused: Node passes it to another worker, so it is not ours to close.
     worker.child.emit('internalMessage', ack(2, false))
@@ -47,7 +50,7 @@ describe('closeUnacceptedConnections(child, onClosed)', () => {
     const relay = { type: 'crossport:policy-changed' }
     const callback = jest.fn()
     worker.process.send(relay)
-    worker.process.send(newconn(7), handle() as never, { keepOpen: false }, callback)
+    worker.process.send(newconn(7), asSendHandle(handle()), { keepOpen: false }, callback)
     worker.child.emit('internalMessage', ack(7, true))
     worker.child.emit('close', 0, null)
 
