@@ -3,6 +3,7 @@ import { config as loadDotenv } from 'dotenv'
 import { prepareDatabase, startCrossport, type RunningCrossport } from './app'
 import { ConfigError, loadConfig, type Config } from './config'
 import { createLogger, type Logger } from './log'
+import { closeUnacceptedConnections } from './server/cluster-handoff'
 
 /** Messages the primary relays between processes so every worker sees a change at once. */
 type RelayMessage = { type: 'crossport:policy-changed' } | { type: 'crossport:asset-changed'; urlPath: string }
@@ -75,6 +76,12 @@ async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<voi
     if (isRelayMessage(message)) broadcast(message, sender)
   })
 
+  // Connections handed to a worker that dies before taking them would otherwise stay open in this process.
+  cluster.on('fork', (worker) =>
+    closeUnacceptedConnections(worker.process, (count) =>
+      logger.warn({ worker: worker.process.pid, count }, 'closed connections a dead worker had not taken'),
+    ),
+  )
   let stopping = false
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) return
@@ -122,6 +129,8 @@ async function runWorker(config: Readonly<Config>, logger: Logger): Promise<void
     events.on('asset-changed', (urlPath) => forward({ type: 'crossport:asset-changed', urlPath }))
   }
   onSignals(logger, running.close)
+  // Names this worker's pid for operators (and tests) watching the cluster.
+  logger.info('worker listening')
 }
 
 async function main(): Promise<void> {

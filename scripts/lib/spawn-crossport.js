@@ -12,7 +12,8 @@ const ROOT = join(__dirname, '..', '..')
 const ADMIN_TOKEN = 'ops-script-admin-token-0123456789'
 
 /**
- * @param {{ assets?: Record<string, string | Buffer>, env?: Record<string, string>, startTimeoutMs?: number }} [options]
+ * @param {{ assets?: Record<string, string | Buffer>, env?: Record<string, string>, startTimeoutMs?: number,
+ *   onLine?: (line: string) => void }} [options] onLine: each line the server writes to stdout (its log)
  * @returns {Promise<{ publicUrl: string, adminUrl: string, pid: number, dir: string, databasePath: string,
  *   admin(method: string, path: string, body?: unknown): Promise<Response>, stop(): Promise<number | null> }>}
  */
@@ -58,7 +59,8 @@ async function spawnCrossport(options = {}) {
 
   const urls = { publicUrl: `http://127.0.0.1:${ports[0]}`, adminUrl: `http://127.0.0.1:${ports[1]}` }
   // Drain stdout so a chatty server never blocks on a full pipe.
-  child.stdout.resume()
+  if (options.onLine) require('node:readline').createInterface({ input: child.stdout }).on('line', options.onLine)
+  else child.stdout.resume()
   await waitUntilReady(urls.publicUrl, exited, options.startTimeoutMs ?? 15_000)
 
   return {
