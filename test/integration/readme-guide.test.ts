@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process'
-import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { shippedDemoAssets } from '../helpers/demo-assets'
 
 /**
  * The README's tour, run as a reader runs it: every ```sh block marked with a
@@ -51,20 +52,6 @@ function tourCommands(markdown: string): string[] {
   return commands
 }
 
-function demoAssets(): Record<string, Buffer> {
-  const dir = join(ROOT, 'assets', 'demo')
-  const files: Record<string, Buffer> = {}
-  const walk = (folder: string) => {
-    for (const entry of readdirSync(folder, { withFileTypes: true })) {
-      const full = join(folder, entry.name)
-      if (entry.isDirectory()) walk(full)
-      else files[join('demo', relative(dir, full))] = readFileSync(full)
-    }
-  }
-  walk(dir)
-  return files
-}
-
 interface Ran {
   readonly command: string
   readonly code: number
@@ -95,7 +82,7 @@ let pageOrigin: string
 let refusedBefore: string | null
 
 beforeAll(async () => {
-  server = await spawnCrossport({ assets: demoAssets(), env: { SEED_DEMO: 'true' } })
+  server = await spawnCrossport({ assets: shippedDemoAssets(), env: { SEED_DEMO: 'true' } })
   const publicPort = new URL(server.publicUrl).port
   const adminPort = new URL(server.adminUrl).port
   pageOrigin = `http://127.0.0.1:${publicPort}`
