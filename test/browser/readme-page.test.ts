@@ -39,12 +39,17 @@ describeInChromium('the README tour page (assets/demo/try.html) in Chromium', ()
 
   /** Waits for the page's verdict: how many of its three loads the browser allowed, and what it says. */
   async function verdict(): Promise<{ allowed: string; results: string; hint: string }> {
-    await page.waitForFunction(() => document.body.dataset.allowed !== undefined, undefined, { timeout: 15_000 })
-    return page.evaluate(() => ({
-      allowed: document.body.dataset.allowed as string,
-      results: document.getElementById('results')?.textContent ?? '',
-      hint: document.getElementById('hint')?.textContent ?? '',
-    }))
+    // These run in the page; the test's TypeScript has no DOM types, so the page's document is typed here.
+    type PageDocument = { body: { dataset: Record<string, string | undefined> }; getElementById(id: string): { textContent: string | null } | null }
+    await page.waitForFunction(() => (globalThis as unknown as { document: PageDocument }).document.body.dataset.allowed !== undefined, undefined, { timeout: 15_000 })
+    return page.evaluate(() => {
+      const doc = (globalThis as unknown as { document: PageDocument }).document
+      return {
+        allowed: doc.body.dataset.allowed ?? '',
+        results: doc.getElementById('results')?.textContent ?? '',
+        hint: doc.getElementById('hint')?.textContent ?? '',
+      }
+    })
   }
 
   it('is refused on the seeded policy and says which command allows its origin', async () => {
