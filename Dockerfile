@@ -11,11 +11,21 @@
 
 ARG NODE_IMAGE=node:20-bookworm-slim
 
-# --- build: TypeScript -> dist/ (server and admin console)
-FROM ${NODE_IMAGE} AS build
+# --- install: every dependency, with the toolchain to compile native ones
+FROM ${NODE_IMAGE} AS install
+# better-sqlite3 compiles from source (node-gyp) when no prebuilt binary can be
+# fetched for this platform and Node version (no network to GitHub, another
+# libc or CPU). The slim image has no compiler, so bring the toolchain here; it
+# stays in the build stages and never reaches the runtime image.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
+
+# --- build: TypeScript -> dist/ (server and admin console)
+FROM install AS build
 COPY tsconfig.json tsconfig.build.json tsconfig.console.json ./
 COPY src ./src
 COPY console ./console
@@ -23,11 +33,10 @@ RUN npx tsc -p tsconfig.build.json \
  && npx tsc -p tsconfig.console.json \
  && date -u +%FT%TZ > dist/.build-stamp
 
-# --- deps: production dependencies only (sharp and better-sqlite3 ship prebuilt glibc binaries)
-FROM ${NODE_IMAGE} AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# --- deps: production dependencies only, pruned from the full install, so a
+# better-sqlite3 compiled there is reused rather than compiled again.
+FROM install AS deps
+RUN npm prune --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime
 FROM ${NODE_IMAGE} AS runtime
