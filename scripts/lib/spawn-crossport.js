@@ -61,7 +61,7 @@ async function spawnCrossport(options = {}) {
   // Drain stdout so a chatty server never blocks on a full pipe.
   if (options.onLine) require('node:readline').createInterface({ input: child.stdout }).on('line', options.onLine)
   else child.stdout.resume()
-  await waitUntilReady(urls.publicUrl, exited, options.startTimeoutMs ?? 15_000)
+  await waitUntilReady(urls.publicUrl, exited, options.startTimeoutMs ?? 30_000)
 
   return {
     ...urls,

@@ -138,7 +138,7 @@ describe('ADMIN_ON_MAIN=true with WORKERS=2 (real processes)', () => {
       assets: { 'brand/app.css': 'old{}' },
       env: { WORKERS: '2', ADMIN_ON_MAIN: 'true', FILE_CACHE_TTL_MS: '60000' },
     })
-  }, 30_000)
+  }, 60_000)
   afterAll(() => server.stop())
 
   it('passes a change made through one worker to the other at once, and reports metrics for both', async () => {
