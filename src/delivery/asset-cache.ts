@@ -12,7 +12,7 @@ import type { AssetInfo, AssetSource, OpenedAsset } from '../store/asset-source'
 import { sameVersion } from '../store/asset-source'
 import { formatEtag, formatHttpDate, lastModifiedSeconds, type ContentCoding } from './etag'
 import { isFingerprinted } from './fingerprint'
-import { contentTypeFor, extensionOf } from './media-type'
+import { contentTypeFor, isSvgPath } from './media-type'
 import type { Representation } from './plan'
 
 /** One version of one file (identity or a precompressed sibling), ready to answer from. */
@@ -238,7 +238,7 @@ export class AssetCache {
       br: brVersion,
       gzip: gzipVersion,
       hasSiblings: brVersion !== undefined || gzipVersion !== undefined,
-      isSvg: extensionOf(path) === 'svg',
+      isSvg: isSvgPath(path),
       isFingerprinted: isFingerprinted(path),
       expiresAtMs: performance.now() + this.options.ttlMs,
     }
