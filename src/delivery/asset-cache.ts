@@ -174,6 +174,17 @@ export class AssetCache {
     return { opened, version: sameVersion(opened.info, version.info) ? version : this.replaceVersion(path, version, opened.info) }
   }
 
+  /**
+   * Whether the version's file still opens where it was found (inside the
+   * store; see `AssetSource.open`), for readers that take a path rather than
+   * a handle (sharp). Forgets the path when it does not.
+   */
+  async isStillThere(path: string, version: FileVersion): Promise<boolean> {
+    const found = await this.open(path, version)
+    found?.opened.close()
+    return found !== undefined
+  }
+
   /** Bytes currently held in memory (for tests and metrics). */
   get memoryBytes(): number {
     return this.bodyBytes
