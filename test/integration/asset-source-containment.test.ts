@@ -5,7 +5,7 @@ import type * as AssetSourceModule from '../../src/store/asset-source'
 
 /** FsAssetSource as loaded on Linux (/proc/self/fd), and as loaded where /proc cannot name open files. */
 const loaders: ReadonlyArray<readonly [string, () => typeof AssetSourceModule]> = [
-  ['with /proc/self/fd', () => jest.requireActual('../../src/store/asset-source')],
+  ['with /proc/self/fd', () => jest.requireActual<typeof AssetSourceModule>('../../src/store/asset-source')],
   [
     'without /proc/self/fd (realpath + inode check)',
     () => {
@@ -15,7 +15,7 @@ const loaders: ReadonlyArray<readonly [string, () => typeof AssetSourceModule]> 
           ...jest.requireActual<object>('node:fs/promises'),
           readlink: () => Promise.reject(Object.assign(new Error('ENOENT: no /proc here'), { code: 'ENOENT' })),
         }))
-        loaded = jest.requireActual('../../src/store/asset-source')
+        loaded = jest.requireActual<typeof AssetSourceModule>('../../src/store/asset-source')
       })
       return loaded as typeof AssetSourceModule
     },
