@@ -104,6 +104,7 @@ export class FsAssetStore implements AssetStore {
     const target = this.fileFor(path)
     const tempPath = join(this.tempDir, tempFileName(localOwner()))
     let handle: FileHandle | undefined
+    let isRenamed = false
     liveTempFiles.add(tempPath)
     try {
       await mkdir(this.tempDir, { recursive: true })
@@ -120,6 +121,7 @@ export class FsAssetStore implements AssetStore {
         const parent = dirname(target)
         await this.ensureDirInside(parent, path)
         await rename(tempPath, target)
+        isRenamed = true
         await syncDir(parent)
         const after = await this.stat(path)
         if (after === undefined) throw new Error(`${path} vanished right after it was renamed into place`)
@@ -128,7 +130,8 @@ export class FsAssetStore implements AssetStore {
     } catch (error: unknown) {
       await handle?.close().catch(() => undefined)
       await rm(tempPath, { force: true })
-      throw toStoreError(error, path)
+      // Past the rename the new version is in place: never report that nothing changed.
+      throw isRenamed ? error : toStoreError(error, path)
     } finally {
       liveTempFiles.delete(tempPath)
     }
