@@ -23,6 +23,8 @@ export const ERROR_CATALOGUE = {
   INVALID_ASSET_PATH: { status: 400, title: 'Invalid asset path' },
   CONTENT_MISMATCH: { status: 415, title: 'Content does not match its media type' },
   ASSET_PATH_CONFLICT: { status: 409, title: 'Asset path conflicts with a folder or file' },
+  PATH_RESERVED: { status: 409, title: 'Path is reserved by the server' },
+  STORAGE_FULL: { status: 507, title: 'Insufficient storage' },
   PRECONDITION_FAILED: { status: 412, title: 'Precondition failed' },
   PRECONDITION_REQUIRED: { status: 428, title: 'Precondition required' },
   INVALID_IMAGE_PARAMS: { status: 400, title: 'Invalid image parameters' },

@@ -6,6 +6,7 @@ import { AuditRepo } from '../db/audit-repo'
 import { contentTypeFor } from '../delivery/media-type'
 import { parseSafePath } from '../delivery/safe-path'
 import { CrossportError, isCrossportError } from '../errors'
+import { HEALTH_PATHS } from '../ops/health'
 import type { AssetStat, AssetStore } from '../store/asset-store'
 import { bodyTooLarge, FsAssetStore } from '../store/fs-store'
 import { expectedKind, SNIFF_BYTES, sniffMismatch } from '../store/magic'
@@ -13,6 +14,8 @@ import { getActor, requireScope } from './auth'
 import { ADMIN_PREFIX } from './folder-routes'
 
 const ASSETS_PREFIX = `${ADMIN_PREFIX}/assets`
+/** Everything under it goes to the admin app when ADMIN_ON_MAIN mounts it on the public listener. */
+const ADMIN_MOUNT = '/admin'
 export const DEFAULT_LIST_LIMIT = 100
 export const MAX_LIST_LIMIT = 1000
 /** Image metadata entries kept (keyed by path + ETag, so a replaced file is never answered from the cache). */
@@ -47,7 +50,13 @@ export function registerAssetRoutes(router: Router, context: AppContext, options
   const { db, config, events, logger } = context
   const log = logger.child({ component: 'assets' })
   const store =
-    options.store ?? new FsAssetStore(config.assetsDir, { onBackgroundError: (error) => log.warn({ err: error }, 'sweeping stale upload temp files failed') })
+    options.store ??
+    new FsAssetStore(config.assetsDir, {
+      onBackgroundError: (error) => log.warn({ err: error }, 'sweeping orphaned upload temp files failed'),
+      onSwept: (removed) => {
+        if (removed.length > 0) log.info({ count: removed.length }, 'removed upload temp files no live upload owns')
+      },
+    })
   const audit = new AuditRepo(db)
   const imageMetadata = new ImageMetadataCache(store, IMAGE_METADATA_CACHE_SIZE)
 
@@ -74,6 +83,7 @@ export function registerAssetRoutes(router: Router, context: AppContext, options
   router.put('/assets/*path', requireScope('write'), async (ctx) => {
     try {
       const path = assetPath(ctx)
+      refuseReservedPath(path, config.adminOnMain)
       const actor = getActor(ctx)
       const declaredType = ctx.get('Content-Type') || undefined
       checkUploadHeaders(ctx, config.maxUploadBytes)
@@ -151,6 +161,18 @@ function assetPath(ctx: Context): string {
   if (!safe.ok) throw new CrossportError('INVALID_ASSET_PATH', `${JSON.stringify(raw)} is not a valid asset path: ${safe.reason}`)
   if (safe.path.endsWith('/')) throw new CrossportError('INVALID_ASSET_PATH', `${safe.path} names a folder; give a file path such as ${safe.path}logo.png`)
   return safe.path
+}
+
+/**
+ * The public listener answers these paths itself before it looks at the
+ * store, so an asset there could never be served: refuse it rather than
+ * accept bytes nobody can fetch.
+ */
+function refuseReservedPath(path: string, isAdminOnMain: boolean): void {
+  if (HEALTH_PATHS.has(path)) throw new CrossportError('PATH_RESERVED', `${path} is the server's own probe; store the asset under another name`)
+  if (isAdminOnMain && (path === ADMIN_MOUNT || path.startsWith(ADMIN_MOUNT + '/'))) {
+    throw new CrossportError('PATH_RESERVED', `${path} is under ${ADMIN_MOUNT}/, which the admin side owns on this listener (ADMIN_ON_MAIN)`)
+  }
 }
 
 const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')

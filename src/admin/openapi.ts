@@ -220,12 +220,15 @@ function buildDocument(): JsonSchema {
             '201': ok('Created', ref('Asset')),
             '200': ok('Replaced', ref('Asset')),
             '400': problem('Not a valid asset path, a folder path, or a malformed If-Match / If-None-Match'),
-            '409': problem('The path collides with an existing folder or file of the same name'),
+            '409': problem(
+              'The path collides with an existing folder or file of the same name, or is reserved: /healthz and /readyz (and /admin/… with ADMIN_ON_MAIN) are answered by the server itself',
+            ),
             '412': problem('If-Match / If-None-Match failed'),
             '413': problem('Larger than MAX_UPLOAD_BYTES'),
             '415': problem(
               'The content does not match its media type: its first bytes are not the magic number of the binary format its extension (or Content-Type) names; or a Content-Encoding other than identity was sent',
             ),
+            '507': problem('The disk is full; nothing was stored and the previous version is still served'),
             ...WRITE_SCOPE_ERRORS,
           },
         },

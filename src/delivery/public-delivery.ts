@@ -285,6 +285,11 @@ export class PublicDelivery {
       writeDecided(res, decision, 403, 'refused-render')
       return true
     }
+    // The entry may be FILE_CACHE_TTL_MS old and sharp reads the source by path (issue #14.6).
+    if (!(await this.cache.isStillThere(pending.path, source))) {
+      this.writeNotFound(res, decision)
+      return true
+    }
     let derived: DerivedImage | null
     try {
       derived = await images.derive({
