@@ -31,6 +31,8 @@ export interface Config {
   readonly memoryCacheBytes: number
   /** How often the policy table checks SQLite for changes made by other processes. */
   readonly policyPollMs: number
+  /** How long an admin write keeps retrying while another process holds the SQLite write lock, before 503. */
+  readonly dbBusyRetryMs: number
   readonly imageWidths: readonly number[]
   readonly imageQualities: readonly number[]
   readonly imageMaxPixels: number
@@ -112,6 +114,7 @@ const schema = z.object({
   MEMORY_CACHE_FILE_BYTES: positiveInt(256 * 1024),
   MEMORY_CACHE_BYTES: positiveInt(64 * MIB),
   POLICY_POLL_MS: positiveInt(100),
+  DB_BUSY_RETRY_MS: positiveInt(5000),
   IMAGE_WIDTHS: intList('16,32,48,64,96,128,256,384,640,750,828,1080,1200,1920,2048,3840', 1, 8192),
   IMAGE_QUALITIES: intList('50,75,90', 1, 100),
   IMAGE_MAX_PIXELS: positiveInt(40_000_000),
@@ -165,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     memoryCacheFileBytes: c.MEMORY_CACHE_FILE_BYTES,
     memoryCacheBytes: c.MEMORY_CACHE_BYTES,
     policyPollMs: c.POLICY_POLL_MS,
+    dbBusyRetryMs: c.DB_BUSY_RETRY_MS,
     imageWidths: Object.freeze(c.IMAGE_WIDTHS),
     imageQualities: Object.freeze(c.IMAGE_QUALITIES),
     imageMaxPixels: c.IMAGE_MAX_PIXELS,

@@ -3,6 +3,7 @@ import type { Context } from 'koa'
 import sharp, { type Metadata } from 'sharp'
 import type { AppContext } from '../app-context'
 import { AuditRepo } from '../db/audit-repo'
+import { writeTransaction } from '../db/retry-busy'
 import { contentTypeFor } from '../delivery/media-type'
 import { parseSafePath } from '../delivery/safe-path'
 import { CrossportError, isCrossportError } from '../errors'
@@ -104,9 +105,9 @@ export function registerAssetRoutes(router: Router, context: AppContext, options
         precondition: (current) => checkConditions(conditions, current, path),
       })
 
-      db.transaction(() => {
+      await writeTransaction(db, config.dbBusyRetryMs, () => {
         audit.record(actor.name, 'asset.upload', path, before ? auditFacts(before) : null, auditFacts(after))
-      }).immediate()
+      })
       events.emit('asset-changed', path)
       log.info({ path, sizeBytes: after.sizeBytes, actor: actor.name, replaced: before !== undefined }, 'asset uploaded')
 
@@ -124,9 +125,9 @@ export function registerAssetRoutes(router: Router, context: AppContext, options
     const actor = getActor(ctx)
     const removed = await store.delete(path)
     if (removed === undefined) throw assetNotFound(path)
-    db.transaction(() => {
+    await writeTransaction(db, config.dbBusyRetryMs, () => {
       audit.record(actor.name, 'asset.delete', path, { ...auditFacts(removed.before), siblings: removed.siblings }, null)
-    }).immediate()
+    })
     imageMetadata.forget(path)
     events.emit('asset-changed', path)
     for (const sibling of removed.siblings) events.emit('asset-changed', sibling)

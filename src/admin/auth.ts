@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa'
 import type { AppContext } from '../app-context'
 import { TokenRepo, type TokenScope } from '../db/token-repo'
 import { CrossportError } from '../errors'
+import { LastUsedRecorder } from './last-used'
 
 /** Who is calling: put on `ctx.state.actor` by the authentication middleware. */
 export interface Actor {
@@ -15,8 +16,6 @@ export const MAX_FAILED_AUTHS = 10
 export const FAILED_AUTH_WINDOW_MS = 60_000
 /** Bounds the limiter's memory when many addresses fail (a scan): oldest windows are dropped first. */
 export const MAX_TRACKED_CLIENTS = 10_000
-/** `last_used_at` is a write; refreshing it once a minute is precise enough and keeps reads read-only. */
-const LAST_USED_RESOLUTION_MS = 60_000
 
 // RFC 6750 §2.1 restricts tokens to b64token, but ADMIN_TOKEN may be any
 // printable ASCII, so accept that; the scheme name is case-insensitive (RFC 9110 §11.1).
@@ -111,6 +110,15 @@ export function createAuthMiddleware(context: AppContext, options: AuthOptions =
   const limiter = options.limiter ?? new FailedAuthLimiter()
   const publicPaths = options.publicPaths ?? new Set<string>()
   const log = context.logger.child({ log: 'admin-auth' })
+  // last_used_at is written by a timer, off the request path and best-effort:
+  // an admin read must not need a write, which another process's lock could hold up.
+  const lastUsed = new LastUsedRecorder({
+    write: (id, at) => {
+      // A timer may fire after shutdown closed the database; the time is not worth an error.
+      if (context.db.open) tokens.markUsed(id, at)
+    },
+    onError: (error, id) => log.warn({ err: error, tokenId: id }, 'recording last_used_at failed'),
+  })
 
   return async (ctx, next) => {
     if (publicPaths.has(ctx.path)) return next()
@@ -133,7 +141,7 @@ export function createAuthMiddleware(context: AppContext, options: AuthOptions =
       log.warn({ client, method: ctx.method, path: ctx.path }, 'failed admin authentication')
       throw invalidToken()
     }
-    if (info.lastUsedAt === null || Date.now() - Date.parse(info.lastUsedAt) >= LAST_USED_RESOLUTION_MS) tokens.markUsed(info.id)
+    lastUsed.used(info.id, info.lastUsedAt)
     const actor: Actor = { id: info.id, name: info.name, scope: info.scope }
     ctx.state.actor = actor
     if (WRITE_METHODS.has(ctx.method)) assertScope(actor, 'write')

@@ -76,8 +76,8 @@ export class TokenRepo {
     return toInfo(row)
   }
 
-  markUsed(id: string): void {
-    this.touch.run(new Date().toISOString(), id)
+  markUsed(id: string, at: string = new Date().toISOString()): void {
+    this.touch.run(at, id)
   }
 
   list(): TokenInfo[] {

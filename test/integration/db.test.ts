@@ -5,7 +5,8 @@ import { AuditRepo } from '../../src/db/audit-repo'
 import { FolderRepo } from '../../src/db/folder-repo'
 import { LivePolicyTable } from '../../src/db/live-policy-table'
 import { migrate, schemaVersion } from '../../src/db/migrate'
-import { openDb, type Db } from '../../src/db/open'
+import { openDb, setLockWait, type Db } from '../../src/db/open'
+import { writeTransaction } from '../../src/db/retry-busy'
 import { BOOTSTRAP_TOKEN_ID, DEMO_FOLDER, ensureBootstrapToken, seedDemoPolicy } from '../../src/db/seed'
 import { TokenRepo } from '../../src/db/token-repo'
 import { DEFAULT_POLICY } from '../../src/policy/types'
@@ -30,6 +31,61 @@ describe('openDb(path)', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal')
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1)
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000)
+  })
+
+  it("fails fast on another connection's lock once set for serving", () => {
+    setLockWait(db, 'fail-fast')
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(0)
+    const other = openDb(path)
+    other.exec('BEGIN IMMEDIATE')
+    const startedAtMs = performance.now()
+    try {
+      expect(() => db.exec('BEGIN IMMEDIATE')).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }))
+      expect(performance.now() - startedAtMs).toBeLessThan(500)
+    } finally {
+      other.exec('ROLLBACK')
+      other.close()
+    }
+  })
+})
+
+describe('writeTransaction(db, budgetMs, work)', () => {
+  let other: Db
+
+  beforeEach(() => {
+    migrate(db)
+    setLockWait(db, 'fail-fast')
+    other = openDb(path)
+    other.exec('BEGIN IMMEDIATE')
+  })
+
+  afterEach(() => {
+    if (other.inTransaction) other.exec('ROLLBACK')
+    other.close()
+  })
+
+  const countAudit = () => (db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n
+
+  it('waits on timers while another connection holds the write lock, then commits', async () => {
+    // The lock goes away on a timer: a synchronous wait would block that timer itself.
+    setTimeout(() => other.exec('ROLLBACK'), 100)
+    let runs = 0
+    const startedAtMs = performance.now()
+    await writeTransaction(db, 3000, () => {
+      runs++
+      new AuditRepo(db).record('test', 'noop', '/', null, null)
+    })
+    expect(performance.now() - startedAtMs).toBeGreaterThanOrEqual(90)
+    expect(performance.now() - startedAtMs).toBeLessThan(1500)
+    expect(runs).toBe(1)
+    expect(countAudit()).toBe(1)
+  })
+
+  it('gives up with SQLITE_BUSY after the budget, having written nothing', async () => {
+    const outcome = writeTransaction(db, 100, () => new AuditRepo(db).record('test', 'noop', '/', null, null))
+    await expect(outcome).rejects.toMatchObject({ code: 'SQLITE_BUSY' })
+    other.exec('ROLLBACK')
+    expect(countAudit()).toBe(0)
   })
 })
 
@@ -113,6 +169,41 @@ describe('LivePolicyTable', () => {
     other.close()
     table.current()
     expect(reloads).toBe(0)
+  })
+
+  /** Makes the next statement read (any statement) fail with SQLITE_BUSY, as during WAL recovery. */
+  const failNextRead = () => {
+    const statementProto = Object.getPrototypeOf(db.prepare('SELECT 1')) as { get: (...args: unknown[]) => unknown }
+    return jest.spyOn(statementProto, 'get').mockImplementationOnce(() => {
+      throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
+    })
+  }
+
+  it('answers from memory when a check finds the database busy, and reloads at the next check', () => {
+    const table = new LivePolicyTable(db, 0)
+    const other = openDb(path)
+    new FolderRepo(other).create('/brand/', { ...DEFAULT_POLICY, origins: [] })
+    other.close()
+    const busy = failNextRead()
+    try {
+      expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/'])
+    } finally {
+      busy.mockRestore()
+    }
+    expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/', '/brand/'])
+  })
+
+  it('an invalidate that finds the database busy does not throw; the next check reloads', () => {
+    const table = new LivePolicyTable(db, 0)
+    // This connection's own change: data_version does not move for it, so only the pending reload catches it.
+    new FolderRepo(db).create('/own/', { ...DEFAULT_POLICY, origins: [] })
+    const busy = failNextRead()
+    try {
+      expect(() => table.invalidate()).not.toThrow()
+    } finally {
+      busy.mockRestore()
+    }
+    expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/', '/own/'])
   })
 
   it('waits pollMs between checks', () => {

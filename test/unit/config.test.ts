@@ -60,6 +60,7 @@ describe('loadConfig(env)', () => {
       'MEMORY_CACHE_FILE_BYTES',
       'MEMORY_CACHE_BYTES',
       'POLICY_POLL_MS',
+      'DB_BUSY_RETRY_MS',
       'IMAGE_WIDTHS',
       'IMAGE_QUALITIES',
       'IMAGE_MAX_PIXELS',
@@ -116,6 +117,12 @@ describe('loadConfig(env)', () => {
       expect(loadConfig({ ADMIN_ON_MAIN: 'true', WORKERS: '2' }).adminOnMain).toBe(true)
       expect(loadConfig({}).adminOnMain).toBe(false)
       expect(problemsOf({ ADMIN_ON_MAIN: 'sometimes' })[0]).toContain('ADMIN_ON_MAIN="sometimes"')
+    })
+
+    it('reads DB_BUSY_RETRY_MS in ms, 5000 by default, and refuses a negative one', () => {
+      expect(loadConfig({}).dbBusyRetryMs).toBe(5000)
+      expect(loadConfig({ DB_BUSY_RETRY_MS: '250' }).dbBusyRetryMs).toBe(250)
+      expect(problemsOf({ DB_BUSY_RETRY_MS: '-1' })[0]).toContain('DB_BUSY_RETRY_MS="-1"')
     })
 
     it('never prints the admin token it refuses', () => {
