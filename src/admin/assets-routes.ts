@@ -3,7 +3,7 @@ import type { Context } from 'koa'
 import sharp, { type Metadata } from 'sharp'
 import type { AppContext } from '../app-context'
 import { AuditRepo } from '../db/audit-repo'
-import { writeTransaction } from '../db/retry-busy'
+import { isDatabaseBusy, writeTransaction } from '../db/retry-busy'
 import { contentTypeFor } from '../delivery/media-type'
 import { parseSafePath } from '../delivery/safe-path'
 import { CrossportError, isCrossportError } from '../errors'
@@ -21,6 +21,8 @@ export const DEFAULT_LIST_LIMIT = 100
 export const MAX_LIST_LIMIT = 1000
 /** Image metadata entries kept (keyed by path + ETag, so a replaced file is never answered from the cache). */
 const IMAGE_METADATA_CACHE_SIZE = 1000
+/** How long an asset change's audit row keeps trying after the answer went out (ms). */
+const LATE_AUDIT_RETRY_MS = 10 * 60_000
 
 export interface AssetMetadata {
   readonly path: string
@@ -59,6 +61,23 @@ export function registerAssetRoutes(router: Router, context: AppContext, options
       },
     })
   const audit = new AuditRepo(db)
+  // The store has already changed when this runs, so the answer must say so even if the
+  // audit row cannot be written in time: a lock held past DB_BUSY_RETRY_MS keeps the row
+  // retrying in the background instead of turning a done change into "503, nothing changed".
+  const recordChange = async (work: () => void): Promise<void> => {
+    try {
+      await writeTransaction(db, config.dbBusyRetryMs, work)
+    } catch (error: unknown) {
+      if (!isDatabaseBusy(error)) {
+        log.error({ err: error }, 'audit row for an asset change could not be written')
+        return
+      }
+      log.warn('audit row for an asset change waits for the database lock')
+      writeTransaction(db, LATE_AUDIT_RETRY_MS, work).catch((late: unknown) =>
+        log.error({ err: late }, 'audit row for an asset change could not be written'),
+      )
+    }
+  }
   const imageMetadata = new ImageMetadataCache(store, IMAGE_METADATA_CACHE_SIZE)
 
   router.get('/assets', requireScope('read'), async (ctx) => {
@@ -105,10 +124,8 @@ export function registerAssetRoutes(router: Router, context: AppContext, options
         precondition: (current) => checkConditions(conditions, current, path),
       })
 
-      await writeTransaction(db, config.dbBusyRetryMs, () => {
-        audit.record(actor.name, 'asset.upload', path, before ? auditFacts(before) : null, auditFacts(after))
-      })
       events.emit('asset-changed', path)
+      await recordChange(() => audit.record(actor.name, 'asset.upload', path, before ? auditFacts(before) : null, auditFacts(after)))
       log.info({ path, sizeBytes: after.sizeBytes, actor: actor.name, replaced: before !== undefined }, 'asset uploaded')
 
       const image = await imageMetadata.get(after)
@@ -125,12 +142,10 @@ export function registerAssetRoutes(router: Router, context: AppContext, options
     const actor = getActor(ctx)
     const removed = await store.delete(path)
     if (removed === undefined) throw assetNotFound(path)
-    await writeTransaction(db, config.dbBusyRetryMs, () => {
-      audit.record(actor.name, 'asset.delete', path, { ...auditFacts(removed.before), siblings: removed.siblings }, null)
-    })
     imageMetadata.forget(path)
     events.emit('asset-changed', path)
     for (const sibling of removed.siblings) events.emit('asset-changed', sibling)
+    await recordChange(() => audit.record(actor.name, 'asset.delete', path, { ...auditFacts(removed.before), siblings: removed.siblings }, null))
     await context.images?.purge(path)
     log.info({ path, siblings: removed.siblings, actor: actor.name }, 'asset deleted')
     ctx.status = 204

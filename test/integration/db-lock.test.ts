@@ -56,6 +56,7 @@ describe('while another connection holds the SQLite write lock', () => {
   const publicFailures: string[] = []
   let early: Timed
   let late: Timed
+  let upload: Timed
   let adminReads: Timed[]
   let releasedAtMs = 0
 
@@ -72,6 +73,14 @@ describe('while another connection holds the SQLite write lock', () => {
       releasedAtMs = performance.now()
     })
     const earlyWrite = timed(() => cp.admin('POST', `/folders/${folderId}/origins`, { origin: 'https://early.example' }))
+    // The file is replaced before the audit row is written: the answer must not claim nothing changed.
+    const lockedUpload = timed(() =>
+      fetch(`${cp.adminUrl}/admin/v1/assets/locked/up.txt`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${cp.token}`, 'content-type': 'text/plain' },
+        body: 'uploaded during the lock\n',
+      }),
+    )
     const reads = Promise.all([
       timed(() => cp.admin('GET', '/folders', undefined, watcher.token)),
       timed(() => cp.admin('GET', `/folders/${folderId}`)),
@@ -90,7 +99,7 @@ describe('while another connection holds the SQLite write lock', () => {
         }
       }),
     )
-    ;[early, adminReads, late] = await Promise.all([earlyWrite, reads, lateWrite, probes, release])
+    ;[early, adminReads, late, upload] = await Promise.all([earlyWrite, reads, lateWrite, lockedUpload, probes, release])
   }, 20_000)
 
   afterAll(async () => {
@@ -142,5 +151,19 @@ describe('while another connection holds the SQLite write lock', () => {
       if (lastUsedAt === null) await after(100)
     }
     expect(lastUsedAt).not.toBeNull()
+  })
+
+  it('an upload whose audit row outlasts DB_BUSY_RETRY_MS still answers 201, and the row is written after the release', async () => {
+    expect(upload.res.status).toBe(201)
+    expect(upload.settledAtMs).toBeLessThan(releasedAtMs)
+    expect(await (await fetch(`${cp.publicUrl}/locked/up.txt`)).text()).toBe('uploaded during the lock\n')
+    const deadline = performance.now() + 5000
+    let targets: string[] = []
+    while (!targets.includes('/locked/up.txt') && performance.now() < deadline) {
+      const { items } = (await (await cp.admin('GET', '/audit?limit=50')).json()) as { items: { target: string }[] }
+      targets = items.map((entry) => entry.target)
+      if (!targets.includes('/locked/up.txt')) await after(100)
+    }
+    expect(targets).toContain('/locked/up.txt')
   })
 })
