@@ -199,10 +199,22 @@ function buildDocument(): JsonSchema {
       '/assets': {
         get: {
           summary: 'List assets under a prefix',
-          parameters: [param('prefix', 'Folder prefix, e.g. /brand/', 'query'), param('cursor', 'From nextCursor', 'query'), param('limit', 'Page size', 'query')],
+          parameters: [
+            param('prefix', 'Folder prefix, e.g. /brand/', 'query'),
+            param('delimiter', '/ lists one folder level: files directly under the prefix in items, child folders in folders (each counts towards limit)', 'query'),
+            param('cursor', 'From nextCursor', 'query'),
+            param('limit', 'Page size', 'query'),
+          ],
           responses: {
-            '200': ok('Assets', { type: 'object', properties: { items: { type: 'array', items: ref('Asset') }, nextCursor: { type: ['string', 'null'] } } }),
-            '400': problem('Bad prefix (not an asset path starting with /), limit (not 1-1000) or cursor (not one this server gave out)'),
+            '200': ok('Assets', {
+              type: 'object',
+              properties: {
+                items: { type: 'array', items: ref('Asset') },
+                folders: { type: 'array', items: { type: 'string' }, description: 'With delimiter=/ only: child folder paths such as /brand/logos/' },
+                nextCursor: { type: ['string', 'null'] },
+              },
+            }),
+            '400': problem('Bad prefix (not an asset path starting with /), delimiter (not /), limit (not 1-1000) or cursor (not one this server gave out)'),
             ...COMMON_ERRORS,
           },
         },
