@@ -48,6 +48,7 @@ const auditOut = z.object({
   actor: z.string(),
   action: z.string(),
   target: z.string(),
+  targetName: z.string().nullable().describe('The token name when target is a token id (token.create, token.revoke); null otherwise'),
   before: z.unknown(),
   after: z.unknown(),
 })
@@ -270,6 +271,15 @@ function buildDocument(): JsonSchema {
       '/tokens/{id}': {
         parameters: [param('id', 'Token id')],
         delete: { summary: 'Revoke a token', responses: { '204': noContent, '404': problem('No such active token'), ...WRITE_SCOPE_ERRORS } },
+      },
+      '/whoami': {
+        get: {
+          summary: 'The token this request authenticated with (no secret)',
+          responses: {
+            '200': ok('The token', { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string', enum: ['read', 'write'] } }, required: ['id', 'name', 'scope'] }),
+            ...COMMON_ERRORS,
+          },
+        },
       },
       '/audit': {
         get: {
