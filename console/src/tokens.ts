@@ -97,15 +97,16 @@ function renderToken(token: TokenInfo, isOwn: boolean): HTMLTableRowElement {
 }
 
 async function revoke(token: TokenInfo): Promise<void> {
-  const error = byId('tokens-error')
+  let refusal: string | undefined
   try {
     await api('DELETE', `/tokens/${encodeURIComponent(token.id)}`)
     announce(`Token ${token.name} revoked.`)
   } catch (e) {
-    // e.g. 409 when it is the last write token: the API's own words, where the list's errors go.
-    error.textContent = describeError(e)
+    refusal = describeError(e)
   }
   await showTokens()
+  // After the refresh, which clears the line: e.g. 409 for the last write token, in the API's own words.
+  if (refusal !== undefined) byId('tokens-error').textContent = refusal
 }
 
 function revokeButton(token: TokenInfo, isOwn: boolean): HTMLElement {

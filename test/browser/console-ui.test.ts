@@ -612,6 +612,22 @@ describeInBrowser('the operator console in Chromium', () => {
     await closePage(page)
   })
 
+  it('shows the API\'s reason when a revocation is refused', async () => {
+    const gone = (await (await cp.admin('POST', '/tokens', { name: 'revoked-elsewhere', scope: 'read' })).json()) as { id: string }
+    const page = await openConsole()
+    await signIn(page)
+    await page.getByRole('link', { name: 'Tokens' }).click()
+    await page.getByRole('button', { name: 'Revoke token revoked-elsewhere' }).click()
+    // Revoked by someone else meanwhile: the API refuses (404), and the console says why.
+    expect((await cp.admin('DELETE', `/tokens/${gone.id}`)).status).toBe(204)
+    await page.getByRole('button', { name: 'Yes, revoke' }).click()
+    await page.locator('#tokens-error:not(:empty)').waitFor()
+    const again = await cp.admin('DELETE', `/tokens/${gone.id}`)
+    expect(again.status).toBeGreaterThanOrEqual(400)
+    expect(await page.locator('#tokens-error').textContent()).toBe(((await again.json()) as { detail: string }).detail)
+    await closePage(page)
+  })
+
   it('labels every form control and fits a 375 px wide screen', async () => {
     const page = await openConsole({ width: 375, height: 812 })
     await signIn(page)
