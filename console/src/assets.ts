@@ -223,11 +223,16 @@ function renderAsset(asset: AssetInfo): HTMLTableRowElement {
     h('td', { 'data-label': 'ETag' }, h('code', { class: 'etag', title: asset.etag }, asset.etag)),
     h(
       'td',
-      { class: 'row-actions' },
-      copyButton('Copy URL', () => url, `Copy the public URL of ${asset.path}`),
-      copyButton('Copy HTML', () => snippetFor(asset, url), `Copy an HTML snippet for ${asset.path}`),
-      explainButton(asset.path),
-      confirmButton('Delete', `Delete ${name}?`, () => deleteAsset(asset.path), `Delete ${asset.path}`),
+      {},
+      // A flex box inside the cell: a flex cell would leave the table's row layout.
+      h(
+        'div',
+        { class: 'row-actions' },
+        copyButton('Copy URL', () => url, `Copy the public URL of ${asset.path}`),
+        copyButton('Copy HTML', () => snippetFor(asset, url), `Copy an HTML snippet for ${asset.path}`),
+        explainButton(asset.path),
+        confirmButton('Delete', `Delete ${name}?`, () => deleteAsset(asset.path), `Delete ${asset.path}`),
+      ),
     ),
   )
 }
