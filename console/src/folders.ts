@@ -14,12 +14,16 @@ import {
   type Field,
 } from './dom.js'
 import { buildFolderTree, flattenTree, type TreeNode } from './folder-tree.js'
+import { folderOf } from './paths.js'
 import type { Folder, ItemList, Policy } from './types.js'
 
 /** Last list the API gave; re-fetched after every change, never edited locally. */
 let folders: readonly Folder[] = []
 let selectedPath = '/'
 let onExplain: (path: string) => void = () => {}
+
+/** The folders of the last listing (for the asset browser's policy line). */
+export const knownFolders = (): readonly Folder[] => folders
 
 export function setExplainHandler(handler: (path: string) => void): void {
   onExplain = handler
@@ -46,7 +50,7 @@ export async function showFolders(): Promise<void> {
 }
 
 export function setUpFolders(): void {
-  const path = field('Folder path', h('input', { id: 'new-folder-path', name: 'path', placeholder: '/brand/', autocomplete: 'off', required: true }), 'Starts and ends with /, e.g. /brand/logos/')
+  const path = field('Folder path', h('input', { id: 'new-folder-path', name: 'path', placeholder: '/brand/', autocomplete: 'off', required: true }), 'e.g. brand/logos (read as /brand/logos/)')
   const origins = field(
     'Allowed origins (optional)',
     h('input', { id: 'new-folder-origins', name: 'origins', placeholder: 'https://shop.example https://*.shop.example', autocomplete: 'off' }),
@@ -58,7 +62,7 @@ export function setUpFolders(): void {
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
     clearProblems({ path, origins }, general)
-    const newPath = path.control.value.trim()
+    const newPath = folderOf(path.control.value)
     try {
       await api('POST', '/folders', { path: newPath, policy: { origins: splitList(origins.control.value) } })
       form.reset()
@@ -96,13 +100,13 @@ function renderNode(node: TreeNode): HTMLLIElement {
   )
 }
 
-function sourceBadge(node: TreeNode): HTMLElement {
+export function sourceBadge(node: Pick<TreeNode, 'folder' | 'source'>): HTMLElement {
   if (node.folder !== undefined) return h('span', { class: 'badge own' }, 'own policy')
   if (node.source !== undefined) return h('span', { class: 'badge inherited' }, `inherited from ${node.source.path}`)
   return h('span', { class: 'badge inherited' }, 'built-in default')
 }
 
-function summarise(policy: Policy | undefined): string {
+export function summarise(policy: Policy | undefined): string {
   if (policy === undefined || policy.origins.length === 0) return 'no cross-origin access'
   const parts = [policy.origins.join(', ')]
   if (policy.mode === 'strict') parts.push('strict (hotlink protection)')

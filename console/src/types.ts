@@ -45,7 +45,16 @@ export interface AssetInfo {
 
 export interface AssetPage {
   readonly items: readonly AssetInfo[]
+  /** With `delimiter=/`: the child folders on this page. */
+  readonly folders?: readonly string[]
   readonly nextCursor?: string | null
+}
+
+/** `GET /whoami`: the token this tab is signed in with. */
+export interface Session {
+  readonly id: string
+  readonly name: string
+  readonly scope: TokenScope
 }
 
 export type TokenScope = 'read' | 'write'
@@ -73,6 +82,8 @@ export interface AuditEntry {
   readonly actor: string
   readonly action: string
   readonly target: string
+  /** The token's name when `target` is a token id. */
+  readonly targetName: string | null
   readonly before: unknown
   readonly after: unknown
 }

@@ -84,11 +84,13 @@ export function registerAssetRoutes(router: Router, context: AppContext, options
     const prefix = listPrefix(ctx.query.prefix)
     const limit = listLimit(ctx.query.limit)
     const after = decodeCursor(ctx.query.cursor)
-    const page = await store.list({ prefix, after, limit })
-    const last = page.items[page.items.length - 1]
+    const delimiter = listDelimiter(ctx.query.delimiter)
+    const page = await store.list({ prefix, after, limit, ...(delimiter ? { delimiter } : {}) })
     ctx.body = {
       items: page.items.map(describe),
-      nextCursor: page.hasMore && last !== undefined ? encodeCursor(last.path) : null,
+      // Only with delimiter=/, so a client that never asked sees the same shape as before.
+      ...(delimiter ? { folders: page.folders } : {}),
+      nextCursor: page.hasMore && page.last !== undefined ? encodeCursor(page.last) : null,
     }
   })
 
@@ -272,6 +274,13 @@ function listPrefix(value: unknown): string {
     throw new CrossportError('BAD_REQUEST', `prefix ${JSON.stringify(value.slice(0, 100))} is not an asset path prefix${safe && !safe.ok ? `: ${safe.reason}` : ' (it must start with /)'}`)
   }
   return safe.path
+}
+
+/** `delimiter=/` lists one folder level (S3 ListObjectsV2 semantics); no other delimiter exists here. */
+function listDelimiter(value: unknown): '/' | undefined {
+  if (value === undefined || value === '') return undefined
+  if (value === '/') return '/'
+  throw new CrossportError('BAD_REQUEST', 'delimiter: the only delimiter is / (one folder level)')
 }
 
 function listLimit(value: unknown): number {

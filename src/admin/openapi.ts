@@ -48,6 +48,7 @@ const auditOut = z.object({
   actor: z.string(),
   action: z.string(),
   target: z.string(),
+  targetName: z.string().nullable().describe('The token name when target is a token id (token.create, token.revoke); null otherwise'),
   before: z.unknown(),
   after: z.unknown(),
 })
@@ -199,10 +200,22 @@ function buildDocument(): JsonSchema {
       '/assets': {
         get: {
           summary: 'List assets under a prefix',
-          parameters: [param('prefix', 'Folder prefix, e.g. /brand/', 'query'), param('cursor', 'From nextCursor', 'query'), param('limit', 'Page size', 'query')],
+          parameters: [
+            param('prefix', 'Folder prefix, e.g. /brand/', 'query'),
+            param('delimiter', '/ lists one folder level: files directly under the prefix in items, child folders in folders (each counts towards limit)', 'query'),
+            param('cursor', 'From nextCursor', 'query'),
+            param('limit', 'Page size', 'query'),
+          ],
           responses: {
-            '200': ok('Assets', { type: 'object', properties: { items: { type: 'array', items: ref('Asset') }, nextCursor: { type: ['string', 'null'] } } }),
-            '400': problem('Bad prefix (not an asset path starting with /), limit (not 1-1000) or cursor (not one this server gave out)'),
+            '200': ok('Assets', {
+              type: 'object',
+              properties: {
+                items: { type: 'array', items: ref('Asset') },
+                folders: { type: 'array', items: { type: 'string' }, description: 'With delimiter=/ only: child folder paths such as /brand/logos/' },
+                nextCursor: { type: ['string', 'null'] },
+              },
+            }),
+            '400': problem('Bad prefix (not an asset path starting with /), delimiter (not /), limit (not 1-1000) or cursor (not one this server gave out)'),
             ...COMMON_ERRORS,
           },
         },
@@ -261,6 +274,15 @@ function buildDocument(): JsonSchema {
       '/tokens/{id}': {
         parameters: [param('id', 'Token id')],
         delete: { summary: 'Revoke a token', responses: { '204': noContent, '404': problem('No such active token'), ...WRITE_SCOPE_ERRORS } },
+      },
+      '/whoami': {
+        get: {
+          summary: 'The token this request authenticated with (no secret)',
+          responses: {
+            '200': ok('The token', { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string', enum: ['read', 'write'] } }, required: ['id', 'name', 'scope'] }),
+            ...COMMON_ERRORS,
+          },
+        },
       },
       '/audit': {
         get: {

@@ -5,6 +5,7 @@ import { registerAuditRoutes } from './audit-routes'
 import { registerExplainRoutes } from './explain-routes'
 import { ADMIN_PREFIX, registerFolderRoutes } from './folder-routes'
 import { openApiDocument } from './openapi'
+import { registerSessionRoutes } from './session-routes'
 import { registerTokenRoutes } from './token-routes'
 
 export { ADMIN_PREFIX }
@@ -19,6 +20,7 @@ export function createAdminRouter(context: AppContext): Router {
   registerFolderRoutes(router, context)
   registerExplainRoutes(router, context)
   registerTokenRoutes(router, context)
+  registerSessionRoutes(router)
   registerAuditRoutes(router, context)
   registerAssetRoutes(router, context)
   return router

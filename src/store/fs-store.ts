@@ -158,8 +158,10 @@ export class FsAssetStore implements AssetStore {
   }
 
   async list(options: ListOptions): Promise<ListPage> {
-    const { prefix, after, limit } = options
+    const { prefix, after, limit, delimiter } = options
     const items: AssetStat[] = []
+    const folders: string[] = []
+    let last: string | undefined
     let hasMore = false
 
     // Depth-first with each directory's entries sorted by `name` (files) or
@@ -183,26 +185,34 @@ export class FsAssetStore implements AssetStore {
         const path = folder + key
         if (isFolder) {
           if (!path.startsWith(prefix) && !prefix.startsWith(path)) continue
+          if (delimiter !== undefined && path.startsWith(prefix)) {
+            // One level only: the folder is an entry of its own, in the same order as a file.
+            if (after !== undefined && path <= after) continue
+            if (folders.length + items.length >= limit) return (hasMore = true)
+            folders.push(path)
+            last = path
+            continue
+          }
           // Everything below `path` sorts before the cursor: skip the whole subtree.
           if (after !== undefined && after > path && !after.startsWith(path)) continue
           if (await walk(path)) return true
           continue
         }
         if (!path.startsWith(prefix) || (after !== undefined && path <= after)) continue
-        if (items.length >= limit) {
-          hasMore = true
-          return true
-        }
+        if (folders.length + items.length >= limit) return (hasMore = true)
         const stats = await stat(join(this.root, ...path.split('/'))).catch((error: unknown) =>
           isMissing(error) ? undefined : Promise.reject(error),
         )
-        if (stats?.isFile()) items.push(toAssetStat(path, stats))
+        if (stats?.isFile()) {
+          items.push(toAssetStat(path, stats))
+          last = path
+        }
       }
       return false
     }
 
     await walk(prefix.slice(0, prefix.lastIndexOf('/') + 1) || '/')
-    return { items, hasMore }
+    return { items, folders, hasMore, last }
   }
 
   read(path: string): Readable {

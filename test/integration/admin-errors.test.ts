@@ -168,6 +168,7 @@ describe('GET /openapi.json', () => {
         '/openapi.json',
         '/tokens',
         '/tokens/{id}',
+        '/whoami',
       ].sort(),
     )
     expect(Object.keys(doc.paths['/folders/{id}'] ?? {})).toEqual(expect.arrayContaining(['get', 'put', 'patch', 'delete']))
