@@ -46,6 +46,16 @@ export interface Config {
   readonly requestTimeoutMs: number
   readonly keepAliveTimeoutMs: number
   readonly maxConnections: number
+  /**
+   * Host names the admin side answers besides loopback and ADMIN_HOST
+   * (lower-case, IPv6 without brackets); `['*']` turns the Host check off;
+   * undefined when ADMIN_ALLOWED_HOSTS is unset.
+   */
+  readonly adminAllowedHosts: readonly string[] | undefined
+  /** When set, GET /metrics needs `Authorization: Bearer <this>` (or an admin token). */
+  readonly metricsToken: string | undefined
+  /** An admin request without a valid token is cut off after this long (0: no limit). */
+  readonly adminUnauthenticatedTimeoutMs: number
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -80,6 +90,21 @@ const intList = (fallback: string, min: number, max: number) =>
       }
       return [...new Set(numbers)].sort((a, b) => a - b)
     })
+
+// A host name, IPv4 or IPv6 literal (brackets optional) as in a Host header, without the port.
+const DNS_NAME = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$/i
+const IPV6_LITERAL = /^\[?[0-9a-f.]*:[0-9a-f.]*:[0-9a-f:.]*\]?$/i
+const hostList = z.string().transform((s, ctx) => {
+  const names = s.split(',').map((part) => part.trim().toLowerCase()).filter((part) => part !== '')
+  if (names.length === 1 && names[0] === '*') return names
+  const bad = names.filter((name) => !DNS_NAME.test(name) && !IPV6_LITERAL.test(name))
+  if (names.length === 0 || bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of host names without ports, or *${bad.length > 0 ? ` (not ${bad.join(', ')})` : ''}` })
+    return z.NEVER
+  }
+  // Kept as the Host check compares them: IPv6 without brackets, no trailing dot.
+  return names.map((name) => name.replace(/^\[|\]$/g, '').replace(/\.$/, ''))
+})
 
 const schema = z.object({
   PORT: port(8080),
@@ -128,6 +153,13 @@ const schema = z.object({
   REQUEST_TIMEOUT_MS: positiveInt(60_000),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
   MAX_CONNECTIONS: positiveInt(10_000),
+  ADMIN_ALLOWED_HOSTS: hostList.optional(),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters long')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
+  ADMIN_UNAUTHENTICATED_TIMEOUT_MS: positiveInt(10_000),
 })
 
 /**
@@ -143,7 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'config')
       const value = env[name]
-      const shown = name === 'ADMIN_TOKEN' ? '(hidden)' : JSON.stringify(value)
+      const shown = name === 'ADMIN_TOKEN' || name === 'METRICS_TOKEN' ? '(hidden)' : JSON.stringify(value)
       return `${name}=${shown}: ${issue.message}`
     })
     throw new ConfigError(problems)
@@ -182,5 +214,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: c.KEEP_ALIVE_TIMEOUT_MS,
     maxConnections: c.MAX_CONNECTIONS,
+    adminAllowedHosts: c.ADMIN_ALLOWED_HOSTS === undefined ? undefined : Object.freeze(c.ADMIN_ALLOWED_HOSTS),
+    metricsToken: c.METRICS_TOKEN,
+    adminUnauthenticatedTimeoutMs: c.ADMIN_UNAUTHENTICATED_TIMEOUT_MS,
   })
 }

@@ -13,6 +13,7 @@ export const ERROR_CATALOGUE = {
   FORBIDDEN: { status: 403, title: 'Forbidden' },
   TOO_MANY_ATTEMPTS: { status: 429, title: 'Too many failed authentication attempts' },
   NOT_FOUND: { status: 404, title: 'Not found' },
+  MISDIRECTED_REQUEST: { status: 421, title: 'Misdirected request' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   FOLDER_NOT_FOUND: { status: 404, title: 'Folder not found' },
   FOLDER_EXISTS: { status: 409, title: 'Folder already exists' },

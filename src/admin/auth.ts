@@ -19,7 +19,7 @@ export const MAX_TRACKED_CLIENTS = 10_000
 
 // RFC 6750 §2.1 restricts tokens to b64token, but ADMIN_TOKEN may be any
 // printable ASCII, so accept that; the scheme name is case-insensitive (RFC 9110 §11.1).
-const BEARER = /^Bearer +([\x21-\x7e]+) *$/i
+export const BEARER = /^Bearer +([\x21-\x7e]+) *$/i
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
 interface Window {

@@ -90,6 +90,7 @@ const body = (schema: JsonSchema) => ({ required: true, content: json(schema) })
 
 const COMMON_ERRORS = {
   '401': problem('Missing or invalid bearer token'),
+  '421': problem('The Host header names no host this admin side answers (ADMIN_ALLOWED_HOSTS)'),
   '429': problem('Too many failed authentications from this address'),
 }
 // Writes without a JSON body (DELETE, asset upload) cannot fail on one; they

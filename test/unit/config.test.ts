@@ -74,6 +74,9 @@ describe('loadConfig(env)', () => {
       'REQUEST_TIMEOUT_MS',
       'KEEP_ALIVE_TIMEOUT_MS',
       'MAX_CONNECTIONS',
+      'ADMIN_ALLOWED_HOSTS',
+      'METRICS_TOKEN',
+      'ADMIN_UNAUTHENTICATED_TIMEOUT_MS',
     ]
     const blank = Object.fromEntries(names.map((name, i) => [name, [' ', '\t', '  \n'][i % 3] as string]))
     const config = loadConfig(blank, '/srv/crossport')
@@ -128,6 +131,32 @@ describe('loadConfig(env)', () => {
     it('never prints the admin token it refuses', () => {
       const problems = problemsOf({ ADMIN_TOKEN: 'short-secret' })
       expect(problems[0]).toContain('ADMIN_TOKEN')
+      expect(problems[0]).not.toContain('short-secret')
+    })
+  })
+
+  describe('admin exposure settings', () => {
+    it('leaves ADMIN_ALLOWED_HOSTS and METRICS_TOKEN unset and bounds unauthenticated requests to 10 s by default', () => {
+      const config = loadConfig({})
+      expect(config.adminAllowedHosts).toBeUndefined()
+      expect(config.metricsToken).toBeUndefined()
+      expect(config.adminUnauthenticatedTimeoutMs).toBe(10_000)
+    })
+
+    it('reads ADMIN_ALLOWED_HOSTS as canonical host names: lower-case, IPv6 without brackets, no trailing dot', () => {
+      expect(loadConfig({ ADMIN_ALLOWED_HOSTS: ' Admin.Example., [fd00::1] ,10.0.0.5' }).adminAllowedHosts).toEqual(['admin.example', 'fd00::1', '10.0.0.5'])
+      expect(loadConfig({ ADMIN_ALLOWED_HOSTS: '*' }).adminAllowedHosts).toEqual(['*'])
+    })
+
+    it.each(['admin.example:8081', 'https://admin.example', 'a b', '*,admin.example', ','])('refuses ADMIN_ALLOWED_HOSTS=%j', (value) => {
+      const problems = problemsOf({ ADMIN_ALLOWED_HOSTS: value })
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toContain('ADMIN_ALLOWED_HOSTS')
+    })
+
+    it('never prints the metrics token it refuses', () => {
+      const problems = problemsOf({ METRICS_TOKEN: 'short-secret' })
+      expect(problems[0]).toContain('METRICS_TOKEN')
       expect(problems[0]).not.toContain('short-secret')
     })
   })
