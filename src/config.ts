@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
+import { parseSigningKeys, type SigningKeyring } from './signing'
 
 /**
  * Everything Crossport reads from the environment. `loadConfig` runs once in
@@ -44,6 +45,8 @@ export interface Config {
   readonly requestTimeoutMs: number
   readonly keepAliveTimeoutMs: number
   readonly maxConnections: number
+  /** URL_SIGNING_KEYS (issue #19): the first key signs, all verify; undefined when unset. */
+  readonly urlSigningKeys: SigningKeyring | undefined
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -125,7 +128,19 @@ const schema = z.object({
   REQUEST_TIMEOUT_MS: positiveInt(60_000),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
   MAX_CONNECTIONS: positiveInt(10_000),
+  URL_SIGNING_KEYS: z
+    .string()
+    .transform((s, ctx) => {
+      const parsed = parseSigningKeys(s)
+      if (parsed.ok) return parsed.keyring
+      ctx.addIssue({ code: 'custom', message: `${parsed.reason} (expected kid1:secret1,kid2:secret2 with base64url secrets of at least 32 bytes)` })
+      return z.NEVER
+    })
+    .optional(),
 })
+
+/** Secrets never appear in a configuration error. */
+const SECRET_SETTINGS = new Set(['ADMIN_TOKEN', 'URL_SIGNING_KEYS'])
 
 /**
  * Reads and validates the configuration. Every bad value is reported at once,
@@ -140,7 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'config')
       const value = env[name]
-      const shown = name === 'ADMIN_TOKEN' ? '(hidden)' : JSON.stringify(value)
+      const shown = SECRET_SETTINGS.has(name) ? '(hidden)' : JSON.stringify(value)
       return `${name}=${shown}: ${issue.message}`
     })
     throw new ConfigError(problems)
@@ -178,5 +193,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: c.KEEP_ALIVE_TIMEOUT_MS,
     maxConnections: c.MAX_CONNECTIONS,
+    urlSigningKeys: c.URL_SIGNING_KEYS,
   })
 }

@@ -5,6 +5,7 @@ import { registerAuditRoutes } from './audit-routes'
 import { registerExplainRoutes } from './explain-routes'
 import { ADMIN_PREFIX, registerFolderRoutes } from './folder-routes'
 import { openApiDocument } from './openapi'
+import { registerSignRoutes } from './sign-routes'
 import { registerTokenRoutes } from './token-routes'
 
 export { ADMIN_PREFIX }
@@ -21,5 +22,6 @@ export function createAdminRouter(context: AppContext): Router {
   registerTokenRoutes(router, context)
   registerAuditRoutes(router, context)
   registerAssetRoutes(router, context)
+  registerSignRoutes(router, context)
   return router
 }
