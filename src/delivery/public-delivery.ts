@@ -181,7 +181,7 @@ export class PublicDelivery {
         }
         record.signatureSecondsLeft = signature.remainingSeconds
         // The image service sees what the URL asks for, not the signature.
-        query = withoutSignatureParams(query)
+        if (facts.hasImageParams) query = withoutSignatureParams(query)
       }
     }
     const pending: Pending = { method, path, query, decision, compiled, record }
@@ -524,17 +524,26 @@ function decidedHeaders(decision: CorsDecision, status: number, kind: DecidedAns
 
 const hasImageParams = (query: URLSearchParams): boolean => IMAGE_PARAMS.some((name) => query.has(name))
 
-/** Cache lifetimes as planned, capped at what a signed URL has left (plans are shared: copied, never changed). */
+/**
+ * Cache lifetimes as planned, capped at what a signed URL has left. Plans are
+ * shared, so the capped copy is remembered beside the plan's headers for the
+ * current number of seconds: a hot signed URL builds it once a second.
+ */
 function headersFor(plan: ResponsePlan, record: RecordState): HeaderMap {
   const secondsLeft = record.signatureSecondsLeft
   if (secondsLeft === undefined) return plan.headers
+  const known = cappedHeaders.get(plan.headers)
+  if (known !== undefined && known.secondsLeft === secondsLeft) return known.headers
   const headers = { ...plan.headers }
   for (const name of CAPPED_HEADERS) {
     const value = headers[name]
     if (typeof value === 'string') headers[name] = capCacheControl(value, secondsLeft)
   }
+  cappedHeaders.set(plan.headers, { secondsLeft, headers })
   return headers
 }
+
+const cappedHeaders = new WeakMap<HeaderMap, { readonly secondsLeft: number; readonly headers: HeaderMap }>()
 
 /** Cache-Control, and RFC 9213's CDN-only variant when one is set. */
 const CAPPED_HEADERS = ['Cache-Control', 'CDN-Cache-Control'] as const

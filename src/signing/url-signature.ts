@@ -77,8 +77,11 @@ export function parseSigningKeys(text: string): KeyringParse {
   return { ok: true, keyring: Object.freeze({ signer, byKid }) }
 }
 
+const UNRESERVED = /^[A-Za-z0-9\-._~]*$/
+
 /** RFC 3986 §2.3: everything but unreserved characters is percent-encoded (UTF-8, upper-case hex). */
 export function encodeRfc3986(value: string): string {
+  if (UNRESERVED.test(value)) return value
   return encodeURIComponent(value).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
 }
 
@@ -127,6 +130,23 @@ export interface SignatureVerdict {
 }
 
 /**
+ * URLs whose signature was authentic, per keyring, with what the clock must
+ * still be compared against. Authenticity depends only on the keyring, the
+ * path and the raw query, so a repeated URL skips the HMAC (the cost of a
+ * verify, issue #19's budget) while its expiry is still checked on every
+ * request. Only authentic URLs are remembered: a forger pays the HMAC every
+ * time and cannot fill this with junk. A new keyring (restart) starts afresh.
+ */
+const authentic = new WeakMap<SigningKeyring, Map<string, { readonly kid: string; readonly expiresAtSeconds: number }>>()
+/** Per keyring; at about 200 bytes a URL, under 1 MiB. When full it starts over. */
+const MAX_REMEMBERED_URLS = 4096
+
+function byClock(kid: string, expiresAtSeconds: number, nowSeconds: number): SignatureVerdict {
+  if (nowSeconds >= expiresAtSeconds) return { reason: 'expired', kid, expiresAtSeconds, detail: 'The signature is authentic but has expired.' }
+  return { reason: 'valid', kid, expiresAtSeconds, detail: 'The signature is valid.' }
+}
+
+/**
  * Verifies a URL's signature. `rawQuery` is the part after `?` as sent
  * (undefined when there is none). The signature is checked before the expiry,
  * so `expired` always means "authentic, but too late"; a forged or altered
@@ -138,6 +158,10 @@ export function verifySignature(
   rawQuery: string | undefined,
   nowSeconds: number,
 ): SignatureVerdict {
+  const memoKey = path + '\n' + (rawQuery ?? '')
+  const remembered = keyring === undefined ? undefined : authentic.get(keyring)
+  const known = remembered?.get(memoKey)
+  if (known !== undefined) return byClock(known.kid, known.expiresAtSeconds, nowSeconds)
   const params: Array<readonly [string, string]> = []
   let sig: string | undefined
   let expires: string | undefined
@@ -181,10 +205,11 @@ export function verifySignature(
   if (!timingSafeEqual(expected, Buffer.from(sig, 'base64url'))) {
     return { reason: 'bad-signature', kid, expiresAtSeconds, detail: 'The signature does not match the path and query: the URL was altered or signed with another secret.' }
   }
-  if (nowSeconds >= expiresAtSeconds) {
-    return { reason: 'expired', kid, expiresAtSeconds, detail: 'The signature is authentic but has expired.' }
-  }
-  return { reason: 'valid', kid, expiresAtSeconds, detail: 'The signature is valid.' }
+  const memo = remembered ?? new Map()
+  if (remembered === undefined && keyring !== undefined) authentic.set(keyring, memo)
+  if (memo.size >= MAX_REMEMBERED_URLS) memo.clear()
+  memo.set(memoKey, { kid, expiresAtSeconds })
+  return byClock(kid, expiresAtSeconds, nowSeconds)
 }
 
 /** Removes the signature's own parameters, leaving what the URL asks for (e.g. image parameters). */

@@ -105,6 +105,28 @@ describe('verifySignature', () => {
   })
 })
 
+describe('verifying the same URL again (authentic URLs are remembered)', () => {
+  const ring = keyring(VECTOR.keys)
+  const url = signQuery(ring, '/again.jpg', [['w', '640']], NOW + 10).query
+
+  it('still checks the expiry on every request', () => {
+    expect(verifySignature(ring, '/again.jpg', url, NOW).reason).toBe('valid')
+    expect(verifySignature(ring, '/again.jpg', url, NOW + 10).reason).toBe('expired')
+    expect(verifySignature(ring, '/again.jpg', url, NOW + 1).reason).toBe('valid')
+  })
+
+  it('still refuses altered copies and other paths of a remembered URL', () => {
+    verifySignature(ring, '/again.jpg', url, NOW)
+    expect(verifySignature(ring, '/again.jpg', url.replace('w=640', 'w=3840'), NOW).reason).toBe('bad-signature')
+    expect(verifySignature(ring, '/other.jpg', url, NOW).reason).toBe('bad-signature')
+  })
+
+  it('forgets it under another keyring (a restart without that key)', () => {
+    verifySignature(ring, '/again.jpg', url, NOW)
+    expect(verifySignature(keyring(`k1:${SECRET_B}`), '/again.jpg', url, NOW).reason).toBe('bad-signature')
+  })
+})
+
 describe('key rotation', () => {
   const old = keyring(VECTOR.keys)
   const rotated = keyring(`k2:${SECRET_B},${VECTOR.keys}`)
