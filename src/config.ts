@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
+import { parseSigningKeys, type SigningKeyring } from './signing'
 
 /**
  * Everything Crossport reads from the environment. `loadConfig` runs once in
@@ -56,6 +57,8 @@ export interface Config {
   readonly metricsToken: string | undefined
   /** An admin request without a valid token is cut off after this long (0: no limit). */
   readonly adminUnauthenticatedTimeoutMs: number
+  /** URL_SIGNING_KEYS: the first key signs, all verify; undefined when unset. */
+  readonly urlSigningKeys: SigningKeyring | undefined
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -160,7 +163,19 @@ const schema = z.object({
     .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
     .optional(),
   ADMIN_UNAUTHENTICATED_TIMEOUT_MS: positiveInt(10_000),
+  URL_SIGNING_KEYS: z
+    .string()
+    .transform((s, ctx) => {
+      const parsed = parseSigningKeys(s)
+      if (parsed.ok) return parsed.keyring
+      ctx.addIssue({ code: 'custom', message: `${parsed.reason} (expected kid1:secret1,kid2:secret2 with base64url secrets of at least 32 bytes)` })
+      return z.NEVER
+    })
+    .optional(),
 })
+
+/** Secrets never appear in a configuration error. */
+const SECRET_SETTINGS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'URL_SIGNING_KEYS'])
 
 /**
  * Reads and validates the configuration. Every bad value is reported at once,
@@ -175,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'config')
       const value = env[name]
-      const shown = name === 'ADMIN_TOKEN' || name === 'METRICS_TOKEN' ? '(hidden)' : JSON.stringify(value)
+      const shown = SECRET_SETTINGS.has(name) ? '(hidden)' : JSON.stringify(value)
       return `${name}=${shown}: ${issue.message}`
     })
     throw new ConfigError(problems)
@@ -217,5 +232,6 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     adminAllowedHosts: c.ADMIN_ALLOWED_HOSTS === undefined ? undefined : Object.freeze(c.ADMIN_ALLOWED_HOSTS),
     metricsToken: c.METRICS_TOKEN,
     adminUnauthenticatedTimeoutMs: c.ADMIN_UNAUTHENTICATED_TIMEOUT_MS,
+    urlSigningKeys: c.URL_SIGNING_KEYS,
   })
 }

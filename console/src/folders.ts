@@ -15,7 +15,7 @@ import {
 } from './dom.js'
 import { buildFolderTree, flattenTree, type TreeNode } from './folder-tree.js'
 import { folderOf } from './paths.js'
-import type { Folder, ItemList, Policy } from './types.js'
+import type { Folder, ItemList, Policy, SignedUrlsMode } from './types.js'
 
 /** Last list the API gave; re-fetched after every change, never edited locally. */
 let folders: readonly Folder[] = []
@@ -160,6 +160,7 @@ function describePolicy(policy: Policy): HTMLElement {
     row('Private Network Access', policy.privateNetwork ? 'answered' : 'not answered'),
     row('Mode', policy.mode === 'strict' ? 'strict (also refuses hotlinks)' : 'cors (browser-enforced)'),
     row('Cache-Control', policy.cacheControl),
+    row('Signed URLs', SIGNED_URLS_LABELS[policy.signedUrls]),
   )
 }
 
@@ -260,6 +261,15 @@ function renderPolicyForm(folder: Folder): HTMLElement {
       ),
     ),
     cacheControl: field('Cache-Control', text('policy-cache-control', policy.cacheControl)),
+    signedUrls: field(
+      'Signed URLs',
+      h(
+        'select',
+        { id: 'policy-signed-urls' },
+        (Object.keys(SIGNED_URLS_LABELS) as SignedUrlsMode[]).map((mode) => h('option', { value: mode, selected: policy.signedUrls === mode }, `${mode}: ${SIGNED_URLS_LABELS[mode]}`)),
+      ),
+      'Needs URL_SIGNING_KEYS; mint URLs with POST /admin/v1/sign or crossport sign',
+    ),
   } satisfies Record<string, Field<HTMLElement>>
   const general = h('p', { class: 'form-error', 'aria-live': 'polite' })
   const form = h(
@@ -282,6 +292,7 @@ function renderPolicyForm(folder: Folder): HTMLElement {
       privateNetwork: fields.privateNetwork.control.checked,
       mode: fields.mode.control.value,
       cacheControl: fields.cacheControl.control.value,
+      signedUrls: fields.signedUrls.control.value,
     })
     if (Object.keys(patch).length === 0) {
       general.textContent = 'Nothing changed.'
@@ -296,6 +307,12 @@ function renderPolicyForm(folder: Folder): HTMLElement {
     }
   })
   return form
+}
+
+const SIGNED_URLS_LABELS: Readonly<Record<SignedUrlsMode, string>> = {
+  off: 'not needed',
+  derivatives: 'needed for image parameters (w, q, fmt…)',
+  required: 'needed for every request',
 }
 
 /** A number when the input holds one; otherwise the raw text, so the API says what is wrong with it. */

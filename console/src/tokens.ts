@@ -6,7 +6,7 @@ export function setUpTokens(): void {
   const name = field('Token name', h('input', { id: 'token-name', name: 'name', placeholder: 'ci', autocomplete: 'off', required: true }))
   const scope = field(
     'Scope',
-    h('select', { id: 'token-scope', name: 'scope' }, h('option', { value: 'read' }, 'read: look only'), h('option', { value: 'write' }, 'write: change folders, assets and tokens')),
+    h('select', { id: 'token-scope', name: 'scope' }, h('option', { value: 'read' }, 'read: look only'), h('option', { value: 'write' }, 'write: change folders, assets and tokens'), h('option', { value: 'sign' }, 'sign: only mint signed URLs')),
   )
   const general = h('p', { class: 'form-error', 'aria-live': 'polite' })
   const form = byId<HTMLFormElement>('create-token-form')

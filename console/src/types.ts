@@ -1,6 +1,7 @@
 // Shapes of the admin API answers (DESIGN §2 "Admin API contract (v1)").
 
 export type EnforcementMode = 'cors' | 'strict'
+export type SignedUrlsMode = 'off' | 'derivatives' | 'required'
 
 export interface Policy {
   readonly origins: readonly string[]
@@ -12,6 +13,7 @@ export interface Policy {
   readonly privateNetwork: boolean
   readonly mode: EnforcementMode
   readonly cacheControl: string
+  readonly signedUrls: SignedUrlsMode
 }
 
 export interface Folder {
@@ -57,7 +59,7 @@ export interface Session {
   readonly scope: TokenScope
 }
 
-export type TokenScope = 'read' | 'write'
+export type TokenScope = 'read' | 'write' | 'sign'
 
 export interface TokenInfo {
   readonly id: string

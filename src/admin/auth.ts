@@ -21,6 +21,19 @@ export const MAX_TRACKED_CLIENTS = 10_000
 // printable ASCII, so accept that; the scheme name is case-insensitive (RFC 9110 §11.1).
 export const BEARER = /^Bearer +([\x21-\x7e]+) *$/i
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/** Issue #19: the one call a `sign` token may make (mirrors admin/sign-routes.ts under /admin/v1). */
+const SIGN_PATH = '/admin/v1/sign'
+/** What each scope may do: `sign` only signs (least privilege for web backends); `write` includes everything. */
+const GRANTS: Readonly<Record<TokenScope, ReadonlySet<TokenScope>>> = {
+  read: new Set(['read']),
+  write: new Set(['read', 'write', 'sign']),
+  sign: new Set(['sign']),
+}
+const NEEDS: Readonly<Record<TokenScope, string>> = {
+  read: 'this needs a read- or write-scoped token',
+  write: 'this change needs a write-scoped token',
+  sign: 'signing URLs needs a sign- or write-scoped token',
+}
 
 interface Window {
   readonly startedAtMs: number
@@ -144,14 +157,19 @@ export function createAuthMiddleware(context: AppContext, options: AuthOptions =
     lastUsed.used(info.id, info.lastUsedAt)
     const actor: Actor = { id: info.id, name: info.name, scope: info.scope }
     ctx.state.actor = actor
-    if (WRITE_METHODS.has(ctx.method)) assertScope(actor, 'write')
+    assertScope(actor, scopeNeeded(ctx.method, ctx.path))
     return next()
   }
 }
 
+function scopeNeeded(method: string, path: string): TokenScope {
+  if (method === 'POST' && path === SIGN_PATH) return 'sign'
+  return WRITE_METHODS.has(method) ? 'write' : 'read'
+}
+
 function assertScope(actor: Actor, scope: TokenScope): void {
-  if (scope === 'write' && actor.scope !== 'write') {
-    throw new CrossportError('FORBIDDEN', `Token "${actor.name}" has scope "${actor.scope}"; this change needs a write-scoped token`)
+  if (!GRANTS[actor.scope].has(scope)) {
+    throw new CrossportError('FORBIDDEN', `Token "${actor.name}" has scope "${actor.scope}"; ${NEEDS[scope]}`)
   }
 }
 
@@ -162,8 +180,8 @@ export function getActor(ctx: Context): Actor {
   return actor
 }
 
-/** Route guard: the caller's token must carry `scope` (`write` includes `read`). */
-export function requireScope(scope: 'read' | 'write'): Middleware {
+/** Route guard: the caller's token must carry `scope` (`write` includes `read` and `sign`). */
+export function requireScope(scope: TokenScope): Middleware {
   return async (ctx, next) => {
     assertScope(getActor(ctx), scope)
     return next()

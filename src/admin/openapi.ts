@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { addOriginSchema, createFolderSchema, createTokenSchema, policyPatchSchema, replaceFolderSchema } from './schemas'
+import { addOriginSchema, createFolderSchema, createTokenSchema, policyPatchSchema, replaceFolderSchema, signRequestSchema } from './schemas'
 
 /**
  * The OpenAPI 3.1 description of `/admin/v1`, built once. Request bodies come
@@ -25,12 +25,13 @@ const policyOut = z.object({
   privateNetwork: z.boolean(),
   mode: z.enum(['cors', 'strict']),
   cacheControl: z.string(),
+  signedUrls: z.enum(['off', 'derivatives', 'required']).describe('Which requests need a signed URL: none, those with image parameters, or all'),
 })
 const folderOut = z.object({ id: z.number().int(), path: z.string(), policy: policyOut, createdAt: z.string(), updatedAt: z.string() })
 const tokenOut = z.object({
   id: z.string(),
   name: z.string(),
-  scope: z.enum(['read', 'write']),
+  scope: z.enum(['read', 'write', 'sign']),
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
@@ -38,7 +39,7 @@ const tokenOut = z.object({
 const createdTokenOut = z.object({
   id: z.string(),
   name: z.string(),
-  scope: z.enum(['read', 'write']),
+  scope: z.enum(['read', 'write', 'sign']),
   token: z.string().describe('The secret; shown in this answer only'),
   createdAt: z.string(),
 })
@@ -62,7 +63,20 @@ const explainOut = z.object({
   status: z.number().int(),
   headers: z.record(z.string(), z.string()),
   reasons: z.array(z.string()),
+  signature: z
+    .object({
+      required: z.boolean(),
+      verdict: z.enum(['valid', 'missing', 'malformed', 'expired', 'unknown-key', 'bad-signature']).optional(),
+      detail: z.string().optional(),
+      kid: z.string().nullable().optional(),
+      expiresAt: z.string().nullable().optional(),
+    })
+    .describe("Whether the URL needs a signature and, if so, the verdict on the one it carries (pass the whole URL with its query as path)"),
   policy: policyOut,
+})
+const signedUrlOut = z.object({
+  url: z.string().describe('Path and query, signed: /paid/a.jpg?w=640&expires=…&kid=…&sig=…'),
+  expiresAt: z.string(),
 })
 const assetOut = z.object({
   path: z.string(),
@@ -130,7 +144,7 @@ function buildDocument(): JsonSchema {
     servers: [{ url: '/admin/v1' }],
     security: [{ bearer: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An admin token (read or write scope)' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An admin token (read, write or sign scope; sign may only call POST /sign)' } },
       schemas: {
         Policy: inputSchema(policyOut),
         Folder: inputSchema(folderOut),
@@ -143,6 +157,8 @@ function buildDocument(): JsonSchema {
         CreatedToken: inputSchema(createdTokenOut),
         AuditEntry: inputSchema(auditOut),
         Explanation: inputSchema(explainOut),
+        SignRequest: inputSchema(signRequestSchema),
+        SignedUrl: inputSchema(signedUrlOut),
         Asset: inputSchema(assetOut),
         Problem: inputSchema(problemOut),
       },
@@ -262,6 +278,19 @@ function buildDocument(): JsonSchema {
             param('secFetchSite', 'same-origin | same-site | cross-site | none', 'query'),
           ],
           responses: { '200': ok('The decision', ref('Explanation')), '400': problem('Bad path'), '422': problem('Bad origin or parameter'), ...COMMON_ERRORS },
+        },
+      },
+      '/sign': {
+        post: {
+          summary: 'Mint a signed, expiring URL (HMAC-SHA256 with the first URL_SIGNING_KEYS key); sign or write scope',
+          requestBody: body(ref('SignRequest')),
+          responses: {
+            '200': ok('The signed URL', ref('SignedUrl')),
+            '501': problem('URL_SIGNING_KEYS is not configured'),
+            ...WRITE_ERRORS,
+            '403': problem('The token is read-scoped'),
+            '422': problem('A path or query the public listener would refuse; `errors` names the fields'),
+          },
         },
       },
       '/tokens': {

@@ -6,6 +6,7 @@ import { registerExplainRoutes } from './explain-routes'
 import { ADMIN_PREFIX, registerFolderRoutes } from './folder-routes'
 import { openApiDocument } from './openapi'
 import { registerSessionRoutes } from './session-routes'
+import { registerSignRoutes } from './sign-routes'
 import { registerTokenRoutes } from './token-routes'
 
 export { ADMIN_PREFIX }
@@ -23,5 +24,6 @@ export function createAdminRouter(context: AppContext): Router {
   registerSessionRoutes(router)
   registerAuditRoutes(router, context)
   registerAssetRoutes(router, context)
+  registerSignRoutes(router, context)
   return router
 }

@@ -2,7 +2,8 @@ import type { Statement } from 'better-sqlite3'
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { Db } from './open'
 
-export type TokenScope = 'read' | 'write'
+/** `sign` may only mint signed URLs (POST /sign); `write` includes `read` and `sign`. */
+export type TokenScope = 'read' | 'write' | 'sign'
 
 export interface TokenInfo {
   readonly id: string

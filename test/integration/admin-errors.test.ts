@@ -166,6 +166,7 @@ describe('GET /openapi.json', () => {
         '/folders/{id}/origins',
         '/folders/{id}/origins/{origin}',
         '/openapi.json',
+        '/sign',
         '/tokens',
         '/tokens/{id}',
         '/whoami',

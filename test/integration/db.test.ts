@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AuditRepo } from '../../src/db/audit-repo'
 import { FolderRepo } from '../../src/db/folder-repo'
 import { LivePolicyTable } from '../../src/db/live-policy-table'
-import { migrate, schemaVersion } from '../../src/db/migrate'
+import { migrate, MIGRATIONS_DIR, schemaVersion } from '../../src/db/migrate'
 import { openDb, setLockWait, type Db } from '../../src/db/open'
 import { writeTransaction } from '../../src/db/retry-busy'
 import { BOOTSTRAP_TOKEN_ID, DEMO_FOLDER, ensureBootstrapToken, seedDemoPolicy } from '../../src/db/seed'
@@ -91,10 +91,12 @@ describe('writeTransaction(db, budgetMs, work)', () => {
 
 describe('migrate(db)', () => {
   it('applies every migration once and records it', () => {
+    const shipped = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort().map((f) => Number(f.slice(0, 4)))
     const first = migrate(db)
-    expect(first.map((m) => m.version)).toEqual([1])
+    expect(first.map((m) => m.version)).toEqual(shipped)
+    expect(shipped.slice(0, 2)).toEqual([1, 2])
     expect(migrate(db)).toEqual([])
-    expect(schemaVersion(db)).toBe(1)
+    expect(schemaVersion(db)).toBe(shipped[shipped.length - 1])
   })
 
   it('creates the root folder with no cross-origin access', () => {
@@ -102,6 +104,22 @@ describe('migrate(db)', () => {
     const root = new FolderRepo(db).findByPath('/')
     expect(root?.policy.origins).toEqual([])
     expect(root?.policy.mode).toBe('cors')
+  })
+
+  it('0002 (signed URLs) keeps every token and folder of a 0001 database, with signedUrls off and the sign scope allowed', () => {
+    const v1 = join(dir, 'v1')
+    mkdirSync(v1)
+    writeFileSync(join(v1, '0001_init.sql'), readFileSync(join(MIGRATIONS_DIR, '0001_init.sql')))
+    migrate(db, v1)
+    const tokens = new TokenRepo(db)
+    const { info, secret } = tokens.create('old', 'write')
+    // The repo speaks the current schema, so the old row goes in as 0001 knew it.
+    db.prepare(`INSERT INTO folders (path, methods, allow_headers, expose_headers, max_age, credentials, mode, cache_control, created_at, updated_at)
+      VALUES ('/old/', '["GET"]', '[]', '[]', 60, 0, 'cors', 'public', 'now', 'now')`).run()
+    migrate(db)
+    expect(tokens.verify(secret)).toMatchObject({ id: info.id, scope: 'write' })
+    expect(new FolderRepo(db).findByPath('/old/')?.policy).toMatchObject({ methods: ['GET'], signedUrls: 'off' })
+    expect(new TokenRepo(db).create('minter', 'sign').info.scope).toBe('sign')
   })
 
   it('rolls a failing migration back entirely and records nothing', () => {

@@ -160,4 +160,25 @@ describe('loadConfig(env)', () => {
       expect(problems[0]).not.toContain('short-secret')
     })
   })
+
+  describe('URL_SIGNING_KEYS', () => {
+    const SECRET = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8'
+
+    it('is unset by default', () => {
+      expect(loadConfig({}, '/srv/crossport').urlSigningKeys).toBeUndefined()
+    })
+
+    it('reads kid:secret pairs; the first key signs and all verify', () => {
+      const keys = loadConfig({ URL_SIGNING_KEYS: `new:${SECRET},old:${SECRET}` }, '/srv/crossport').urlSigningKeys
+      expect(keys?.signer.kid).toBe('new')
+      expect([...(keys?.byKid.keys() ?? [])]).toEqual(['new', 'old'])
+    })
+
+    it('stops start-up with one clear line for a short secret, and never prints the value', () => {
+      const problems = problemsOf({ URL_SIGNING_KEYS: 'k1:c2hvcnQtc2VjcmV0' })
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toMatch(/^URL_SIGNING_KEYS=\(hidden\): .*at least 32/)
+      expect(problems[0]).not.toContain('c2hvcnQtc2VjcmV0')
+    })
+  })
 })
