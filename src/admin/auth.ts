@@ -21,7 +21,7 @@ export const MAX_TRACKED_CLIENTS = 10_000
 // printable ASCII, so accept that; the scheme name is case-insensitive (RFC 9110 §11.1).
 export const BEARER = /^Bearer +([\x21-\x7e]+) *$/i
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
-/** Issue #19: the one call a `sign` token may make (mirrors admin/sign-routes.ts under /admin/v1). */
+/** The one call a `sign` token may make (mirrors admin/sign-routes.ts under /admin/v1). */
 const SIGN_PATH = '/admin/v1/sign'
 /** What each scope may do: `sign` only signs (least privilege for web backends); `write` includes everything. */
 const GRANTS: Readonly<Record<TokenScope, ReadonlySet<TokenScope>>> = {

@@ -64,7 +64,7 @@ export function registerExplainRoutes(router: Router, context: AppContext): void
 }
 
 /**
- * Issue #19: the signature step a public request would run after CORS;
+ * The signature step a public request would run after CORS;
  * undefined when CORS already answered (preflights are never signed).
  */
 function signatureOf(

@@ -11,7 +11,7 @@ import { describeProblems, parseInput, signRequestSchema } from './schemas'
 export const SIGN_ROUTE = '/sign'
 
 /**
- * `POST /sign` (issue #19): mints a signed URL with the first configured key.
+ * `POST /sign`: mints a signed URL with the first configured key.
  * Refuses (422) what the public listener would refuse anyway, so a backend
  * never hands out a URL that cannot work.
  */

@@ -25,7 +25,7 @@ function collectParam(value: string, previous: Record<string, string>): Record<s
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) }
 }
 
-/** `crossport sign <path>` (issue #19): one call of POST /admin/v1/sign; a sign-scoped token is enough. */
+/** `crossport sign <path>`: one call of POST /admin/v1/sign; a sign-scoped token is enough. */
 export function registerSignCommand(program: Command, deps: SignCommandDeps): void {
   program
     .command('sign <path>')

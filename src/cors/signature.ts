@@ -1,6 +1,6 @@
 /**
- * Whether a request needs a URL signature, and whether it has a valid one
- * (issue #19). Pure, and never remembered across requests: the verdict
+ * Whether a request needs a URL signature, and whether it has a valid one.
+ * Pure, and never remembered across requests: the verdict
  * depends on the URL's query and on the clock, unlike the CORS decision
  * (decision-memo.ts), which is why this is a step of its own.
  */

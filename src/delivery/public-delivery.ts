@@ -62,7 +62,7 @@ interface RecordState {
   /** Body bytes of the answer when sent completely. */
   bytes: number
   transfer: Transfer | undefined
-  /** Seconds a valid URL signature has left: no cache may keep the answer longer (issue #19). */
+  /** Seconds a valid URL signature has left: no cache may keep the answer longer. */
   signatureSecondsLeft: number | undefined
 }
 
@@ -286,7 +286,7 @@ export class PublicDelivery {
   }
 
   /**
-   * Issue #5: a refused origin never makes the server render; otherwise the
+   * A refused origin never makes the server render; otherwise the
    * image service answers with a derivative (served like any file), `null`
    * (serve the original: returns false) or a CrossportError (problem+json).
    */
@@ -305,7 +305,7 @@ export class PublicDelivery {
       writeDecided(res, decision, 403, 'refused-render')
       return true
     }
-    // The entry may be FILE_CACHE_TTL_MS old and sharp reads the source by path (issue #14.6).
+    // The entry may be FILE_CACHE_TTL_MS old and sharp reads the source by path.
     if (!(await this.cache.isStillThere(pending.path, source))) {
       this.writeNotFound(res, decision)
       return true

@@ -1,7 +1,7 @@
 /** How a folder enforces its allow-list. */
 export type EnforcementMode = 'cors' | 'strict'
 
-/** Which requests must carry a valid URL signature (issue #19): none, those with image parameters, or all. */
+/** Which requests must carry a valid URL signature: none, those with image parameters, or all. */
 export type SignedUrlsMode = 'off' | 'derivatives' | 'required'
 
 /**

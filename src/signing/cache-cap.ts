@@ -1,5 +1,5 @@
 /**
- * A signed answer must not outlive its signature in any cache (issue #19):
+ * A signed answer must not outlive its signature in any cache:
  * behind a CDN, a cached copy is served to anyone, signed or not.
  */
 const AGE_DIRECTIVE = /^(max-age|s-maxage)\s*=\s*"?(\d+)"?$/i

@@ -1,5 +1,5 @@
 /**
- * Signed, expiring URLs (issue #19), pure: canonical string, sign, verify.
+ * Signed, expiring URLs, pure: canonical string, sign, verify.
  * Imports nothing from the rest of Crossport, so a site's backend can port it
  * line by line; docs and the test vector in test/unit/signing/ pin the format.
  *
@@ -133,7 +133,7 @@ export interface SignatureVerdict {
  * URLs whose signature was authentic, per keyring, with what the clock must
  * still be compared against. Authenticity depends only on the keyring, the
  * path and the raw query, so a repeated URL skips the HMAC (the cost of a
- * verify, issue #19's budget) while its expiry is still checked on every
+ * verify, the 5% budget on a 1 KB request) while its expiry is still checked on every
  * request. Only authentic URLs are remembered: a forger pays the HMAC every
  * time and cannot fill this with junk. A new keyring (restart) starts afresh.
  */
