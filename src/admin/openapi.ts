@@ -262,7 +262,7 @@ function buildDocument(): JsonSchema {
           responses: {
             '204': noContent,
             '404': problem('No such active token'),
-            '409': problem('The last active write-scoped token: revoking it would leave nobody able to change anything; create another write token first'),
+            '409': problem('The last active write-scoped token: revoking it would leave no one able to change anything; create another write token first'),
             ...WRITE_SCOPE_ERRORS,
           },
         },
