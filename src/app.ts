@@ -29,18 +29,29 @@ export interface RunningCrossport {
 }
 
 /**
- * Opens the database, applies migrations, makes sure an admin token exists and
- * seeds the demo policy on a new database. Runs once, in the primary process.
- * @returns the generated bootstrap secret when one was created now (to print once).
+ * Opens the database, applies migrations, points the bootstrap token at
+ * ADMIN_TOKEN when it is set and seeds the demo policy on a new database.
+ * Runs once, in the primary process. A token to be generated is not made
+ * here but by `issueGeneratedToken`, once the listeners are up.
  */
-export function prepareDatabase(config: Readonly<Config>, logger: Logger): { db: Db; generatedToken: string | undefined } {
+export function prepareDatabase(config: Readonly<Config>, logger: Logger): { db: Db } {
   // Nothing is served yet: migrations may wait for another process's lock.
   const db = openDb(config.databasePath, { lockWait: 'wait' })
   const applied = migrate(db)
   for (const m of applied) logger.info({ migration: m.name }, 'migration applied')
-  const generatedToken = ensureBootstrapToken(db, config.adminToken)
+  if (config.adminToken !== undefined) ensureBootstrapToken(db, config.adminToken)
   if (config.seedDemo && seedDemoPolicy(db)) logger.info('seeded the demo policy for /demo/')
-  return { db, generatedToken }
+  return { db }
+}
+
+/**
+ * Without ADMIN_TOKEN and without an active write token, generates the
+ * bootstrap secret to print once. Call it only after the listeners are up:
+ * a start that then fails (a busy port) would have consumed the one showing.
+ * @returns the generated secret, or undefined when none was needed.
+ */
+export function issueGeneratedToken(config: Readonly<Config>, db: Db): string | undefined {
+  return config.adminToken === undefined ? ensureBootstrapToken(db, undefined) : undefined
 }
 
 export function createContext(config: Readonly<Config>, logger: Logger, db: Db): AppContext {
@@ -72,9 +83,9 @@ export async function startCrossport(
   const publicServer =
     role === 'admin' ? undefined : createPublicServer(context, mountAdmin ? { admin: createAdminApp(context).callback() } : {})
   const adminServer = role === 'public' || config.adminOnMain ? undefined : createAdminServer(context)
-  const [publicUrl, ownAdminUrl] = await Promise.all([
-    publicServer ? listen(publicServer, config.port, config.host) : undefined,
-    adminServer ? listen(adminServer, config.adminPort, config.adminHost) : undefined,
+  const [publicUrl, ownAdminUrl] = await listenAll([
+    publicServer && { server: publicServer, port: config.port, host: config.host, variable: 'PORT' },
+    adminServer && { server: adminServer, port: config.adminPort, host: config.adminHost, variable: 'ADMIN_PORT' },
   ])
   const adminUrl = mountAdmin ? publicUrl : ownAdminUrl
 
@@ -91,14 +102,43 @@ export async function startCrossport(
   return { context, publicServer, adminServer, publicUrl, adminUrl, close }
 }
 
-function listen(server: Server, port: number, host: string): Promise<string> {
+interface ListenTarget {
+  readonly server: Server
+  readonly port: number
+  readonly host: string
+  /** The setting that chose the port, named when it cannot be used. */
+  readonly variable: 'PORT' | 'ADMIN_PORT'
+}
+
+/** Opens every listener, or none: when one fails, those already open are closed again. */
+async function listenAll(targets: ReadonlyArray<ListenTarget | undefined>): Promise<Array<string | undefined>> {
+  const results = await Promise.allSettled(targets.map((t) => (t ? listen(t) : undefined)))
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed === undefined) return results.map((r) => (r as PromiseFulfilledResult<string | undefined>).value)
+  await Promise.all(targets.map((t) => (t?.server.listening ? new Promise((done) => t.server.close(done)) : undefined)))
+  throw failed.reason
+}
+
+function listen({ server, port, host, variable }: ListenTarget): Promise<string> {
   return new Promise((resolve, reject) => {
-    server.once('error', reject)
+    const onError = (error: NodeJS.ErrnoException) => reject(listenError(error, variable, port, host))
+    server.once('error', onError)
     server.listen(port, host, () => {
-      server.off('error', reject)
+      server.off('error', onError)
       const address = server.address() as AddressInfo
       const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
       resolve(`http://${shownHost}:${address.port}`)
     })
   })
+}
+
+/** A bind failure that says which setting to change. */
+function listenError(error: NodeJS.ErrnoException, variable: 'PORT' | 'ADMIN_PORT', port: number, host: string): Error {
+  if (error.code === 'EADDRINUSE') {
+    return new Error(`${variable}=${port} is already in use on ${host} (another process listens there); stop it or set ${variable} to a free port`, { cause: error })
+  }
+  if (error.code === 'EACCES') {
+    return new Error(`${variable}=${port} on ${host} is not allowed for this user (ports below 1024 need privileges); set ${variable} to a port from 1024 up`, { cause: error })
+  }
+  return error
 }

@@ -20,6 +20,7 @@ export const ERROR_CATALOGUE = {
   ROOT_FOLDER_PROTECTED: { status: 409, title: 'The root folder cannot be deleted' },
   ORIGIN_NOT_FOUND: { status: 404, title: 'Origin not found' },
   TOKEN_NOT_FOUND: { status: 404, title: 'Token not found' },
+  LAST_WRITE_TOKEN: { status: 409, title: 'The last active write token cannot be revoked' },
   ASSET_NOT_FOUND: { status: 404, title: 'Asset not found' },
   INVALID_ASSET_PATH: { status: 400, title: 'Invalid asset path' },
   CONTENT_MISMATCH: { status: 415, title: 'Content does not match its media type' },

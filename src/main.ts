@@ -1,7 +1,8 @@
 import cluster, { type Worker } from 'node:cluster'
 import { config as loadDotenv } from 'dotenv'
-import { prepareDatabase, startCrossport, type RunningCrossport } from './app'
+import { issueGeneratedToken, prepareDatabase, startCrossport, type RunningCrossport } from './app'
 import { ConfigError, loadConfig, type Config } from './config'
+import type { Db } from './db/open'
 import { createLogger, type Logger } from './log'
 import { closeUnacceptedConnections } from './server/cluster-handoff'
 
@@ -24,11 +25,26 @@ function readConfig(): Readonly<Config> {
   }
 }
 
-function announceToken(secret: string): void {
+/** The CLI's default admin URL: the export line is only needed for another one. */
+const CLI_DEFAULT_ADMIN_URL = 'http://127.0.0.1:8081'
+
+/**
+ * Generates the bootstrap token if one is needed and prints it. Called once the
+ * listeners are up, so a start that fails (a busy port) never consumes it.
+ */
+function announceGeneratedToken(config: Readonly<Config>, db: Db, consoleUrl: string | undefined, adminUrl: string | undefined): void {
+  const secret = issueGeneratedToken(config, db)
+  if (secret === undefined) return
   // Printed once, to the terminal only: the database keeps just its hash.
-  process.stdout.write(
-    `\n  Admin token (shown once, store it now): ${secret}\n  Use it as: Authorization: Bearer <token>\n\n`,
-  )
+  const lines = [
+    `Admin token (shown once, store it now): ${secret}`,
+    'Use it as: Authorization: Bearer <token>',
+    ...(consoleUrl === undefined ? [] : [`Console: ${consoleUrl}`]),
+    'For the crossport CLI:',
+    `  export CROSSPORT_TOKEN=${secret}`,
+    ...(adminUrl === undefined || adminUrl === CLI_DEFAULT_ADMIN_URL ? [] : [`  export CROSSPORT_URL=${adminUrl}`]),
+  ]
+  process.stdout.write(`\n${lines.map((line) => `  ${line}\n`).join('')}\n`)
 }
 
 function onSignals(logger: Logger, stop: () => Promise<void>): void {
@@ -53,18 +69,30 @@ function onSignals(logger: Logger, stop: () => Promise<void>): void {
 const adminLocation = (config: Readonly<Config>, publicUrl: string | undefined, adminUrl: string | undefined) =>
   config.adminOnMain ? `${publicUrl}/admin/` : adminUrl
 
+/** The base URL of the admin API (what CROSSPORT_URL takes), one a browser or the CLI can reach. */
+const adminBase = (config: Readonly<Config>, publicUrl: string | undefined, adminUrl: string | undefined) => {
+  const base = config.adminOnMain ? publicUrl : adminUrl
+  // A wildcard bind address is not somewhere to connect to; the loopback one of its family is.
+  return base?.replace('//0.0.0.0:', '//127.0.0.1:').replace('//[::]:', '//[::1]:')
+}
+
+const consoleLocation = (base: string | undefined) => (base === undefined ? undefined : `${base}/admin/`)
+
 async function runSingle(config: Readonly<Config>, logger: Logger): Promise<void> {
-  const { db, generatedToken } = prepareDatabase(config, logger)
-  if (generatedToken) announceToken(generatedToken)
+  const { db } = prepareDatabase(config, logger)
   const running = await startCrossport(config, logger, { db })
   // Before announcing: whoever reads "listening" may signal at once.
   onSignals(logger, running.close)
-  logger.info({ public: running.publicUrl, admin: adminLocation(config, running.publicUrl, running.adminUrl), assets: config.assetsDir }, 'crossport listening')
+  const base = adminBase(config, running.publicUrl, running.adminUrl)
+  announceGeneratedToken(config, db, consoleLocation(base), base)
+  logger.info(
+    { public: running.publicUrl, admin: adminLocation(config, running.publicUrl, running.adminUrl), console: consoleLocation(base), assets: config.assetsDir },
+    'crossport listening',
+  )
 }
 
 async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<void> {
-  const { db, generatedToken } = prepareDatabase(config, logger)
-  if (generatedToken) announceToken(generatedToken)
+  const { db } = prepareDatabase(config, logger)
   const running: RunningCrossport = await startCrossport(config, logger, { db, role: 'admin' })
   const broadcast = (message: RelayMessage, except?: Worker) => {
     for (const worker of Object.values(cluster.workers ?? {})) if (worker !== except) worker?.send(message)
@@ -100,9 +128,16 @@ async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<voi
     )
     await Promise.all([running.close(), ...exited])
   })
-  for (let i = 0; i < config.workers; i++) cluster.fork()
   const publicUrl = `http://${config.host}:${config.port}`
-  logger.info({ workers: config.workers, public: publicUrl, admin: adminLocation(config, publicUrl, running.adminUrl) }, 'crossport cluster started')
+  const base = adminBase(config, publicUrl, running.adminUrl)
+  // The public port is bound (by this process, for round-robin) when the first
+  // worker listens: only then is the start known to have worked.
+  cluster.once('listening', () => announceGeneratedToken(config, db, consoleLocation(base), base))
+  for (let i = 0; i < config.workers; i++) cluster.fork()
+  logger.info(
+    { workers: config.workers, public: publicUrl, admin: adminLocation(config, publicUrl, running.adminUrl), console: consoleLocation(base) },
+    'crossport cluster started',
+  )
 }
 
 async function runWorker(config: Readonly<Config>, logger: Logger): Promise<void> {

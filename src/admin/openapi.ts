@@ -303,7 +303,15 @@ function buildDocument(): JsonSchema {
       },
       '/tokens/{id}': {
         parameters: [param('id', 'Token id')],
-        delete: { summary: 'Revoke a token', responses: { '204': noContent, '404': problem('No such active token'), ...WRITE_SCOPE_ERRORS } },
+        delete: {
+          summary: 'Revoke a token',
+          responses: {
+            '204': noContent,
+            '404': problem('No such active token'),
+            '409': problem('The last active write-scoped token: revoking it would leave no one able to change anything; create another write token first'),
+            ...WRITE_SCOPE_ERRORS,
+          },
+        },
       },
       '/whoami': {
         get: {

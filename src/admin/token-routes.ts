@@ -36,7 +36,15 @@ export function registerTokenRoutes(router: Router, context: AppContext): void {
     const actor = getActor(ctx)
     await writeTransaction(db, config.dbBusyRetryMs, () => {
       const before = tokens.get(id)
-      if (!before || !tokens.revoke(id)) throw new CrossportError('TOKEN_NOT_FOUND', `No active token with id ${id}`)
+      if (!before || before.revokedAt !== null) throw new CrossportError('TOKEN_NOT_FOUND', `No active token with id ${id}`)
+      // Without an active write token nobody could create another one: every call would be refused until a restart.
+      if (before.scope === 'write' && tokens.activeWriteCount() <= 1) {
+        throw new CrossportError(
+          'LAST_WRITE_TOKEN',
+          `Token ${id} ("${before.name}") is the last active write-scoped token; revoking it would lock every admin out. Create another write token first, then revoke this one`,
+        )
+      }
+      tokens.revoke(id)
       audit.record(actor.name, 'token.revoke', id, before, tokens.get(id) ?? null)
     })
     ctx.status = 204

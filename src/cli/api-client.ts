@@ -85,6 +85,13 @@ export class ApiClient {
       throw new CliError(`cannot reach the admin API at ${this.base.origin} (${reason}); is Crossport running? (--url / CROSSPORT_URL)`, 1, { cause: error })
     }
     if (res.ok || options.accept?.includes(res.status)) return res
+    if (isNotAdminApi(res)) {
+      await res.body?.cancel()
+      throw new CliError(
+        `${res.status} from ${this.base.origin} without a problem+json body: that is not the admin API, maybe the public listener (PORT)? ` +
+          `The admin API listens on ADMIN_PORT (default ${DEFAULT_ADMIN_URL}), or under /admin/ of the public port with ADMIN_ON_MAIN (--url / CROSSPORT_URL)`,
+      )
+    }
     throw await toApiError(res)
   }
 
@@ -93,6 +100,15 @@ export class ApiClient {
     if (res.status === 204) return undefined as T
     return (await res.json()) as T
   }
+}
+
+/**
+ * Every error of the admin API, unknown paths included, is problem+json; a
+ * bare 404 or 405 comes from something else, typically the public listener,
+ * which has no /admin/v1 files and takes no writes.
+ */
+function isNotAdminApi(res: Response): boolean {
+  return (res.status === 404 || res.status === 405) && !(res.headers.get('content-type') ?? '').startsWith('application/problem+json')
 }
 
 async function toApiError(res: Response): Promise<ApiError> {

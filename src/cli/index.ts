@@ -1,8 +1,12 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
+import { Command, CommanderError, Option } from 'commander'
 import { config as loadDotenv } from 'dotenv'
-import { resolve } from 'node:path'
-import { ApiClient, CliError, DEFAULT_ADMIN_URL, encodeAssetPath } from './api-client'
+import { readFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { problemType } from '../errors'
+import { ApiClient, ApiError, CliError, DEFAULT_ADMIN_URL, encodeAssetPath } from './api-client'
 import { backupDatabase, migrateDatabase } from './db-commands'
+import { addPolicyOptions, findFolder, folderPath, parseWholeNumber, policyFromOptions, registerFolderSet, type Folder, type PolicyOptions } from './folder-commands'
+import { createTokenOffline } from './offline-tokens'
 import { formatBytes, printJson, printLine, printTable, type CliIo } from './output'
 import { registerSignCommand } from './sign-command'
 import { listAllAssets, uploadFolder, type RemoteAsset } from './upload'
@@ -22,14 +26,6 @@ interface GlobalOptions {
   token?: string
   json?: boolean
   database?: string
-}
-
-interface Folder {
-  id: number
-  path: string
-  policy: { origins: string[]; methods: string[]; mode: string; credentials: boolean; maxAge: number; cacheControl: string }
-  createdAt: string
-  updatedAt: string
 }
 
 interface TokenInfo {
@@ -85,8 +81,12 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
     .description('Operate a Crossport server: folders and their CORS policies, tokens, assets, backups.')
     .option('--url <url>', `admin API base URL (env CROSSPORT_URL, default ${DEFAULT_ADMIN_URL})`)
     .option('--token <token>', 'admin bearer token (env CROSSPORT_TOKEN)')
-    .option('--database <path>', `SQLite file for backup/migrate (env DATABASE_PATH, also read from ./.env; default ${DEFAULT_DATABASE_PATH})`)
+    .option(
+      '--database <path>',
+      `SQLite file for backup/migrate (env DATABASE_PATH, also read from ./.env; default ${DEFAULT_DATABASE_PATH}); with tokens create, mint the token offline in this file`,
+    )
     .option('--json', 'machine-readable JSON on stdout instead of tables')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
     .showHelpAfterError('(run crossport --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -103,14 +103,6 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
   const databasePath = (command: Command) => resolve(globals(command).database ?? env.DATABASE_PATH ?? DEFAULT_DATABASE_PATH)
   const wantsJson = (command: Command) => globals(command).json === true
 
-  const findFolder = async (client: ApiClient, path: string): Promise<Folder> => {
-    const normalised = folderPath(path)
-    const { items } = await client.json<{ items: Folder[] }>('GET', '/folders', { query: { path: normalised } })
-    const folder = items[0]
-    if (folder === undefined) throw new CliError(`no folder ${normalised} (crossport folders list shows them)`)
-    return folder
-  }
-
   // --- folders
   const folders = program.command('folders').description('folders and their CORS policies')
   folders
@@ -125,38 +117,34 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
         items.map((f) => [f.id, f.path, f.policy.mode, f.policy.credentials ? 'yes' : 'no', f.policy.origins.join(' '), f.policy.cacheControl]),
       )
     })
-  folders
+  const addFolder = folders
     .command('add <path>')
     .description('create a folder with a policy, e.g. folders add /brand/ --origin https://shop.example')
     .option('--origin <origin...>', 'allowed origin (repeatable): https://a.example, https://*.a.example or *', collect, [])
-    .addOption(new Option('--mode <mode>', 'cors (browser-enforced) or strict (also refuse hotlinks)').choices(['cors', 'strict']))
-    .option('--methods <methods>', 'comma-separated allowed methods (default GET,HEAD)')
-    .option('--credentials', 'allow credentialed requests')
-    .option('--max-age <seconds>', 'preflight max-age', parseWholeNumber)
-    .option('--cache-control <value>', 'Cache-Control for the folder assets')
-    .addOption(new Option('--signed-urls <mode>', 'which requests need a signed URL').choices(['off', 'derivatives', 'required']))
-    .action(async (path: string, options: AddFolderOptions, command: Command) => {
-      const policy: Record<string, unknown> = { origins: options.origin }
-      if (options.mode !== undefined) policy.mode = options.mode
-      if (options.methods !== undefined) policy.methods = options.methods.split(',').map((m) => m.trim().toUpperCase()).filter((m) => m !== '')
-      if (options.credentials === true) policy.credentials = true
-      if (options.maxAge !== undefined) policy.maxAge = options.maxAge
-      if (options.cacheControl !== undefined) policy.cacheControl = options.cacheControl
-      if (options.signedUrls !== undefined) policy.signedUrls = options.signedUrls
-      const folder = await api(command).json<Folder>('POST', '/folders', { json: { path: folderPath(path), policy } })
-      if (wantsJson(command)) return printJson(io, folder)
-      printLine(io, `created folder ${folder.path} (id ${folder.id}), origins: ${folder.policy.origins.join(' ') || '(none)'}`)
-    })
+  addPolicyOptions(addFolder).action(async (path: string, options: AddFolderOptions, command: Command) => {
+    const policy: Record<string, unknown> = { origins: options.origin, ...policyFromOptions(options) }
+    const folder = await api(command).json<Folder>('POST', '/folders', { json: { path: folderPath(path), policy } })
+    if (wantsJson(command)) return printJson(io, folder)
+    printLine(io, `created folder ${folder.path} (id ${folder.id}), origins: ${folder.policy.origins.join(' ') || '(none)'}`)
+  })
   folders
     .command('remove <path>')
     .description('delete a folder and its policy (not /)')
     .action(async (path: string, _options: unknown, command: Command) => {
       const client = api(command)
       const folder = await findFolder(client, path)
-      await client.request('DELETE', `/folders/${folder.id}`)
+      await client.request('DELETE', `/folders/${folder.id}`).catch((error: unknown) => {
+        // The API's own advice (PUT or PATCH) is not what a CLI user types.
+        if (error instanceof ApiError && error.type === problemType('ROOT_FOLDER_PROTECTED')) {
+          throw new CliError(`the root folder / always exists and cannot be removed; change its policy instead: crossport folders set / --mode … (or origins allow|revoke / <origin>)`)
+        }
+        throw error
+      })
       if (wantsJson(command)) return printJson(io, { removed: folder.path, id: folder.id })
       printLine(io, `removed folder ${folder.path}`)
     })
+
+  registerFolderSet(folders, { io, api, wantsJson })
 
   // --- origins
   const origins = program.command('origins').description('allow or revoke one origin of a folder')
@@ -188,8 +176,14 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
     .description('which folder applies to a URL and which headers a request from --origin would get, and why')
     .option('--origin <origin>', 'the Origin the browser would send')
     .option('--method <method>', 'request method', 'GET')
-    .action(async (url: string, options: { origin?: string; method: string }, command: Command) => {
-      const explanation = await api(command).json<Explanation>('GET', '/explain', { query: { path: url, origin: options.origin, method: options.method } })
+    .option('--headers <names>', 'comma-separated request headers the script sets (Access-Control-Request-Headers of the preflight)')
+    .option('--preflight', 'explain the preflight (default: when the method or headers need one)')
+    .option('--no-preflight', 'explain the actual request, not its preflight')
+    .option('--private-network', 'the preflight asks for private network access')
+    .option('--referer <url>', 'the Referer the request would carry (strict mode checks it)')
+    .addOption(new Option('--sec-fetch-site <value>', 'the Sec-Fetch-Site the browser would send (strict mode checks it)').choices(['same-origin', 'same-site', 'cross-site', 'none']))
+    .action(async (url: string, options: ExplainOptions, command: Command) => {
+      const explanation = await api(command).json<Explanation>('GET', '/explain', { query: explainQuery(url, options) })
       if (wantsJson(command)) return printJson(io, explanation)
       printLine(io, `${explanation.method} ${explanation.path} from ${explanation.origin ?? '(no origin)'}${explanation.preflight ? ' (preflight)' : ''}`)
       printLine(io, `folder:  ${explanation.folder.path}`)
@@ -207,12 +201,17 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
   const tokens = program.command('tokens').description('admin API tokens')
   tokens
     .command('create <name>')
-    .description('create a token; its secret is shown once')
+    .description('create a token; its secret is shown once. With --database <file>, offline: straight in the database, no server or token needed (recovery)')
     .addOption(new Option('--scope <scope>', 'read, write, or sign (may only sign URLs)').choices(['read', 'write', 'sign']).makeOptionMandatory())
     .action(async (name: string, options: { scope: string }, command: Command) => {
-      const created = await api(command).json<{ id: string; name: string; scope: string; token: string }>('POST', '/tokens', { json: { name, scope: options.scope } })
+      // Only an explicit --database means offline: DATABASE_PATH in .env is there for backup/migrate.
+      const offlineDatabase = globals(command).database
+      const created =
+        offlineDatabase === undefined
+          ? await api(command).json<{ id: string; name: string; scope: string; token: string }>('POST', '/tokens', { json: { name, scope: options.scope } })
+          : createTokenOffline(offlineDatabase, name, options.scope)
       if (wantsJson(command)) return printJson(io, created)
-      printLine(io, `created ${created.scope} token "${created.name}" (id ${created.id})`)
+      printLine(io, `created ${created.scope} token "${created.name}" (id ${created.id})${offlineDatabase === undefined ? '' : ` in ${offlineDatabase}`}`)
       printLine(io, `secret (shown only now): ${created.token}`)
     })
   tokens
@@ -258,6 +257,7 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
       else {
         for (const path of report.uploaded) printLine(io, `${options.dryRun === true ? 'would upload' : 'uploaded'}  ${path}`)
         for (const { path, error } of report.failed) printLine(io, `FAILED    ${path}: ${error}`)
+        for (const { path, reason } of report.skipped) printLine(io, `skipped   ${path} (${reason})`)
         printLine(
           io,
           `${report.uploaded.length} ${options.dryRun === true ? 'to upload' : 'uploaded'} (${formatBytes(report.bytes)}), ${report.unchanged.length} unchanged, ${report.skipped.length} skipped, ${report.failed.length} failed`,
@@ -309,32 +309,44 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
   return program
 }
 
-interface AddFolderOptions {
+interface AddFolderOptions extends PolicyOptions {
   origin: string[]
-  mode?: string
-  methods?: string
-  credentials?: boolean
-  maxAge?: number
-  cacheControl?: string
-  signedUrls?: string
+}
+
+interface ExplainOptions {
+  origin?: string
+  method: string
+  headers?: string
+  preflight?: boolean
+  privateNetwork?: boolean
+  referer?: string
+  secFetchSite?: string
+}
+
+/** The query of `GET /explain`: only what was given, so the server's defaults apply to the rest. */
+function explainQuery(url: string, options: ExplainOptions): Record<string, string | undefined> {
+  return {
+    path: url,
+    origin: options.origin,
+    method: options.method,
+    headers: options.headers,
+    preflight: options.preflight === undefined ? undefined : String(options.preflight),
+    privateNetwork: options.privateNetwork === true ? 'true' : undefined,
+    referer: options.referer,
+    secFetchSite: options.secFetchSite,
+  }
+}
+
+/** package.json's version: both src/cli/ and dist/cli/ sit two levels below the root. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version?: unknown }
+  return typeof pkg.version === 'string' ? pkg.version : 'unknown'
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value]
 }
 
-function parseWholeNumber(value: string): number {
-  if (!/^[0-9]{1,9}$/.test(value)) throw new InvalidArgumentError('must be a whole number')
-  return Number(value)
-}
-
-/** `brand` → `/brand/`: folder paths start and end with a slash. */
-function folderPath(path: string): string {
-  let normalised = path.trim()
-  if (!normalised.startsWith('/')) normalised = '/' + normalised
-  if (!normalised.endsWith('/')) normalised += '/'
-  return normalised
-}
 
 /** Entry point of `bin/crossport.js`. */
 export async function main(): Promise<void> {

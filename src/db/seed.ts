@@ -13,7 +13,10 @@ export const DEMO_ORIGINS: readonly string[] = ['https://shop.example', 'http://
 /**
  * Makes sure an admin can sign in. With ADMIN_TOKEN set, the `bootstrap` token
  * follows it (so rotating the variable rotates the token). Without it, a token
- * is generated only when no active token exists at all.
+ * is generated only when no active write-scoped token exists: read tokens
+ * alone cannot create or revoke anything, so they would leave admins locked out.
+ * Callers generate only once the listeners are up (see `issueGeneratedToken`),
+ * so a start that fails never consumes the secret it would have printed.
  * @returns the generated secret, to be printed once; undefined otherwise.
  */
 export function ensureBootstrapToken(db: Db, configured: string | undefined): string | undefined {
@@ -25,7 +28,7 @@ export function ensureBootstrapToken(db: Db, configured: string | undefined): st
       else tokens.create('bootstrap', 'write', { id: BOOTSTRAP_TOKEN_ID, secret: configured })
       return undefined
     }
-    if (tokens.activeCount() > 0) return undefined
+    if (tokens.activeWriteCount() > 0) return undefined
     const secret = generateTokenSecret()
     if (existing) tokens.setSecret(BOOTSTRAP_TOKEN_ID, secret)
     else tokens.create('bootstrap', 'write', { id: BOOTSTRAP_TOKEN_ID, secret })

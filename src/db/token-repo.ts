@@ -42,7 +42,7 @@ export class TokenRepo {
   private readonly selectById: Statement<[string], TokenRow>
   private readonly revokeById: Statement<[string, string]>
   private readonly touch: Statement<[string, string]>
-  private readonly countActive: Statement<[], { n: number }>
+  private readonly countActiveWrite: Statement<[], { n: number }>
   private readonly updateHash: Statement<[string, string]>
 
   constructor(db: Db) {
@@ -52,7 +52,7 @@ export class TokenRepo {
     this.selectById = db.prepare('SELECT * FROM tokens WHERE id = ?')
     this.revokeById = db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
     this.touch = db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?')
-    this.countActive = db.prepare('SELECT COUNT(*) AS n FROM tokens WHERE revoked_at IS NULL')
+    this.countActiveWrite = db.prepare("SELECT COUNT(*) AS n FROM tokens WHERE revoked_at IS NULL AND scope = 'write'")
     this.updateHash = db.prepare('UPDATE tokens SET hash = ?, revoked_at = NULL WHERE id = ?')
   }
 
@@ -95,8 +95,9 @@ export class TokenRepo {
     return this.revokeById.run(new Date().toISOString(), id).changes > 0
   }
 
-  activeCount(): number {
-    return this.countActive.get()?.n ?? 0
+  /** Active write-scoped tokens: while one exists, someone can still manage the rest. */
+  activeWriteCount(): number {
+    return this.countActiveWrite.get()?.n ?? 0
   }
 
   /** Points an existing token (the bootstrap one) at a new secret. */

@@ -155,3 +155,38 @@ describe('failed authentication rate limit', () => {
     expect((await fetch(`${cp.adminUrl}/admin/v1/openapi.json`)).status).toBe(200)
   })
 })
+
+describe('revoking the last active write token', () => {
+  let cp: TestCrossport
+
+  beforeAll(async () => {
+    cp = await startTestCrossport()
+  })
+
+  afterAll(async () => {
+    await cp.close()
+  })
+
+  it('answers 409 problem for the last one (the bootstrap token counts), which keeps working; read tokens do not count', async () => {
+    const reader = (await (await cp.admin('POST', '/tokens', { name: 'reader', scope: 'read' })).json()) as CreatedToken
+    const res = await cp.admin('DELETE', '/tokens/bootstrap')
+    expect(res.status).toBe(409)
+    expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+    const problem = (await res.json()) as { type: string; detail: string }
+    expect(problem.type).toBe('https://crossport.dev/problems/last-write-token')
+    expect(problem.detail).toMatch(/last active write-scoped token/)
+    expect((await cp.admin('GET', '/folders')).status).toBe(200)
+    const { items } = (await (await cp.admin('GET', '/tokens')).json()) as { items: Array<{ id: string; revokedAt: string | null }> }
+    expect(items.find((t) => t.id === 'bootstrap')?.revokedAt).toBeNull()
+    // A read token may go at any time.
+    expect((await cp.admin('DELETE', `/tokens/${reader.id}`)).status).toBe(204)
+  })
+
+  it('answers 204 while another write token is active, then 409 for that one', async () => {
+    const second = (await (await cp.admin('POST', '/tokens', { name: 'second', scope: 'write' })).json()) as CreatedToken
+    expect((await cp.admin('DELETE', '/tokens/bootstrap', undefined, second.token)).status).toBe(204)
+    expect((await cp.admin('GET', '/folders')).status).toBe(401)
+    expect((await cp.admin('DELETE', `/tokens/${second.id}`, undefined, second.token)).status).toBe(409)
+    expect((await cp.admin('GET', '/folders', undefined, second.token)).status).toBe(200)
+  })
+})

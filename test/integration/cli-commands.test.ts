@@ -106,6 +106,61 @@ describe('crossport folders', () => {
   })
 })
 
+describe('crossport folders set', () => {
+  it('changes only the named policy fields of an existing folder (PATCH), taking brand for /brand/', async () => {
+    await createFolder(cp, '/settable/', { origins: ['https://shop.example'], credentials: true, methods: ['GET'] })
+    const res = await crossport([
+      'folders', 'set', 'settable',
+      '--mode', 'strict',
+      '--cache-control', 'public, max-age=60',
+      '--methods', 'get,head,put',
+      '--no-credentials',
+      '--max-age', '120',
+      '--allow-headers', 'Range, X-Trace',
+      '--expose-headers', '',
+    ])
+    expect(res.stderr).toBe('')
+    expect(res.code).toBe(0)
+    expect(res.stdout).toMatch(/^updated folder \/settable\/ \(id \d+\): mode, methods, credentials, maxAge, cacheControl, allowHeaders, exposeHeaders\n/)
+    expect(res.stdout).toContain('  mode:            strict\n')
+
+    const { items } = (await (await cp.admin('GET', '/folders?path=/settable/')).json()) as { items: Array<{ policy: Record<string, unknown> }> }
+    expect(items[0]?.policy).toEqual({
+      origins: ['https://shop.example'],
+      mode: 'strict',
+      cacheControl: 'public, max-age=60',
+      methods: ['GET', 'HEAD', 'PUT'],
+      credentials: false,
+      privateNetwork: false,
+      maxAge: 120,
+      allowHeaders: ['Range', 'X-Trace'],
+      exposeHeaders: [],
+    })
+
+    const on = JSON.parse((await crossport(['folders', 'set', '/settable/', '--credentials', '--json'])).stdout) as { policy: { credentials: boolean; mode: string } }
+    expect(on.policy).toMatchObject({ credentials: true, mode: 'strict' })
+  })
+
+  it('refuses a call that names no field as a usage error (exit 2)', async () => {
+    const res = await crossport(['folders', 'set', '/settable/'])
+    expect(res.code).toBe(2)
+    expect(res.stderr).toMatch(/^crossport: folders set: name at least one field to change/)
+  })
+
+  it('passes the server refusal of a bad value on (422)', async () => {
+    const res = await crossport(['folders', 'set', '/settable/', '--cache-control', ' '])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(/^crossport: 422 Validation failed: cacheControl: /)
+  })
+
+  it('folders remove / points at folders set instead of PATCH', async () => {
+    const res = await crossport(['folders', 'remove', '/'])
+    expect(res.code).toBe(1)
+    expect(res.stderr).toMatch(/^crossport: the root folder \/ always exists .*crossport folders set \//)
+    expect(res.stderr).not.toMatch(/PATCH/)
+  })
+})
+
 describe('crossport origins', () => {
   it('allow adds one origin and revoke removes it', async () => {
     await createFolder(cp, '/fonts/', { origins: [] })
@@ -148,6 +203,46 @@ describe('crossport explain', () => {
   })
 })
 
+describe('crossport explain request facts', () => {
+  beforeAll(async () => {
+    await createFolder(cp, '/hotlinked/', { origins: ['https://shop.example'], mode: 'strict', allowHeaders: ['Range'] })
+  })
+
+  const explain = async (args: readonly string[]) => {
+    const res = await crossport(['explain', '/hotlinked/a.png', ...args, '--json'])
+    expect(res.stderr).toBe('')
+    return JSON.parse(res.stdout) as { preflight: boolean; method: string; outcome: string; status: number; reasons: string[] }
+  }
+
+  it('--referer: strict mode refuses a Referer from another site and serves an allowed one', async () => {
+    expect(await explain(['--referer', 'https://evil.example/page'])).toMatchObject({ outcome: 'refused', status: 403 })
+    expect(await explain(['--referer', 'https://shop.example/page'])).toMatchObject({ status: 200 })
+  })
+
+  it('--sec-fetch-site: a cross-site fetch without Origin or Referer is refused in strict mode', async () => {
+    expect(await explain(['--sec-fetch-site', 'cross-site'])).toMatchObject({ outcome: 'refused', status: 403 })
+    expect(await explain(['--sec-fetch-site', 'none'])).toMatchObject({ status: 200 })
+  })
+
+  it('--headers makes it a preflight and judges each header', async () => {
+    const allowed = await explain(['--origin', 'https://shop.example', '--headers', 'Range'])
+    expect(allowed).toMatchObject({ preflight: true, outcome: 'allowed', status: 204 })
+    const refused = await explain(['--origin', 'https://shop.example', '--headers', 'X-Secret'])
+    expect(refused).toMatchObject({ preflight: true, outcome: 'refused', status: 403 })
+  })
+
+  it('--preflight and --no-preflight choose which request is explained', async () => {
+    expect(await explain(['--origin', 'https://shop.example', '--preflight'])).toMatchObject({ preflight: true, status: 204 })
+    expect(await explain(['--origin', 'https://shop.example', '--method', 'PUT', '--no-preflight'])).toMatchObject({ preflight: false, method: 'PUT' })
+  })
+
+  it('refuses a --sec-fetch-site outside its choices as a usage error (exit 2)', async () => {
+    const res = await crossport(['explain', '/hotlinked/a.png', '--sec-fetch-site', 'elsewhere'])
+    expect(res.code).toBe(2)
+    expect(res.stderr).toMatch(/'elsewhere' is invalid\. Allowed choices are same-origin, same-site, cross-site, none/)
+  })
+})
+
 describe('crossport tokens', () => {
   it('create prints the secret once, and the new token works', async () => {
     const res = await crossport(['tokens', 'create', 'ci', '--scope', 'read', '--json'])
@@ -170,6 +265,51 @@ describe('crossport tokens', () => {
     const refused = await crossport(['folders', 'list'], { CROSSPORT_TOKEN: created.token })
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/^crossport: 401 /)
+  })
+
+  describe('create --database (offline recovery)', () => {
+    it('mints a token straight in the database, which the running server accepts at once, audited as the offline CLI', async () => {
+      const port = await closedPort()
+      // No server address and no token: the database file is all it needs.
+      const res = await crossport(['tokens', 'create', 'rescue', '--scope', 'write', '--database', cp.databasePath], {
+        CROSSPORT_URL: `http://127.0.0.1:${port}`,
+        CROSSPORT_TOKEN: '',
+      })
+      expect(res.stderr).toBe('')
+      expect(res.code).toBe(0)
+      expect(res.stdout).toMatch(/^created write token "rescue" \(id [0-9a-f-]+\) in .+crossport\.db\nsecret \(shown only now\): cpt_[A-Za-z0-9_-]{43}\n$/)
+      const secret = /secret \(shown only now\): (\S+)/.exec(res.stdout)?.[1] as string
+      const id = /\(id ([0-9a-f-]+)\)/.exec(res.stdout)?.[1] as string
+
+      expect((await cp.admin('POST', '/folders', { path: '/rescued/', policy: { origins: [] } }, secret)).status).toBe(201)
+      const { items } = (await (await cp.admin('GET', `/audit?target=${id}`)).json()) as { items: Array<{ actor: string; action: string; after: unknown }> }
+      expect(items).toEqual([expect.objectContaining({ actor: 'cli (offline)', action: 'token.create' })])
+      expect(JSON.stringify(items)).not.toContain(secret)
+    })
+
+    it('says a postgres:// URL is not supported yet (exit 2)', async () => {
+      const res = await crossport(['tokens', 'create', 'x', '--scope', 'write', '--database', 'postgres://crossport@db.internal/crossport'])
+      expect(res.code).toBe(2)
+      expect(res.stderr).toMatch(/^crossport: --database: PostgreSQL is not supported yet/)
+    })
+
+    it('refuses a file that does not exist, and creates none', async () => {
+      const missing = join(work, 'missing', 'nothing.db')
+      const res = await crossport(['tokens', 'create', 'x', '--scope', 'write', '--database', missing])
+      expect(res.code).toBe(1)
+      expect(res.stderr).toBe(`crossport: database ${missing} does not exist (--database: the SQLite file the server uses, DATABASE_PATH)\n`)
+      expect(existsSync(missing)).toBe(false)
+    })
+
+    it('refuses a SQLite file without the Crossport schema', async () => {
+      const other = join(work, 'other.db')
+      const plain = new Database(other)
+      plain.exec('CREATE TABLE notes (body TEXT)')
+      plain.close()
+      const res = await crossport(['tokens', 'create', 'x', '--scope', 'write', '--database', other])
+      expect(res.code).toBe(1)
+      expect(res.stderr).toMatch(/is not a Crossport database/)
+    })
   })
 
   it('refuses a missing --scope as a usage error (exit 2)', async () => {
@@ -198,6 +338,7 @@ describe('crossport assets', () => {
     expect(first.stdout).toContain('uploaded  /web/img/logo.png')
     expect(first.stdout).toContain('uploaded  /web/index.txt')
     expect(first.stdout).toMatch(/2 uploaded \(.+\), 0 unchanged, 1 skipped, 0 failed\n$/)
+    expect(first.stdout).toContain('skipped   /web/.DS_Store (dotfile)\n')
     expect(readFileSync(join(cp.assetsDir, 'web/img/logo.png')).equals(png)).toBe(true)
 
     const second = JSON.parse((await crossport(['assets', 'upload', join(work, 'site'), '--to', '/web/', '--json'])).stdout) as { uploaded: string[]; unchanged: string[] }
@@ -283,6 +424,23 @@ describe('crossport errors', () => {
     const res = await crossport(['folders', 'list', '--frobnicate'])
     expect(res.code).toBe(2)
     expect(res.stderr).toMatch(/unknown option '--frobnicate'/)
+  })
+
+  it('says so when --url is the public listener, which answers a bare 404 (reads) or 405 (writes)', async () => {
+    for (const args of [['folders', 'list'], ['folders', 'add', '/x/']]) {
+      const res = await crossport(['--url', cp.publicUrl, ...args])
+      expect(res.code).toBe(1)
+      expect(res.stderr).toMatch(/^crossport: 40[45] from http:\/\/127\.0\.0\.1:\d+ without a problem\+json body: that is not the admin API, maybe the public listener \(PORT\)\?/)
+      expect(res.stderr).toContain('ADMIN_PORT')
+    }
+  })
+
+  it('prints the package version and exits 0 for --version and -V', async () => {
+    const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }
+    for (const flag of ['--version', '-V']) {
+      const res = await crossport([flag])
+      expect({ flag, code: res.code, stdout: res.stdout }).toEqual({ flag, code: 0, stdout: `${version}\n` })
+    }
   })
 
   it('exits 0 for --help', async () => {

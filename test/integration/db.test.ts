@@ -249,6 +249,14 @@ describe('admin tokens', () => {
     expect(new TokenRepo(db).verify(secret as string)?.id).toBe(BOOTSTRAP_TOKEN_ID)
   })
 
+  it('generates one when only read tokens are active: they cannot manage anything', () => {
+    const tokens = new TokenRepo(db)
+    tokens.create('dashboard', 'read')
+    const secret = ensureBootstrapToken(db, undefined)
+    expect(secret).toMatch(/^cpt_/)
+    expect(tokens.verify(secret as string)?.scope).toBe('write')
+  })
+
   it('follows ADMIN_TOKEN when it is configured and changed', () => {
     const tokens = new TokenRepo(db)
     ensureBootstrapToken(db, 'first-secret-value-123')
