@@ -30,17 +30,30 @@ function announceToken(secret: string): void {
   )
 }
 
-function onSignals(logger: Logger, stop: () => Promise<void>): void {
+/**
+ * Stops on SIGTERM/SIGINT. `rendersRunning` counts image renders in native
+ * code: `process.exit` joins libuv's thread pool and so would wait for them
+ * (librsvg cannot be interrupted; a hostile SVG takes minutes), so with any
+ * running the process ends the way the signal itself ends a process.
+ */
+function onSignals(logger: Logger, stop: () => Promise<void>, rendersRunning: () => number = () => 0): void {
   let stopping = false
+  const exit = (signal: NodeJS.Signals, code: number) => {
+    const renders = rendersRunning()
+    if (renders === 0) process.exit(code)
+    logger.warn({ renders, signal }, 'exiting while image renders still run')
+    process.removeAllListeners(signal)
+    process.kill(process.pid, signal)
+  }
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'shutting down: finishing in-flight requests')
     stop().then(
-      () => process.exit(0),
+      () => exit(signal, 0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed')
-        process.exit(1)
+        exit(signal, 1)
       },
     )
   }
@@ -57,7 +70,7 @@ async function runSingle(config: Readonly<Config>, logger: Logger): Promise<void
   if (generatedToken) announceToken(generatedToken)
   const running = await startCrossport(config, logger, { db })
   // Before announcing: whoever reads "listening" may signal at once.
-  onSignals(logger, running.close)
+  onSignals(logger, running.close, () => running.context.images?.rendersRunning ?? 0)
   logger.info({ public: running.publicUrl, admin: adminLocation(config, running.publicUrl, running.adminUrl), assets: config.assetsDir }, 'crossport listening')
 }
 
@@ -121,7 +134,7 @@ async function runWorker(config: Readonly<Config>, logger: Logger): Promise<void
     events.on('policy-changed', () => forward({ type: 'crossport:policy-changed' }))
     events.on('asset-changed', (urlPath) => forward({ type: 'crossport:asset-changed', urlPath }))
   }
-  onSignals(logger, running.close)
+  onSignals(logger, running.close, () => running.context.images?.rendersRunning ?? 0)
 }
 
 async function main(): Promise<void> {
