@@ -142,6 +142,7 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
         const startedMs = performance.now()
         let bytes: Buffer
         rendersRunning++
+        logger.debug({ urlPath: request.urlPath, format }, 'image render started')
         try {
           bytes = await renderDerivative({ input, source, params, format, maxPixels: config.imageMaxPixels, maxWidth, timeoutSeconds })
         } catch (error) {
