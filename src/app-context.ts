@@ -39,6 +39,8 @@ export interface DeriveRequest {
   readonly etag: string
   readonly query: URLSearchParams
   readonly accept: string | undefined
+  /** Aborts when the client has gone: a render nobody else waits for is then dropped. */
+  readonly signal?: AbortSignal
 }
 
 /** A rendered (or cached) derivative on disk, served like any asset. */
@@ -55,7 +57,8 @@ export interface ImageService {
   /**
    * Renders or finds the derivative. Resolves `null` when the source is not a
    * transformable image (SVG, non-image): the original is served as it is.
-   * Rejects with a CrossportError (400/415/422/503) for bad or unaffordable requests.
+   * Rejects with a CrossportError (400/415/422/503) for bad or unaffordable requests,
+   * and with IMAGE_RENDER_TIMEOUT (503) past IMAGE_RENDER_TIMEOUT_MS.
    */
   derive(request: DeriveRequest): Promise<DerivedImage | null>
   /**
@@ -67,6 +70,12 @@ export interface ImageService {
   peek(request: Pick<DeriveRequest, 'urlPath' | 'etag' | 'query' | 'accept'>): DerivedImage | undefined
   /** The folder every `DerivedImage.filePath` lives under. */
   readonly cacheRoot: string
+  /**
+   * sharp renders running right now. Their native threads cannot be stopped
+   * from JavaScript and `process.exit` waits for them, so shutdown exits
+   * differently while this is above 0 (see main.ts).
+   */
+  readonly rendersRunning: number
   /** Drops every derivative of one source (asset replaced or deleted). */
   purge(urlPath: string): Promise<void>
 }

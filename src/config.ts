@@ -39,6 +39,8 @@ export interface Config {
   readonly imageMaxPixels: number
   readonly imageConcurrency: number
   readonly imageQueueLimit: number
+  /** A cold derivative answers 503 after this long; the render is stopped at libvips' next check. */
+  readonly imageRenderTimeoutMs: number
   readonly cacheMaxBytes: number
   readonly maxUploadBytes: number
   readonly adminBodyLimitBytes: number
@@ -148,6 +150,7 @@ const schema = z.object({
   IMAGE_MAX_PIXELS: positiveInt(40_000_000),
   IMAGE_CONCURRENCY: positiveInt(availableParallelism()),
   IMAGE_QUEUE_LIMIT: positiveInt(64),
+  IMAGE_RENDER_TIMEOUT_MS: positiveInt(10_000).refine((n) => n >= 100, 'must be at least 100'),
   CACHE_MAX_BYTES: positiveInt(512 * MIB),
   MAX_UPLOAD_BYTES: positiveInt(1024 * MIB),
   ADMIN_BODY_LIMIT_BYTES: positiveInt(64 * 1024),
@@ -221,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     imageMaxPixels: c.IMAGE_MAX_PIXELS,
     imageConcurrency: Math.max(1, c.IMAGE_CONCURRENCY),
     imageQueueLimit: c.IMAGE_QUEUE_LIMIT,
+    imageRenderTimeoutMs: c.IMAGE_RENDER_TIMEOUT_MS,
     cacheMaxBytes: c.CACHE_MAX_BYTES,
     maxUploadBytes: c.MAX_UPLOAD_BYTES,
     adminBodyLimitBytes: c.ADMIN_BODY_LIMIT_BYTES,

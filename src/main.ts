@@ -47,17 +47,30 @@ function announceGeneratedToken(config: Readonly<Config>, db: Db, consoleUrl: st
   process.stdout.write(`\n${lines.map((line) => `  ${line}\n`).join('')}\n`)
 }
 
-function onSignals(logger: Logger, stop: () => Promise<void>): void {
+/**
+ * Stops on SIGTERM/SIGINT. `rendersRunning` counts image renders in native
+ * code: `process.exit` joins libuv's thread pool and so would wait for them
+ * (librsvg cannot be interrupted; a hostile SVG takes minutes), so with any
+ * running the process ends the way the signal itself ends a process.
+ */
+function onSignals(logger: Logger, stop: () => Promise<void>, rendersRunning: () => number = () => 0): void {
   let stopping = false
+  const exit = (signal: NodeJS.Signals, code: number) => {
+    const renders = rendersRunning()
+    if (renders === 0) process.exit(code)
+    logger.warn({ renders, signal }, 'exiting while image renders still run')
+    process.removeAllListeners(signal)
+    process.kill(process.pid, signal)
+  }
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) return
     stopping = true
     logger.info({ signal }, 'shutting down: finishing in-flight requests')
     stop().then(
-      () => process.exit(0),
+      () => exit(signal, 0),
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed')
-        process.exit(1)
+        exit(signal, 1)
       },
     )
   }
@@ -82,7 +95,7 @@ async function runSingle(config: Readonly<Config>, logger: Logger): Promise<void
   const { db } = prepareDatabase(config, logger)
   const running = await startCrossport(config, logger, { db })
   // Before announcing: whoever reads "listening" may signal at once.
-  onSignals(logger, running.close)
+  onSignals(logger, running.close, () => running.context.images?.rendersRunning ?? 0)
   const base = adminBase(config, running.publicUrl, running.adminUrl)
   announceGeneratedToken(config, db, consoleLocation(base), base)
   logger.info(
@@ -163,7 +176,7 @@ async function runWorker(config: Readonly<Config>, logger: Logger): Promise<void
     events.on('policy-changed', () => forward({ type: 'crossport:policy-changed' }))
     events.on('asset-changed', (urlPath) => forward({ type: 'crossport:asset-changed', urlPath }))
   }
-  onSignals(logger, running.close)
+  onSignals(logger, running.close, () => running.context.images?.rendersRunning ?? 0)
   // Names this worker's pid for operators (and tests) watching the cluster.
   logger.info('worker listening')
 }

@@ -311,6 +311,10 @@ export class PublicDelivery {
       return true
     }
     let derived: DerivedImage | null
+    // A client that leaves stops waiting: a render nobody else waits for is dropped.
+    const clientGone = new AbortController()
+    const onClose = () => clientGone.abort(new Error('client closed the connection'))
+    res.once('close', onClose)
     try {
       derived = await images.derive({
         urlPath: pending.path,
@@ -320,11 +324,15 @@ export class PublicDelivery {
         etag: source.etag,
         query,
         accept: req.headers.accept,
+        signal: clientGone.signal,
       })
     } catch (error) {
+      if (res.destroyed) return true
       if (!isCrossportError(error)) throw error
       this.writeProblem(res, decision, error)
       return true
+    } finally {
+      res.off('close', onClose)
     }
     if (derived === null) return false
     // Derivative files are immutable (their name encodes the source's ETag and

@@ -17,8 +17,9 @@
  * writes do not each trigger a scan.
  */
 import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
+import { mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { CrossportError } from '../errors'
 import type { Logger } from '../log'
 
 export interface CachedDerivative {
@@ -41,7 +42,12 @@ export interface DerivativeCacheOptions {
   readonly logger: Logger
   /** Checks the index entry's file still exists on a hit (another worker's eviction may have removed it). */
   readonly verifyHits: boolean
+  /** Writes one file; injectable so tests can make the disk full. Default: `fs.promises.writeFile`. */
+  readonly writeFile?: (path: string, data: Uint8Array) => Promise<void>
 }
+
+/** Errno codes of a disk (or quota) with no room left: the cache's trouble, not the image's. */
+const NO_SPACE_CODES = new Set(['ENOSPC', 'EDQUOT'])
 
 /** After an eviction the cache holds at most this share of the budget. */
 const EVICT_TO_RATIO = 0.9
@@ -134,27 +140,35 @@ export class DerivativeCache {
   }
 
   /**
-   * Writes a derivative atomically: `render` fills a temp file beside the final
-   * one, which is then renamed into place.
+   * Writes a rendered derivative atomically: to a temp file beside the final
+   * one, then renamed into place. Whatever fails, no temp file stays behind.
+   * A full disk is IMAGE_CACHE_FULL (503), whose message names no path.
    */
-  async write(filePath: string, render: (tempPath: string) => Promise<void>): Promise<void> {
+  async write(filePath: string, data: Uint8Array): Promise<void> {
     const folder = filePath.slice(0, filePath.lastIndexOf('/'))
-    await mkdir(folder, { recursive: true })
     const tempPath = `${filePath}.${process.pid}.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`
+    const writeOnce = async () => {
+      await mkdir(folder, { recursive: true })
+      await (this.options.writeFile ?? writeFile)(tempPath, data)
+      await rename(tempPath, filePath)
+    }
     try {
       try {
-        await render(tempPath)
+        await writeOnce()
       } catch (error) {
-        // A purge of this source removed the folder mid-render: make it again, once.
-        if (await folderExists(folder)) throw error
-        await mkdir(folder, { recursive: true })
-        await render(tempPath)
+        // A purge of this source removed the folder mid-write: make it again, once.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error
+        await writeOnce()
       }
-      const { size } = await stat(tempPath)
-      await rename(tempPath, filePath)
-      if (this.accountedBytes !== undefined) this.accountedBytes += size
+      if (this.accountedBytes !== undefined) this.accountedBytes += data.byteLength
     } catch (error) {
       await rm(tempPath, { force: true })
+      if (NO_SPACE_CODES.has((error as NodeJS.ErrnoException).code ?? '')) {
+        throw new CrossportError('IMAGE_CACHE_FULL', 'The server has no room to store the rendered image; try again later', {
+          cause: error,
+          headers: { 'Retry-After': '60' },
+        })
+      }
       throw error
     }
     if (this.accountedBytes === undefined || this.accountedBytes > this.options.maxBytes) this.scheduleEviction()
@@ -272,14 +286,6 @@ export class DerivativeCache {
 async function fileExists(path: string): Promise<boolean> {
   try {
     return (await stat(path)).isFile()
-  } catch {
-    return false
-  }
-}
-
-async function folderExists(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory()
   } catch {
     return false
   }

@@ -1,15 +1,23 @@
 /**
- * The sharp side: read a source's header, render one derivative to a file.
+ * The sharp side: read a source's header, render one derivative to memory.
  *
- * Safety, in order: the pixel count from the header is checked before any
- * decoding (a decompression bomb costs a header read, then 422); sharp's own
- * `limitInputPixels` repeats the check on the real decode; EXIF orientation is
- * applied; metadata (EXIF, GPS, XMP) is stripped, which is sharp's default
- * when `keepMetadata`/`withMetadata` is not called: never call them here.
+ * Safety, in order: anything that is not a raster by its magic number is read
+ * into memory and given to sharp as a buffer, so librsvg has no folder to
+ * resolve references against, and an SVG must pass `svg-guard.ts` first; the
+ * pixel count from the header is checked before any decoding (a decompression
+ * bomb costs a header read, then 422); sharp's own `limitInputPixels` repeats
+ * the check on the real decode; EXIF orientation is applied; metadata (EXIF,
+ * GPS, XMP) is stripped, which is sharp's default when
+ * `keepMetadata`/`withMetadata` is not called: never call them here.
  */
+import { open } from 'node:fs/promises'
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp'
 import { CrossportError } from '../errors'
 import type { Fit, ImageParams, OutputFormat, SourceFormat } from './params'
+import { SVG_MAX_BYTES } from './svg-guard'
+
+/** A raster's path (read by sharp in place) or the whole bytes of anything else (an SVG). */
+export type SourceInput = string | Buffer
 
 export interface SourceInfo {
   readonly format: SourceFormat
@@ -31,16 +39,64 @@ export const AVIF_EFFORT = 2
 /** WebP's default; 15-30 ms for the same image. */
 export const WEBP_EFFORT = 4
 
+/** Bytes that decide `isRasterMagic`. */
+const MAGIC_BYTES = 12
+
 /**
- * Reads only the header. Resolves `undefined` when the file is not an image
+ * Raster signatures (JPEG, PNG, GIF, WebP, ISO-BMFF for AVIF/HEIF, TIFF):
+ * files sharp may read by path. Anything else could be an SVG whatever its
+ * name says, and sharp detects formats by content.
+ */
+export function isRasterMagic(head: Uint8Array): boolean {
+  const ascii = (from: number, to: number) => String.fromCharCode(...head.subarray(from, to))
+  return (
+    (head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff) ||
+    (head[0] === 0x89 && ascii(1, 4) === 'PNG') ||
+    ascii(0, 4) === 'GIF8' ||
+    (ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') ||
+    ascii(4, 8) === 'ftyp' ||
+    ascii(0, 4) === 'II*\0' ||
+    ascii(0, 4) === 'MM\0*'
+  )
+}
+
+/**
+ * What sharp should read: the path of a raster, the bytes of anything else up
+ * to SVG_MAX_BYTES. `undefined` when the file is gone or is a large
+ * non-raster that is not markup (not an image: served as it is).
+ */
+export async function openSource(filePath: string): Promise<SourceInput | undefined> {
+  let handle
+  try {
+    handle = await open(filePath, 'r')
+  } catch {
+    return undefined
+  }
+  try {
+    const head = Buffer.alloc(MAGIC_BYTES)
+    const { bytesRead } = await handle.read(head, 0, MAGIC_BYTES, 0)
+    if (isRasterMagic(head.subarray(0, bytesRead))) return filePath
+    const { size } = await handle.stat()
+    if (size > SVG_MAX_BYTES) {
+      if (!/^\s*</.test(head.toString('latin1'))) return undefined
+      throw new CrossportError('IMAGE_TOO_LARGE', `SVG sources over ${SVG_MAX_BYTES} bytes are not rendered`)
+    }
+    return await handle.readFile()
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Reads only the header. Resolves `undefined` when the input is not an image
  * sharp can transform (unknown format, damaged header, or the file is gone):
  * the caller then serves the original as it is.
  */
-export async function inspectSource(filePath: string): Promise<SourceInfo | undefined> {
+export async function inspectSource(input: SourceInput): Promise<SourceInfo | undefined> {
   let meta: Metadata
   try {
     // No pixel limit here: the header read is cheap and we want the real size to report.
-    meta = await sharp(filePath, { limitInputPixels: false }).metadata()
+    meta = await sharp(input, { limitInputPixels: false }).metadata()
   } catch {
     return undefined
   }
@@ -87,7 +143,7 @@ export function checkPixelLimit(info: SourceInfo, maxPixels: number): void {
 }
 
 export interface RenderPlan {
-  readonly sourcePath: string
+  readonly input: SourceInput
   readonly source: SourceInfo
   readonly params: ImageParams
   readonly format: OutputFormat
@@ -95,12 +151,22 @@ export interface RenderPlan {
   readonly maxPixels: number
   /** Largest allowed width: the output cap when the request names no size. */
   readonly maxWidth: number
+  /**
+   * libvips stops the render at its next progress report after this many
+   * seconds (whole seconds only: the caller's own timer answers on time).
+   */
+  readonly timeoutSeconds: number
 }
 
-/** Renders into `outputPath`. Errors: 422 past the pixel cap, 415 for data sharp cannot process. */
-export async function renderDerivative(plan: RenderPlan, outputPath: string): Promise<void> {
+/**
+ * Renders to memory; the cache writes the file, so a full disk is a file
+ * system error of ours and never a libvips message naming a cache path.
+ * Errors: 422 past the pixel cap, 503 when libvips hit the time limit, 415
+ * for data sharp cannot process (sharp's words go to the log, not the client).
+ */
+export async function renderDerivative(plan: RenderPlan): Promise<Buffer> {
   try {
-    await buildPipeline(plan).toFile(outputPath)
+    return await buildPipeline(plan).timeout({ seconds: plan.timeoutSeconds }).toBuffer()
   } catch (error) {
     throw classifyRenderError(error)
   }
@@ -115,7 +181,7 @@ function buildPipeline(plan: RenderPlan): Sharp {
     autoOrient: true,
   }
   if (isVector) input.density = vectorDensity(plan)
-  let image = sharp(plan.sourcePath, input)
+  let image = sharp(plan.input, input)
 
   // fit=contain pads: transparent where the format has alpha, white in JPEG
   // (a transparent pad would come out black there).
@@ -158,7 +224,7 @@ function buildPipeline(plan: RenderPlan): Sharp {
  * that yields the asked size directly, so a small icon is drawn crisp at 640 px
  * instead of being rasterised small and blown up.
  */
-function vectorDensity(plan: RenderPlan): number {
+function vectorDensity(plan: Pick<RenderPlan, 'source' | 'params' | 'maxWidth'>): number {
   const { source, params } = plan
   const scales: number[] = []
   if (params.width !== undefined) scales.push(params.width / source.width)
@@ -169,14 +235,30 @@ function vectorDensity(plan: RenderPlan): number {
   return Math.min(100_000, Math.max(1, 72 * scale))
 }
 
+/** Pixels librsvg draws for a vector source (before any crop or pad), for the filter cost cap. */
+export function vectorRenderPixels(plan: Pick<RenderPlan, 'source' | 'params' | 'maxWidth'>): number {
+  const scale = vectorDensity(plan) / 72
+  return Math.ceil(plan.source.width * scale) * Math.ceil(plan.source.height * scale)
+}
+
 function classifyRenderError(error: unknown): unknown {
-  // File system failures (ENOSPC, EACCES, …) are ours, not the image's: a 500.
+  // File system failures (EACCES, EIO, …) are ours, not the image's: a 500.
   if (error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string') return error
   const message = error instanceof Error ? error.message : String(error)
-  // libvips reports a failed output open without an errno: still ours.
-  if (/unable to open for write/i.test(message)) return error
   if (/pixel limit/i.test(message)) {
     return new CrossportError('IMAGE_TOO_LARGE', 'The source exceeds the pixel limit', { cause: error })
   }
-  return new CrossportError('IMAGE_UNSUPPORTED', `The image could not be transformed: ${message}`, { cause: error })
+  if (/^timeout:/i.test(message)) return renderTimedOut(error)
+  // libvips' text names files (the source's path) and processes: it stays in the log.
+  return new CrossportError('IMAGE_UNSUPPORTED', 'The image could not be transformed: its data is damaged or uses a feature the renderer does not support', {
+    cause: error,
+  })
+}
+
+/** 503 for a render past IMAGE_RENDER_TIMEOUT_MS: nothing is cached, a retry may find the server less busy. */
+export function renderTimedOut(cause?: unknown): CrossportError {
+  return new CrossportError('IMAGE_RENDER_TIMEOUT', 'Rendering this image took too long; it was stopped', {
+    cause,
+    headers: { 'Retry-After': '5' },
+  })
 }

@@ -6,7 +6,7 @@ import type { Config } from '../config'
 import { CrossportError } from '../errors'
 import type { Logger } from '../log'
 import { DerivativeCache } from './cache'
-import { checkPixelLimit, inspectSource, renderDerivative } from './derive'
+import { checkPixelLimit, inspectSource, openSource, renderDerivative, renderTimedOut, vectorRenderPixels } from './derive'
 import { RenderLimiter } from './limiter'
 import {
   chooseFormat,
@@ -20,6 +20,8 @@ import {
   type AcceptedFormats,
   type ImageParams,
 } from './params'
+import { SharedWork, untilAborted } from './shared-work'
+import { checkSvgFilterCost, checkSvgSource, looksLikeMarkup } from './svg-guard'
 
 export { wantsDerivative } from './params'
 
@@ -28,6 +30,8 @@ export interface ImageServiceDeps {
   readonly logger: Logger
   readonly telemetry: Telemetry
   readonly events: AppEvents
+  /** Writes derivative files (tests inject a full disk); default `fs.promises.writeFile`. */
+  readonly writeFile?: (path: string, data: Uint8Array) => Promise<void>
 }
 
 /** The service plus what tests and shutdown may look at. */
@@ -69,30 +73,46 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
     // With several workers another process's eviction can remove a file this
     // one indexed; one stat per hit is the price of not answering 404 then.
     verifyHits: config.workers > 1,
+    writeFile: deps.writeFile,
   })
   const limiter = new RenderLimiter(config.imageConcurrency, config.imageQueueLimit)
-  /** Concurrent first requests for one derivative share one promise (and one render). */
-  const inFlight = new Map<string, Promise<DerivedImage | null>>()
-
-  const once = (key: string, work: () => Promise<DerivedImage | null>): Promise<DerivedImage | null> => {
-    const running = inFlight.get(key)
-    if (running) return running
-    const started = work().finally(() => inFlight.delete(key))
-    inFlight.set(key, started)
-    return started
-  }
+  /** Concurrent first requests for one derivative share one answer… */
+  const requests = new SharedWork<DerivedImage | null>()
+  /** …and requests that need the same file share one render. */
+  const renders = new SharedWork<DerivedImage>()
+  // libvips checks its clock between strips; our own timer answers on time.
+  const timeoutSeconds = Math.max(1, Math.ceil(config.imageRenderTimeoutMs / 1000))
+  /** sharp calls in flight: their threads keep a process from exiting (see `rendersRunning`). */
+  let rendersRunning = 0
 
   events.on('asset-changed', (urlPath: string) => {
     cache.purge(urlPath).catch((error: unknown) => logger.warn({ err: error, urlPath }, 'purging derivatives failed'))
   })
 
-  async function coldDerive(request: DeriveRequest, params: ImageParams, accepted: AcceptedFormats, requestKey: string): Promise<DerivedImage | null> {
+  async function coldDerive(
+    request: DeriveRequest,
+    params: ImageParams,
+    accepted: AcceptedFormats,
+    requestKey: string,
+    signal: AbortSignal,
+  ): Promise<DerivedImage | null> {
     const generation = cache.generation(request.urlPath)
-    const source = await inspectSource(request.filePath)
+    // A raster is read by path; anything else (an SVG, whatever its name) as bytes.
+    const input = await openSource(request.filePath)
+    if (input === undefined) return null
+    const wantsRaster = params.format !== undefined && params.format !== 'auto'
+    // Markup is checked before sharp parses it at all; a vector is only
+    // rasterised when a raster format is asked for by name.
+    const svgText = typeof input !== 'string' && wantsRaster && looksLikeMarkup(input) ? checkSvgSource(input) : undefined
+    const source = await inspectSource(input)
     if (source === undefined) return null
-    // A vector is only rasterised when a raster format is asked for by name.
-    if (source.format === 'svg' && (params.format === undefined || params.format === 'auto')) return null
+    if (source.format === 'svg' && !wantsRaster) return null
     if (source.format !== 'svg') checkPixelLimit(source, config.imageMaxPixels)
+    if (source.format === 'svg') {
+      // isRasterMagic never matches markup, so an SVG always arrives as bytes.
+      if (typeof input === 'string') throw new Error(`SVG content behind a raster signature: ${request.urlPath}`)
+      checkSvgFilterCost(svgText ?? checkSvgSource(input), vectorRenderPixels({ source, params, maxWidth }))
+    }
 
     const format = chooseFormat(params.format, accepted, source)
     if (source.isAnimated && !isAnimationFormat(format)) {
@@ -113,32 +133,56 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
 
     // Two request keys (say, Accept with and without AVIF, both ending in WebP)
     // can need the same file: render it once.
-    const rendered = await once(`file\0${filePath}`, async () => {
+    const rendered = await renders.join(`file\0${filePath}`, signal, async (renderSignal) => {
       if (await cache.has(filePath)) {
         telemetry.imageCacheHit()
         return derivative
       }
       await limiter.run(async () => {
         const startedMs = performance.now()
+        let bytes: Buffer
+        rendersRunning++
+        logger.debug({ urlPath: request.urlPath, format }, 'image render started')
         try {
-          await cache.write(filePath, (tempPath) =>
-            renderDerivative({ sourcePath: request.filePath, source, params, format, maxPixels: config.imageMaxPixels, maxWidth }, tempPath),
-          )
+          bytes = await renderDerivative({ input, source, params, format, maxPixels: config.imageMaxPixels, maxWidth, timeoutSeconds })
         } catch (error) {
           // The client gets a short problem; the operator needs sharp's own words.
           logger.warn({ err: error, urlPath: request.urlPath, format }, 'image render failed')
           throw error
+        } finally {
+          rendersRunning--
         }
+        // Everybody stopped waiting (deadline passed, clients gone): keep nothing.
+        renderSignal.throwIfAborted()
+        await cache.write(filePath, bytes)
         telemetry.imageRendered(performance.now() - startedMs)
-      })
+      }, renderSignal)
       return derivative
     })
     // A purge while rendering means the source changed under us: answer this
     // request, but do not index a file that may hold the old picture.
-    if (rendered !== null && cache.generation(request.urlPath) === generation) {
+    if (cache.generation(request.urlPath) === generation) {
       cache.remember(requestKey, request.urlPath, request.etag, rendered)
     }
     return rendered
+  }
+
+  /**
+   * A cold derive, bounded: past IMAGE_RENDER_TIMEOUT_MS the caller gets a 503
+   * at once, and when its client leaves it stops waiting; a render left with
+   * nobody waiting is dropped from the queue, or its result is not cached.
+   */
+  function boundedColdDerive(request: DeriveRequest, params: ImageParams, accepted: AcceptedFormats, requestKey: string): Promise<DerivedImage | null> {
+    const waiting = new AbortController()
+    const deadline = setTimeout(() => waiting.abort(renderTimedOut()), config.imageRenderTimeoutMs)
+    const clientGone = () => waiting.abort(request.signal?.reason)
+    if (request.signal?.aborted) clientGone()
+    else request.signal?.addEventListener('abort', clientGone, { once: true })
+    const work = requests.join(`request\0${requestKey}`, waiting.signal, (signal) => coldDerive(request, params, accepted, requestKey, signal))
+    return untilAborted(work, waiting.signal).finally(() => {
+      clearTimeout(deadline)
+      request.signal?.removeEventListener('abort', clientGone)
+    })
   }
 
   return {
@@ -146,6 +190,9 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
     limiter,
     wantsDerivative,
     cacheRoot: cache.root,
+    get rendersRunning() {
+      return rendersRunning
+    },
 
     async derive(request: DeriveRequest): Promise<DerivedImage | null> {
       const declared = sourceFormatOf(request.urlPath)
@@ -162,7 +209,7 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
         telemetry.imageCacheHit()
         return hit
       }
-      return once(`request\0${requestKey}`, () => coldDerive(request, params, accepted, requestKey))
+      return boundedColdDerive(request, params, accepted, requestKey)
     },
 
     peek(request) {

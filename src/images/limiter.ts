@@ -22,14 +22,32 @@ export class RenderLimiter {
     return this.waiting.length
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `task` when a slot is free. When `signal` aborts while the task still
+   * waits, it leaves the queue without running and the promise rejects with
+   * the signal's reason: work nobody waits for any more is never started.
+   */
+  async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted()
     if (this.active >= this.concurrency) {
       if (this.waiting.length >= this.queueLimit) {
         throw new CrossportError('OVERLOADED', 'Too many image renders in progress; try again shortly', { headers: { 'Retry-After': '1' } })
       }
       // The slot is handed over by `release`, so `active` never drops in between
       // and a newcomer cannot overtake the queue.
-      await new Promise<void>((resolve) => this.waiting.push(resolve))
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          const at = this.waiting.indexOf(start)
+          if (at >= 0) this.waiting.splice(at, 1)
+          reject(signal?.reason)
+        }
+        const start = () => {
+          signal?.removeEventListener('abort', onAbort)
+          resolve()
+        }
+        this.waiting.push(start)
+        signal?.addEventListener('abort', onAbort, { once: true })
+      })
     } else {
       this.active++
     }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
+import { busySvg } from '../fixtures/images/generate'
 
 const ROOT = resolve(__dirname, '..', '..')
 const BUILT_MAIN = join(ROOT, 'dist', 'main.js')
@@ -168,6 +169,26 @@ describe('graceful shutdown of node dist/main.js', () => {
       if (server.child.exitCode === null) server.child.kill('SIGKILL')
     }
   })
+
+  it('exits within SHUTDOWN_TIMEOUT plus a few seconds while an image render runs, by the signal', async () => {
+    // Legal (no filters, no references) and minutes of librsvg work at 1920 px: longer than any wait here.
+    writeFileSync(join(dir, 'assets', 'slow.svg'), busySvg())
+    const shutdownTimeoutMs = 1000
+    const server = await startServer(dir, { SHUTDOWN_TIMEOUT: String(shutdownTimeoutMs), IMAGE_RENDER_TIMEOUT_MS: '120000', LOG_LEVEL: 'debug' })
+    try {
+      const answer = fetch(`${server.publicUrl}/slow.svg?w=1920&fmt=png`).then((r) => r.status, () => 'reset')
+      await server.waitForLog('image render started')
+      const signalledAt = Date.now()
+      server.child.kill('SIGTERM')
+      const exited = await Promise.race([server.exited, new Promise<'still running'>((done) => setTimeout(() => done('still running'), shutdownTimeoutMs + 8000))])
+      // process.exit would wait for the render's thread; the process ends as SIGTERM ends a process instead.
+      expect(exited).toEqual({ code: null, signal: 'SIGTERM' })
+      expect(Date.now() - signalledAt).toBeLessThan(shutdownTimeoutMs + 5000)
+      expect(await answer).toBe('reset')
+    } finally {
+      if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL')
+    }
+  }, 60_000)
 
   it('exits 0 promptly on SIGINT when nothing is in flight', async () => {
     const server = await startServer(dir)

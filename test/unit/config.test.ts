@@ -66,6 +66,7 @@ describe('loadConfig(env)', () => {
       'IMAGE_MAX_PIXELS',
       'IMAGE_CONCURRENCY',
       'IMAGE_QUEUE_LIMIT',
+      'IMAGE_RENDER_TIMEOUT_MS',
       'CACHE_MAX_BYTES',
       'MAX_UPLOAD_BYTES',
       'ADMIN_BODY_LIMIT_BYTES',
@@ -94,6 +95,11 @@ describe('loadConfig(env)', () => {
     expect(config.imageWidths).toEqual([320, 640])
   })
 
+  it('bounds image renders at 10 s unless IMAGE_RENDER_TIMEOUT_MS says otherwise', () => {
+    expect(loadConfig({}).imageRenderTimeoutMs).toBe(10_000)
+    expect(loadConfig({ IMAGE_RENDER_TIMEOUT_MS: '2500' }).imageRenderTimeoutMs).toBe(2500)
+  })
+
   it.each(['0', 'auto'])('WORKERS=%s means one worker per core', (value) => {
     expect(loadConfig({ WORKERS: value }).workers).toBe(availableParallelism())
   })
@@ -106,6 +112,7 @@ describe('loadConfig(env)', () => {
       ['LOG_LEVEL', 'loud', 'LOG_LEVEL="loud"'],
       ['IMAGE_WIDTHS', '640,big', 'IMAGE_WIDTHS="640,big"'],
       ['SEED_DEMO', 'maybe', 'SEED_DEMO="maybe"'],
+      ['IMAGE_RENDER_TIMEOUT_MS', '50', 'IMAGE_RENDER_TIMEOUT_MS="50"'],
     ])('names %s and its value in one line', (name, value, shown) => {
       const problems = problemsOf({ [name]: value })
       expect(problems).toHaveLength(1)
