@@ -135,10 +135,13 @@ describe('crossport folders set', () => {
       maxAge: 120,
       allowHeaders: ['Range', 'X-Trace'],
       exposeHeaders: [],
+      signedUrls: 'off',
     })
 
-    const on = JSON.parse((await crossport(['folders', 'set', '/settable/', '--credentials', '--json'])).stdout) as { policy: { credentials: boolean; mode: string } }
-    expect(on.policy).toMatchObject({ credentials: true, mode: 'strict' })
+    const on = JSON.parse((await crossport(['folders', 'set', '/settable/', '--credentials', '--signed-urls', 'derivatives', '--json'])).stdout) as {
+      policy: { credentials: boolean; mode: string; signedUrls: string }
+    }
+    expect(on.policy).toMatchObject({ credentials: true, mode: 'strict', signedUrls: 'derivatives' })
   })
 
   it('refuses a call that names no field as a usage error (exit 2)', async () => {
