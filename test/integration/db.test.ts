@@ -36,9 +36,9 @@ describe('openDb(path)', () => {
 describe('migrate(db)', () => {
   it('applies every migration once and records it', () => {
     const first = migrate(db)
-    expect(first.map((m) => m.version)).toEqual([1])
+    expect(first.map((m) => m.version)).toEqual([1, 2])
     expect(migrate(db)).toEqual([])
-    expect(schemaVersion(db)).toBe(1)
+    expect(schemaVersion(db)).toBe(2)
   })
 
   it('creates the root folder with no cross-origin access', () => {
