@@ -162,7 +162,7 @@ function buildDocument(): JsonSchema {
               properties: { items: { type: 'array', items: ref('Folder') }, nextCursor: { type: ['string', 'null'] } },
               required: ['items', 'nextCursor'],
             }),
-            '422': problem('Invalid path or prefix (not a folder path), limit (not 1-1000) or cursor (not one this server gave out); fields names which'),
+            '422': problem('Invalid path or prefix (not a folder path), limit (not 1-1000) or cursor (not one this server gave out); `errors` names which'),
             ...COMMON_ERRORS,
           },
         },
