@@ -22,9 +22,18 @@ interface OriginRow {
   origin: string
 }
 
-const jsonList = (text: string): string[] => {
+// Most folders share their methods and header lists: one frozen array per
+// distinct JSON text keeps 100,000 folders from holding 100,000 copies (#22).
+const MAX_SHARED_LISTS = 1_000
+const sharedLists = new Map<string, readonly string[]>()
+
+const jsonList = (text: string): readonly string[] => {
+  const shared = sharedLists.get(text)
+  if (shared !== undefined) return shared
   const value: unknown = JSON.parse(text)
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+  const list = Object.freeze(Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
+  if (sharedLists.size < MAX_SHARED_LISTS) sharedLists.set(text, list)
+  return list
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Statement } from 'better-sqlite3'
-import { compileFolder, compilePolicyTable, FolderTable, type PolicyTable } from '../policy/table'
+import { compilePolicyTable, FolderTable, type PolicyTable } from '../policy/table'
 import { FolderRepo } from './folder-repo'
 import type { Db } from './open'
 
@@ -7,7 +7,7 @@ import type { Db } from './open'
 const MAX_CATCH_UP_FOLDERS = 200
 /** Log entries read per catch-up; a create with 20 origins writes 21. */
 const MAX_CATCH_UP_ENTRIES = 10_000
-/** Folders read and compiled per turn of the event loop during a full rebuild (a few ms each). */
+/** Folders read per turn of the event loop during a full rebuild (a few ms each). */
 const REBUILD_CHUNK = 500
 
 /**
@@ -100,7 +100,7 @@ export class LivePolicyTable {
     // Each folder is read as it is now: an entry that comes later only re-reads it.
     for (const path of paths) {
       const folder = this.repo.findByPath(path)
-      if (folder) this.table.set(compileFolder(folder))
+      if (folder) this.table.set(folder)
       else this.table.delete(path)
     }
     if (last !== undefined) this.seenSeq = last.seq
@@ -129,7 +129,7 @@ export class LivePolicyTable {
     for (;;) {
       await new Promise<void>((resolve) => setImmediate(resolve))
       const page = this.repo.page({ after, limit: REBUILD_CHUNK })
-      for (const folder of page) next.set(compileFolder(folder))
+      for (const folder of page) next.set(folder)
       const last = page[page.length - 1]
       if (last === undefined || page.length < REBUILD_CHUNK) break
       after = last.path

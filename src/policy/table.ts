@@ -71,13 +71,16 @@ const byFolderPath = (a: CompiledFolder, b: CompiledFolder): number => (a.folder
  * decision memo keyed on it starts afresh.
  */
 export class FolderTable implements PolicyTable {
-  private readonly byPath = new Map<string, CompiledFolder>()
-  private root: CompiledFolder
+  /**
+   * A folder is compiled on the first request that resolves to it and kept
+   * (same object, so its decision memo lives on): start-up and a change only
+   * store plain folders, and folders no request asks for cost no matcher.
+   */
+  private readonly byPath = new Map<string, Folder | CompiledFolder>()
   private sorted: readonly CompiledFolder[] | undefined
 
   constructor() {
-    this.root = compileFolder(SYNTHETIC_ROOT_FOLDER)
-    this.byPath.set(ROOT_PATH, this.root)
+    this.byPath.set(ROOT_PATH, SYNTHETIC_ROOT_FOLDER)
   }
 
   get size(): number {
@@ -85,24 +88,31 @@ export class FolderTable implements PolicyTable {
   }
 
   get folders(): readonly CompiledFolder[] {
-    this.sorted ??= Object.freeze([...this.byPath.values()].sort(byFolderPath))
+    this.sorted ??= Object.freeze([...this.byPath.keys()].map((path) => this.get(path) as CompiledFolder).sort(byFolderPath))
     return this.sorted
   }
 
-  get(path: string): CompiledFolder | undefined {
-    return this.byPath.get(path)
+  has(path: string): boolean {
+    return this.byPath.has(path)
   }
 
-  /** Puts `compiled` at its path, replacing what was there. */
-  set(compiled: CompiledFolder): void {
-    this.byPath.set(compiled.folder.path, compiled)
-    if (compiled.folder.path === ROOT_PATH) this.root = compiled
+  get(path: string): CompiledFolder | undefined {
+    const entry = this.byPath.get(path)
+    if (entry === undefined || isCompiled(entry)) return entry
+    const compiled = compileFolder(entry)
+    this.byPath.set(path, compiled)
+    return compiled
+  }
+
+  /** Puts `folder` at its path, replacing what was there. */
+  set(folder: Folder | CompiledFolder): void {
+    this.byPath.set(isCompiled(folder) ? folder.folder.path : folder.path, folder)
     this.sorted = undefined
   }
 
   /** Removes the folder at `path`; `/` falls back to the synthetic root (shares nothing). */
   delete(path: string): void {
-    if (path === ROOT_PATH) this.set(compileFolder(SYNTHETIC_ROOT_FOLDER))
+    if (path === ROOT_PATH) this.set(SYNTHETIC_ROOT_FOLDER)
     else if (this.byPath.delete(path)) this.sorted = undefined
   }
 
@@ -112,21 +122,24 @@ export class FolderTable implements PolicyTable {
     // `/brandnew.png` and `/brand` only ever try `/`.
     let slash = urlPath.lastIndexOf('/')
     while (slash > 0) {
-      const found = this.byPath.get(urlPath.slice(0, slash + 1))
+      const found = this.get(urlPath.slice(0, slash + 1))
       if (found !== undefined) return found
       slash = urlPath.lastIndexOf('/', slash - 1)
     }
-    return this.root
+    return this.get(ROOT_PATH) as CompiledFolder
   }
 }
 
+const isCompiled = (entry: Folder | CompiledFolder): entry is CompiledFolder => 'matchOrigin' in entry
+
 export function compilePolicyTable(folders: readonly Folder[]): FolderTable {
   const table = new FolderTable()
+  let hasRoot = false
   for (const folder of folders) {
     // A path is unique in the database; should two arrive anyway, the first wins.
-    const existing = table.get(folder.path)
-    if (existing !== undefined && existing.folder !== SYNTHETIC_ROOT_FOLDER) continue
-    table.set(compileFolder(folder))
+    if (folder.path === ROOT_PATH ? hasRoot : table.has(folder.path)) continue
+    if (folder.path === ROOT_PATH) hasRoot = true
+    table.set(folder)
   }
   return table
 }

@@ -90,3 +90,18 @@ describe('FolderTable: one folder changes at a time (issue #22)', () => {
     }
   })
 })
+
+describe('FolderTable compiles lazily', () => {
+  it('compiles a stored folder on the first request that resolves to it, and answers the same object after', () => {
+    const table = new FolderTable()
+    const stored = folder('/lazy/', ['https://lazy.example'])
+    table.set(stored)
+    const first = table.resolve('/lazy/a.png')
+    expect(first.folder).toBe(stored)
+    expect(first.matchOrigin('https://lazy.example').matched).toBe(true)
+    expect(table.resolve('/lazy/b/c.png')).toBe(first)
+    // A new version of the folder is a new compiled folder: the decision memo starts afresh.
+    table.set(folder('/lazy/', []))
+    expect(table.resolve('/lazy/a.png')).not.toBe(first)
+  })
+})
