@@ -1,5 +1,6 @@
 import type { Statement } from 'better-sqlite3'
-import { compilePolicyTable, FolderTable, type PolicyTable } from '../policy/table'
+import { FolderTable, type PolicyTable } from '../policy/table'
+import type { Folder } from '../policy/types'
 import { FolderRepo } from './folder-repo'
 import type { Db } from './open'
 
@@ -9,6 +10,8 @@ const MAX_CATCH_UP_FOLDERS = 200
 const MAX_CATCH_UP_ENTRIES = 10_000
 /** Folders read per turn of the event loop during a full rebuild (a few ms each). */
 const REBUILD_CHUNK = 500
+/** Folders read per page at start-up, before the server listens. */
+const STARTUP_CHUNK = 5_000
 
 /**
  * The compiled policy table kept in memory, so no SQL runs per asset request.
@@ -50,10 +53,18 @@ export class LivePolicyTable {
     this.readLogBounds = db.prepare('SELECT MIN(seq) AS oldest, MAX(seq) AS latest FROM policy_changes')
     this.readChangesAfter = db.prepare('SELECT seq, path FROM policy_changes WHERE seq > ? ORDER BY seq LIMIT ?')
     this.dataVersion = this.currentDataVersion()
-    // The folders and the log position from one snapshot: nothing missed, nothing twice.
-    const [table, seq] = db.transaction(() => [compilePolicyTable(this.repo.list()), this.latestSeq()] as const)()
-    this.table = table
-    this.seenSeq = seq
+    // The folders and the log position from one snapshot: nothing missed,
+    // nothing twice. Read by pages, so the rows of 100,000 folders never sit
+    // in memory all at once next to the table.
+    this.table = new FolderTable()
+    this.seenSeq = db.transaction(() => {
+      let after = ''
+      for (let page = this.repo.page({ after, limit: STARTUP_CHUNK }); page.length > 0; page = this.repo.page({ after, limit: STARTUP_CHUNK })) {
+        for (const folder of page) this.table.set(folder)
+        after = (page[page.length - 1] as Folder).path
+      }
+      return this.latestSeq()
+    })()
   }
 
   /** The table in force for this request. */
