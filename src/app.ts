@@ -5,7 +5,7 @@ import type { AppContext, AppEvents } from './app-context'
 import type { Config } from './config'
 import { LivePolicyTable } from './db/live-policy-table'
 import { migrate } from './db/migrate'
-import { openDb, type Db } from './db/open'
+import { openDb, setLockWait, type Db } from './db/open'
 import { ensureBootstrapToken, seedDemoPolicy } from './db/seed'
 import { createImageService } from './images'
 import type { Logger } from './log'
@@ -34,7 +34,8 @@ export interface RunningCrossport {
  * @returns the generated bootstrap secret when one was created now (to print once).
  */
 export function prepareDatabase(config: Readonly<Config>, logger: Logger): { db: Db; generatedToken: string | undefined } {
-  const db = openDb(config.databasePath)
+  // Nothing is served yet: migrations may wait for another process's lock.
+  const db = openDb(config.databasePath, { lockWait: 'wait' })
   const applied = migrate(db)
   for (const m of applied) logger.info({ migration: m.name }, 'migration applied')
   const generatedToken = ensureBootstrapToken(db, config.adminToken)
@@ -59,6 +60,10 @@ export async function startCrossport(
 ): Promise<RunningCrossport> {
   const role = options.role ?? 'all'
   const db = options.db ?? openDb(config.databasePath)
+  // From here on this process serves: a statement that meets another
+  // connection's lock fails at once instead of sleeping on the event loop;
+  // admin writes retry on timers (db/retry-busy.ts).
+  setLockWait(db, 'fail-fast')
   const context = createContext(config, logger, db)
 
   // ADMIN_ON_MAIN: whoever serves the public side serves the admin side with it (in a

@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
+import { parseSigningKeys, type SigningKeyring } from './signing'
 
 /**
  * Everything Crossport reads from the environment. `loadConfig` runs once in
@@ -31,6 +32,8 @@ export interface Config {
   readonly memoryCacheBytes: number
   /** How often the policy table checks SQLite for changes made by other processes. */
   readonly policyPollMs: number
+  /** How long an admin write keeps retrying while another process holds the SQLite write lock, before 503. */
+  readonly dbBusyRetryMs: number
   readonly imageWidths: readonly number[]
   readonly imageQualities: readonly number[]
   readonly imageMaxPixels: number
@@ -44,6 +47,18 @@ export interface Config {
   readonly requestTimeoutMs: number
   readonly keepAliveTimeoutMs: number
   readonly maxConnections: number
+  /**
+   * Host names the admin side answers besides loopback and ADMIN_HOST
+   * (lower-case, IPv6 without brackets); `['*']` turns the Host check off;
+   * undefined when ADMIN_ALLOWED_HOSTS is unset.
+   */
+  readonly adminAllowedHosts: readonly string[] | undefined
+  /** When set, GET /metrics needs `Authorization: Bearer <this>` (or an admin token). */
+  readonly metricsToken: string | undefined
+  /** An admin request without a valid token is cut off after this long (0: no limit). */
+  readonly adminUnauthenticatedTimeoutMs: number
+  /** URL_SIGNING_KEYS: the first key signs, all verify; undefined when unset. */
+  readonly urlSigningKeys: SigningKeyring | undefined
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -79,6 +94,21 @@ const intList = (fallback: string, min: number, max: number) =>
       return [...new Set(numbers)].sort((a, b) => a - b)
     })
 
+// A host name, IPv4 or IPv6 literal (brackets optional) as in a Host header, without the port.
+const DNS_NAME = /^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?$/i
+const IPV6_LITERAL = /^\[?[0-9a-f.]*:[0-9a-f.]*:[0-9a-f:.]*\]?$/i
+const hostList = z.string().transform((s, ctx) => {
+  const names = s.split(',').map((part) => part.trim().toLowerCase()).filter((part) => part !== '')
+  if (names.length === 1 && names[0] === '*') return names
+  const bad = names.filter((name) => !DNS_NAME.test(name) && !IPV6_LITERAL.test(name))
+  if (names.length === 0 || bad.length > 0) {
+    ctx.addIssue({ code: 'custom', message: `must be a comma-separated list of host names without ports, or *${bad.length > 0 ? ` (not ${bad.join(', ')})` : ''}` })
+    return z.NEVER
+  }
+  // Kept as the Host check compares them: IPv6 without brackets, no trailing dot.
+  return names.map((name) => name.replace(/^\[|\]$/g, '').replace(/\.$/, ''))
+})
+
 const schema = z.object({
   PORT: port(8080),
   HOST: z.string().min(1, 'must not be empty').default('0.0.0.0'),
@@ -112,6 +142,7 @@ const schema = z.object({
   MEMORY_CACHE_FILE_BYTES: positiveInt(256 * 1024),
   MEMORY_CACHE_BYTES: positiveInt(64 * MIB),
   POLICY_POLL_MS: positiveInt(100),
+  DB_BUSY_RETRY_MS: positiveInt(5000),
   IMAGE_WIDTHS: intList('16,32,48,64,96,128,256,384,640,750,828,1080,1200,1920,2048,3840', 1, 8192),
   IMAGE_QUALITIES: intList('50,75,90', 1, 100),
   IMAGE_MAX_PIXELS: positiveInt(40_000_000),
@@ -125,7 +156,26 @@ const schema = z.object({
   REQUEST_TIMEOUT_MS: positiveInt(60_000),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
   MAX_CONNECTIONS: positiveInt(10_000),
+  ADMIN_ALLOWED_HOSTS: hostList.optional(),
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters long')
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
+  ADMIN_UNAUTHENTICATED_TIMEOUT_MS: positiveInt(10_000),
+  URL_SIGNING_KEYS: z
+    .string()
+    .transform((s, ctx) => {
+      const parsed = parseSigningKeys(s)
+      if (parsed.ok) return parsed.keyring
+      ctx.addIssue({ code: 'custom', message: `${parsed.reason} (expected kid1:secret1,kid2:secret2 with base64url secrets of at least 32 bytes)` })
+      return z.NEVER
+    })
+    .optional(),
 })
+
+/** Secrets never appear in a configuration error. */
+const SECRET_SETTINGS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'URL_SIGNING_KEYS'])
 
 /**
  * Reads and validates the configuration. Every bad value is reported at once,
@@ -140,7 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     const problems = parsed.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? 'config')
       const value = env[name]
-      const shown = name === 'ADMIN_TOKEN' ? '(hidden)' : JSON.stringify(value)
+      const shown = SECRET_SETTINGS.has(name) ? '(hidden)' : JSON.stringify(value)
       return `${name}=${shown}: ${issue.message}`
     })
     throw new ConfigError(problems)
@@ -165,6 +215,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     memoryCacheFileBytes: c.MEMORY_CACHE_FILE_BYTES,
     memoryCacheBytes: c.MEMORY_CACHE_BYTES,
     policyPollMs: c.POLICY_POLL_MS,
+    dbBusyRetryMs: c.DB_BUSY_RETRY_MS,
     imageWidths: Object.freeze(c.IMAGE_WIDTHS),
     imageQualities: Object.freeze(c.IMAGE_QUALITIES),
     imageMaxPixels: c.IMAGE_MAX_PIXELS,
@@ -178,5 +229,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: c.KEEP_ALIVE_TIMEOUT_MS,
     maxConnections: c.MAX_CONNECTIONS,
+    adminAllowedHosts: c.ADMIN_ALLOWED_HOSTS === undefined ? undefined : Object.freeze(c.ADMIN_ALLOWED_HOSTS),
+    metricsToken: c.METRICS_TOKEN,
+    adminUnauthenticatedTimeoutMs: c.ADMIN_UNAUTHENTICATED_TIMEOUT_MS,
+    urlSigningKeys: c.URL_SIGNING_KEYS,
   })
 }

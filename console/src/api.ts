@@ -17,18 +17,6 @@ export class ApiError extends Error {
     super(problem.detail ?? problem.title ?? `The admin API answered ${status}`)
     this.name = 'ApiError'
   }
-
-  /**
-   * The message for one input field: `field` is the first segment of the API's
-   * field path after `prefix` (`policy.origins.0` → `origins` with prefix `policy.`).
-   */
-  messageFor(field: string, prefix = ''): string | undefined {
-    for (const problem of this.problem.errors ?? []) {
-      const name = problem.field.startsWith(prefix) ? problem.field.slice(prefix.length) : problem.field
-      if (name.split('.')[0] === field) return `${problem.message} (${problem.field})`
-    }
-    return undefined
-  }
 }
 
 // sessionStorage only: the token dies with the tab and is never written to disk

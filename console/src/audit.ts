@@ -1,5 +1,6 @@
 import { api } from './api.js'
 import { byId, describeError, field, formatTime, h, replaceChildren } from './dom.js'
+import { describeChange, summariseEntry } from './audit-summary.js'
 import type { AuditEntry, ItemList } from './types.js'
 
 const PAGE_SIZE = 50
@@ -46,36 +47,13 @@ export async function showAudit(isMore = false): Promise<void> {
 
 function renderEntry(entry: AuditEntry): HTMLLIElement {
   const changes = describeChange(entry.before, entry.after)
+  const target = entry.targetName === null ? entry.target : `${entry.targetName} (${entry.target})`
   return h(
     'li',
-    { class: 'audit-entry' },
-    h('p', {}, h('time', { datetime: entry.at }, formatTime(entry.at)), ' · ', h('strong', {}, entry.actor), ' · ', h('span', { class: 'action' }, entry.action), ' · ', h('code', {}, entry.target)),
-    changes.length > 0 ? h('ul', { class: 'changes' }, changes.map((line) => h('li', {}, line))) : null,
+    { class: 'audit-entry', 'data-action': entry.action },
+    h('p', { class: 'audit-summary' }, summariseEntry(entry)),
+    h('p', { class: 'meta' }, h('time', { datetime: entry.at }, formatTime(entry.at)), ' · ', h('span', { class: 'action' }, entry.action), ' · ', h('code', { class: 'audit-target' }, target)),
+    changes.length > 1 ? h('ul', { class: 'changes' }, changes.map((line) => h('li', {}, line))) : null,
     h('details', {}, h('summary', {}, 'Before and after'), h('pre', {}, JSON.stringify({ before: entry.before, after: entry.after }, null, 2))),
   )
-}
-
-const policyOf = (value: unknown): Record<string, unknown> | undefined => {
-  if (typeof value !== 'object' || value === null) return undefined
-  const policy = (value as { policy?: unknown }).policy
-  return typeof policy === 'object' && policy !== null ? (policy as Record<string, unknown>) : undefined
-}
-
-/** Plain-words summary of a policy change: origins added/removed, other fields old → new. */
-function describeChange(before: unknown, after: unknown): string[] {
-  const old = policyOf(before)
-  const now = policyOf(after)
-  if (old === undefined || now === undefined) return []
-  const lines: string[] = []
-  const oldOrigins = Array.isArray(old.origins) ? (old.origins as string[]) : []
-  const newOrigins = Array.isArray(now.origins) ? (now.origins as string[]) : []
-  for (const origin of newOrigins) if (!oldOrigins.includes(origin)) lines.push(`origin added: ${origin}`)
-  for (const origin of oldOrigins) if (!newOrigins.includes(origin)) lines.push(`origin removed: ${origin}`)
-  for (const key of Object.keys(now)) {
-    if (key === 'origins') continue
-    const a = JSON.stringify(old[key])
-    const b = JSON.stringify(now[key])
-    if (a !== b) lines.push(`${key}: ${a} → ${b}`)
-  }
-  return lines
 }

@@ -167,9 +167,11 @@ export function formatTime(iso: string | null): string {
 export const shellQuote = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`
 
 /**
- * Shows an API error where it belongs: next to the one field it names (the
- * problem's `detail`, which is the API's own words), next to each field when
- * it names several, else in the form's general error line (or `fallback`).
+ * Shows an API error where it belongs: each field the problem names gets one
+ * line with the API's own message for it (several messages for one field,
+ * such as two bad origins, share that line). Only what no field of the form
+ * can show goes to the form's general line; a problem naming no field goes to
+ * `fallback`'s line for a 4xx, else to the general line.
  */
 export function showProblem(
   error: unknown,
@@ -177,24 +179,22 @@ export function showProblem(
   general: HTMLElement,
   options: { prefix?: string; fallback?: string } = {},
 ): void {
-  for (const f of Object.values(fields)) f.showError(undefined)
-  general.textContent = ''
+  clearProblems(fields, general)
   if (!(error instanceof ApiError)) {
     general.textContent = describeError(error)
     return
   }
   const prefix = options.prefix ?? ''
-  const named = new Map<string, string>()
+  const named = new Map<string, string[]>()
+  const unplaced: string[] = []
   for (const problem of error.problem.errors ?? []) {
     const name = (problem.field.startsWith(prefix) ? problem.field.slice(prefix.length) : problem.field).split('.')[0] ?? ''
-    if (fields[name] !== undefined && !named.has(name)) named.set(name, problem.message)
+    if (fields[name] === undefined) unplaced.push(`${problem.field}: ${problem.message}`)
+    else named.set(name, [...(named.get(name) ?? []), problem.message])
   }
-  if (named.size === 1) {
-    const [name] = [...named.keys()]
-    fields[name as string]?.showError(error.message)
-  } else if (named.size > 1) {
-    for (const [name, message] of named) fields[name]?.showError(message)
-    general.textContent = error.message
+  for (const [name, messages] of named) fields[name]?.showError([...new Set(messages)].join('; '))
+  if (named.size > 0) {
+    general.textContent = unplaced.join('; ')
   } else if (options.fallback !== undefined && fields[options.fallback] !== undefined && error.status >= 400 && error.status < 500) {
     fields[options.fallback]?.showError(error.message)
   } else {

@@ -14,12 +14,16 @@ import {
   type Field,
 } from './dom.js'
 import { buildFolderTree, flattenTree, type TreeNode } from './folder-tree.js'
-import type { Folder, ItemList, Policy } from './types.js'
+import { folderOf } from './paths.js'
+import type { Folder, ItemList, Policy, SignedUrlsMode } from './types.js'
 
 /** Last list the API gave; re-fetched after every change, never edited locally. */
 let folders: readonly Folder[] = []
 let selectedPath = '/'
 let onExplain: (path: string) => void = () => {}
+
+/** The folders of the last listing (for the asset browser's policy line). */
+export const knownFolders = (): readonly Folder[] => folders
 
 export function setExplainHandler(handler: (path: string) => void): void {
   onExplain = handler
@@ -52,7 +56,7 @@ export async function showFolders(): Promise<void> {
 }
 
 export function setUpFolders(): void {
-  const path = field('Folder path', h('input', { id: 'new-folder-path', name: 'path', placeholder: '/brand/', autocomplete: 'off', required: true }), 'Starts and ends with /, e.g. /brand/logos/')
+  const path = field('Folder path', h('input', { id: 'new-folder-path', name: 'path', placeholder: '/brand/', autocomplete: 'off', required: true }), 'e.g. brand/logos (read as /brand/logos/)')
   const origins = field(
     'Allowed origins (optional)',
     h('input', { id: 'new-folder-origins', name: 'origins', placeholder: 'https://shop.example https://*.shop.example', autocomplete: 'off' }),
@@ -64,7 +68,7 @@ export function setUpFolders(): void {
   form.addEventListener('submit', async (event) => {
     event.preventDefault()
     clearProblems({ path, origins }, general)
-    const newPath = path.control.value.trim()
+    const newPath = folderOf(path.control.value)
     try {
       await api('POST', '/folders', { path: newPath, policy: { origins: splitList(origins.control.value) } })
       form.reset()
@@ -102,13 +106,13 @@ function renderNode(node: TreeNode): HTMLLIElement {
   )
 }
 
-function sourceBadge(node: TreeNode): HTMLElement {
+export function sourceBadge(node: Pick<TreeNode, 'folder' | 'source'>): HTMLElement {
   if (node.folder !== undefined) return h('span', { class: 'badge own' }, 'own policy')
   if (node.source !== undefined) return h('span', { class: 'badge inherited' }, `inherited from ${node.source.path}`)
   return h('span', { class: 'badge inherited' }, 'built-in default')
 }
 
-function summarise(policy: Policy | undefined): string {
+export function summarise(policy: Policy | undefined): string {
   if (policy === undefined || policy.origins.length === 0) return 'no cross-origin access'
   const parts = [policy.origins.join(', ')]
   if (policy.mode === 'strict') parts.push('strict (hotlink protection)')
@@ -162,6 +166,7 @@ function describePolicy(policy: Policy): HTMLElement {
     row('Private Network Access', policy.privateNetwork ? 'answered' : 'not answered'),
     row('Mode', policy.mode === 'strict' ? 'strict (also refuses hotlinks)' : 'cors (browser-enforced)'),
     row('Cache-Control', policy.cacheControl),
+    row('Signed URLs', SIGNED_URLS_LABELS[policy.signedUrls]),
   )
 }
 
@@ -262,6 +267,15 @@ function renderPolicyForm(folder: Folder): HTMLElement {
       ),
     ),
     cacheControl: field('Cache-Control', text('policy-cache-control', policy.cacheControl)),
+    signedUrls: field(
+      'Signed URLs',
+      h(
+        'select',
+        { id: 'policy-signed-urls' },
+        (Object.keys(SIGNED_URLS_LABELS) as SignedUrlsMode[]).map((mode) => h('option', { value: mode, selected: policy.signedUrls === mode }, `${mode}: ${SIGNED_URLS_LABELS[mode]}`)),
+      ),
+      'Needs URL_SIGNING_KEYS; mint URLs with POST /admin/v1/sign or crossport sign',
+    ),
   } satisfies Record<string, Field<HTMLElement>>
   const general = h('p', { class: 'form-error', 'aria-live': 'polite' })
   const form = h(
@@ -284,6 +298,7 @@ function renderPolicyForm(folder: Folder): HTMLElement {
       privateNetwork: fields.privateNetwork.control.checked,
       mode: fields.mode.control.value,
       cacheControl: fields.cacheControl.control.value,
+      signedUrls: fields.signedUrls.control.value,
     })
     if (Object.keys(patch).length === 0) {
       general.textContent = 'Nothing changed.'
@@ -298,6 +313,12 @@ function renderPolicyForm(folder: Folder): HTMLElement {
     }
   })
   return form
+}
+
+const SIGNED_URLS_LABELS: Readonly<Record<SignedUrlsMode, string>> = {
+  off: 'not needed',
+  derivatives: 'needed for image parameters (w, q, fmt…)',
+  required: 'needed for every request',
 }
 
 /** A number when the input holds one; otherwise the raw text, so the API says what is wrong with it. */

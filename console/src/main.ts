@@ -4,7 +4,7 @@ import { setUpAudit, showAudit } from './audit.js'
 import { announce, byId, describeError, field, h, replaceChildren } from './dom.js'
 import { prefillExplain, setUpExplain } from './explain.js'
 import { setExplainHandler, setUpFolders, showFolders, fetchFolders } from './folders.js'
-import { setUpTokens, showTokens } from './tokens.js'
+import { forgetSession, setUpTokens, showTokens } from './tokens.js'
 
 const VIEWS = ['folders', 'explain', 'assets', 'tokens', 'audit'] as const
 type View = (typeof VIEWS)[number]
@@ -41,14 +41,17 @@ async function showView(view: View): Promise<void> {
   await loaders[view]()
 }
 
+/** Before sign-in there is nothing to navigate to: the sections and their links appear together. */
 function showSignedIn(isSignedIn: boolean): void {
   byId('sign-in').hidden = isSignedIn
   byId('app').hidden = !isSignedIn
+  byId('main-nav').hidden = !isSignedIn
   byId('sign-out').hidden = !isSignedIn
 }
 
 function signOut(message: string): void {
   forgetToken()
+  forgetSession()
   showSignedIn(false)
   byId('sign-in-error').textContent = message
   byId<HTMLInputElement>('sign-in-token').focus()
@@ -101,6 +104,8 @@ function start(): void {
     announce('Signed out; the token was removed from this tab.')
   })
   window.addEventListener('hashchange', () => {
+    // A status line belongs to the view it was said in ("Signed in.", "Copied"): a new view starts clean.
+    announce('')
     if (storedToken() !== null) void showView(currentView())
   })
   if (storedToken() === null) showSignedIn(false)

@@ -1,6 +1,7 @@
 // Shapes of the admin API answers (DESIGN §2 "Admin API contract (v1)").
 
 export type EnforcementMode = 'cors' | 'strict'
+export type SignedUrlsMode = 'off' | 'derivatives' | 'required'
 
 export interface Policy {
   readonly origins: readonly string[]
@@ -12,6 +13,7 @@ export interface Policy {
   readonly privateNetwork: boolean
   readonly mode: EnforcementMode
   readonly cacheControl: string
+  readonly signedUrls: SignedUrlsMode
 }
 
 export interface Folder {
@@ -45,10 +47,19 @@ export interface AssetInfo {
 
 export interface AssetPage {
   readonly items: readonly AssetInfo[]
+  /** With `delimiter=/`: the child folders on this page. */
+  readonly folders?: readonly string[]
   readonly nextCursor?: string | null
 }
 
-export type TokenScope = 'read' | 'write'
+/** `GET /whoami`: the token this tab is signed in with. */
+export interface Session {
+  readonly id: string
+  readonly name: string
+  readonly scope: TokenScope
+}
+
+export type TokenScope = 'read' | 'write' | 'sign'
 
 export interface TokenInfo {
   readonly id: string
@@ -73,6 +84,8 @@ export interface AuditEntry {
   readonly actor: string
   readonly action: string
   readonly target: string
+  /** The token's name when `target` is a token id. */
+  readonly targetName: string | null
   readonly before: unknown
   readonly after: unknown
 }

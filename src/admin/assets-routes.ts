@@ -3,9 +3,11 @@ import type { Context } from 'koa'
 import sharp, { type Metadata } from 'sharp'
 import type { AppContext } from '../app-context'
 import { AuditRepo } from '../db/audit-repo'
+import { isDatabaseBusy, writeTransaction } from '../db/retry-busy'
 import { contentTypeFor } from '../delivery/media-type'
 import { parseSafePath } from '../delivery/safe-path'
 import { CrossportError, isCrossportError } from '../errors'
+import { HEALTH_PATHS } from '../ops/health'
 import type { AssetStat, AssetStore } from '../store/asset-store'
 import { bodyTooLarge, FsAssetStore } from '../store/fs-store'
 import { expectedKind, SNIFF_BYTES, sniffMismatch } from '../store/magic'
@@ -13,10 +15,14 @@ import { getActor, requireScope } from './auth'
 import { ADMIN_PREFIX } from './folder-routes'
 
 const ASSETS_PREFIX = `${ADMIN_PREFIX}/assets`
+/** Everything under it goes to the admin app when ADMIN_ON_MAIN mounts it on the public listener. */
+const ADMIN_MOUNT = '/admin'
 export const DEFAULT_LIST_LIMIT = 100
 export const MAX_LIST_LIMIT = 1000
 /** Image metadata entries kept (keyed by path + ETag, so a replaced file is never answered from the cache). */
 const IMAGE_METADATA_CACHE_SIZE = 1000
+/** How long an asset change's audit row keeps trying after the answer went out (ms). */
+const LATE_AUDIT_RETRY_MS = 10 * 60_000
 
 export interface AssetMetadata {
   readonly path: string
@@ -39,7 +45,7 @@ export interface AssetRoutesOptions {
 }
 
 /**
- * `/assets` of the admin API (DESIGN §2, issue #6): streamed atomic uploads,
+ * `/assets` of the admin API (DESIGN §2): streamed atomic uploads,
  * metadata, cursor-paginated listing, delete. Every change is audited and
  * announced with `asset-changed`, which drops derivatives and cached stats.
  */
@@ -47,19 +53,44 @@ export function registerAssetRoutes(router: Router, context: AppContext, options
   const { db, config, events, logger } = context
   const log = logger.child({ component: 'assets' })
   const store =
-    options.store ?? new FsAssetStore(config.assetsDir, { onBackgroundError: (error) => log.warn({ err: error }, 'sweeping stale upload temp files failed') })
+    options.store ??
+    new FsAssetStore(config.assetsDir, {
+      onBackgroundError: (error) => log.warn({ err: error }, 'sweeping orphaned upload temp files failed'),
+      onSwept: (removed) => {
+        if (removed.length > 0) log.info({ count: removed.length }, 'removed upload temp files no live upload owns')
+      },
+    })
   const audit = new AuditRepo(db)
+  // The store has already changed when this runs, so the answer must say so even if the
+  // audit row cannot be written in time: a lock held past DB_BUSY_RETRY_MS keeps the row
+  // retrying in the background instead of turning a done change into "503, nothing changed".
+  const recordChange = async (work: () => void): Promise<void> => {
+    try {
+      await writeTransaction(db, config.dbBusyRetryMs, work)
+    } catch (error: unknown) {
+      if (!isDatabaseBusy(error)) {
+        log.error({ err: error }, 'audit row for an asset change could not be written')
+        return
+      }
+      log.warn('audit row for an asset change waits for the database lock')
+      writeTransaction(db, LATE_AUDIT_RETRY_MS, work).catch((late: unknown) =>
+        log.error({ err: late }, 'audit row for an asset change could not be written'),
+      )
+    }
+  }
   const imageMetadata = new ImageMetadataCache(store, IMAGE_METADATA_CACHE_SIZE)
 
   router.get('/assets', requireScope('read'), async (ctx) => {
     const prefix = listPrefix(ctx.query.prefix)
     const limit = listLimit(ctx.query.limit)
     const after = decodeCursor(ctx.query.cursor)
-    const page = await store.list({ prefix, after, limit })
-    const last = page.items[page.items.length - 1]
+    const delimiter = listDelimiter(ctx.query.delimiter)
+    const page = await store.list({ prefix, after, limit, ...(delimiter ? { delimiter } : {}) })
     ctx.body = {
       items: page.items.map(describe),
-      nextCursor: page.hasMore && last !== undefined ? encodeCursor(last.path) : null,
+      // Only with delimiter=/, so a client that never asked sees the same shape as before.
+      ...(delimiter ? { folders: page.folders } : {}),
+      nextCursor: page.hasMore && page.last !== undefined ? encodeCursor(page.last) : null,
     }
   })
 
@@ -74,6 +105,7 @@ export function registerAssetRoutes(router: Router, context: AppContext, options
   router.put('/assets/*path', requireScope('write'), async (ctx) => {
     try {
       const path = assetPath(ctx)
+      refuseReservedPath(path, config.adminOnMain)
       const actor = getActor(ctx)
       const declaredType = ctx.get('Content-Type') || undefined
       checkUploadHeaders(ctx, config.maxUploadBytes)
@@ -94,10 +126,8 @@ export function registerAssetRoutes(router: Router, context: AppContext, options
         precondition: (current) => checkConditions(conditions, current, path),
       })
 
-      db.transaction(() => {
-        audit.record(actor.name, 'asset.upload', path, before ? auditFacts(before) : null, auditFacts(after))
-      }).immediate()
       events.emit('asset-changed', path)
+      await recordChange(() => audit.record(actor.name, 'asset.upload', path, before ? auditFacts(before) : null, auditFacts(after)))
       log.info({ path, sizeBytes: after.sizeBytes, actor: actor.name, replaced: before !== undefined }, 'asset uploaded')
 
       const image = await imageMetadata.get(after)
@@ -114,12 +144,10 @@ export function registerAssetRoutes(router: Router, context: AppContext, options
     const actor = getActor(ctx)
     const removed = await store.delete(path)
     if (removed === undefined) throw assetNotFound(path)
-    db.transaction(() => {
-      audit.record(actor.name, 'asset.delete', path, { ...auditFacts(removed.before), siblings: removed.siblings }, null)
-    }).immediate()
     imageMetadata.forget(path)
     events.emit('asset-changed', path)
     for (const sibling of removed.siblings) events.emit('asset-changed', sibling)
+    await recordChange(() => audit.record(actor.name, 'asset.delete', path, { ...auditFacts(removed.before), siblings: removed.siblings }, null))
     await context.images?.purge(path)
     log.info({ path, siblings: removed.siblings, actor: actor.name }, 'asset deleted')
     ctx.status = 204
@@ -151,6 +179,18 @@ function assetPath(ctx: Context): string {
   if (!safe.ok) throw new CrossportError('INVALID_ASSET_PATH', `${JSON.stringify(raw)} is not a valid asset path: ${safe.reason}`)
   if (safe.path.endsWith('/')) throw new CrossportError('INVALID_ASSET_PATH', `${safe.path} names a folder; give a file path such as ${safe.path}logo.png`)
   return safe.path
+}
+
+/**
+ * The public listener answers these paths itself before it looks at the
+ * store, so an asset there could never be served: refuse it rather than
+ * accept bytes nobody can fetch.
+ */
+function refuseReservedPath(path: string, isAdminOnMain: boolean): void {
+  if (HEALTH_PATHS.has(path)) throw new CrossportError('PATH_RESERVED', `${path} is the server's own probe; store the asset under another name`)
+  if (isAdminOnMain && (path === ADMIN_MOUNT || path.startsWith(ADMIN_MOUNT + '/'))) {
+    throw new CrossportError('PATH_RESERVED', `${path} is under ${ADMIN_MOUNT}/, which the admin side owns on this listener (ADMIN_ON_MAIN)`)
+  }
 }
 
 const encodePath = (path: string): string => path.split('/').map(encodeURIComponent).join('/')
@@ -234,6 +274,13 @@ function listPrefix(value: unknown): string {
     throw new CrossportError('BAD_REQUEST', `prefix ${JSON.stringify(value.slice(0, 100))} is not an asset path prefix${safe && !safe.ok ? `: ${safe.reason}` : ' (it must start with /)'}`)
   }
   return safe.path
+}
+
+/** `delimiter=/` lists one folder level (S3 ListObjectsV2 semantics); no other delimiter exists here. */
+function listDelimiter(value: unknown): '/' | undefined {
+  if (value === undefined || value === '') return undefined
+  if (value === '/') return '/'
+  throw new CrossportError('BAD_REQUEST', 'delimiter: the only delimiter is / (one folder level)')
 }
 
 function listLimit(value: unknown): number {

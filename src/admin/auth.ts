@@ -2,6 +2,7 @@ import type { Context, Middleware } from 'koa'
 import type { AppContext } from '../app-context'
 import { TokenRepo, type TokenScope } from '../db/token-repo'
 import { CrossportError } from '../errors'
+import { LastUsedRecorder } from './last-used'
 
 /** Who is calling: put on `ctx.state.actor` by the authentication middleware. */
 export interface Actor {
@@ -15,13 +16,24 @@ export const MAX_FAILED_AUTHS = 10
 export const FAILED_AUTH_WINDOW_MS = 60_000
 /** Bounds the limiter's memory when many addresses fail (a scan): oldest windows are dropped first. */
 export const MAX_TRACKED_CLIENTS = 10_000
-/** `last_used_at` is a write; refreshing it once a minute is precise enough and keeps reads read-only. */
-const LAST_USED_RESOLUTION_MS = 60_000
 
 // RFC 6750 §2.1 restricts tokens to b64token, but ADMIN_TOKEN may be any
 // printable ASCII, so accept that; the scheme name is case-insensitive (RFC 9110 §11.1).
-const BEARER = /^Bearer +([\x21-\x7e]+) *$/i
+export const BEARER = /^Bearer +([\x21-\x7e]+) *$/i
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
+/** The one call a `sign` token may make (mirrors admin/sign-routes.ts under /admin/v1). */
+const SIGN_PATH = '/admin/v1/sign'
+/** What each scope may do: `sign` only signs (least privilege for web backends); `write` includes everything. */
+const GRANTS: Readonly<Record<TokenScope, ReadonlySet<TokenScope>>> = {
+  read: new Set(['read']),
+  write: new Set(['read', 'write', 'sign']),
+  sign: new Set(['sign']),
+}
+const NEEDS: Readonly<Record<TokenScope, string>> = {
+  read: 'this needs a read- or write-scoped token',
+  write: 'this change needs a write-scoped token',
+  sign: 'signing URLs needs a sign- or write-scoped token',
+}
 
 interface Window {
   readonly startedAtMs: number
@@ -111,6 +123,15 @@ export function createAuthMiddleware(context: AppContext, options: AuthOptions =
   const limiter = options.limiter ?? new FailedAuthLimiter()
   const publicPaths = options.publicPaths ?? new Set<string>()
   const log = context.logger.child({ log: 'admin-auth' })
+  // last_used_at is written by a timer, off the request path and best-effort:
+  // an admin read must not need a write, which another process's lock could hold up.
+  const lastUsed = new LastUsedRecorder({
+    write: (id, at) => {
+      // A timer may fire after shutdown closed the database; the time is not worth an error.
+      if (context.db.open) tokens.markUsed(id, at)
+    },
+    onError: (error, id) => log.warn({ err: error, tokenId: id }, 'recording last_used_at failed'),
+  })
 
   return async (ctx, next) => {
     if (publicPaths.has(ctx.path)) return next()
@@ -133,17 +154,22 @@ export function createAuthMiddleware(context: AppContext, options: AuthOptions =
       log.warn({ client, method: ctx.method, path: ctx.path }, 'failed admin authentication')
       throw invalidToken()
     }
-    if (info.lastUsedAt === null || Date.now() - Date.parse(info.lastUsedAt) >= LAST_USED_RESOLUTION_MS) tokens.markUsed(info.id)
+    lastUsed.used(info.id, info.lastUsedAt)
     const actor: Actor = { id: info.id, name: info.name, scope: info.scope }
     ctx.state.actor = actor
-    if (WRITE_METHODS.has(ctx.method)) assertScope(actor, 'write')
+    assertScope(actor, scopeNeeded(ctx.method, ctx.path))
     return next()
   }
 }
 
+function scopeNeeded(method: string, path: string): TokenScope {
+  if (method === 'POST' && path === SIGN_PATH) return 'sign'
+  return WRITE_METHODS.has(method) ? 'write' : 'read'
+}
+
 function assertScope(actor: Actor, scope: TokenScope): void {
-  if (scope === 'write' && actor.scope !== 'write') {
-    throw new CrossportError('FORBIDDEN', `Token "${actor.name}" has scope "${actor.scope}"; this change needs a write-scoped token`)
+  if (!GRANTS[actor.scope].has(scope)) {
+    throw new CrossportError('FORBIDDEN', `Token "${actor.name}" has scope "${actor.scope}"; ${NEEDS[scope]}`)
   }
 }
 
@@ -154,8 +180,8 @@ export function getActor(ctx: Context): Actor {
   return actor
 }
 
-/** Route guard: the caller's token must carry `scope` (`write` includes `read`). */
-export function requireScope(scope: 'read' | 'write'): Middleware {
+/** Route guard: the caller's token must carry `scope` (`write` includes `read` and `sign`). */
+export function requireScope(scope: TokenScope): Middleware {
   return async (ctx, next) => {
     assertScope(getActor(ctx), scope)
     return next()

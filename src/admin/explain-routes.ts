@@ -1,9 +1,12 @@
 import type Router from '@koa/router'
 import type { AppContext } from '../app-context'
 import { decideCors } from '../cors/decide'
-import type { CorsRequest } from '../cors/types'
+import { decideSignature, describeSignature, type SignatureDecision } from '../cors/signature'
+import type { CorsDecision, CorsRequest } from '../cors/types'
 import { parseSafePath } from '../delivery/safe-path'
 import { CrossportError, validationFailed } from '../errors'
+import { IMAGE_PARAMS } from '../images/params'
+import type { CompiledFolder } from '../policy/table'
 import { parseOrigin, parseOriginRule } from '../policy/origin'
 import { requireScope } from './auth'
 import { explainQuerySchema, parseInput } from './schemas'
@@ -19,7 +22,7 @@ const SIMPLE_METHODS = new Set(['GET', 'HEAD', 'POST'])
 export function registerExplainRoutes(router: Router, context: AppContext): void {
   router.get('/explain', requireScope('read'), (ctx) => {
     const query = parseInput(explainQuerySchema, ctx.query)
-    const { path, ownOrigin } = splitTarget(query.path)
+    const { path, ownOrigin, rawQuery } = splitTarget(query.path)
     const safe = parseSafePath(path)
     if (!safe.ok) throw new CrossportError('BAD_REQUEST', `path ${JSON.stringify(path)} would be refused by the public listener: ${safe.reason}`)
 
@@ -37,7 +40,10 @@ export function registerExplainRoutes(router: Router, context: AppContext): void
     }
     const compiled = context.policies.current().resolve(safe.path)
     const decision = decideCors(request, compiled)
-    const headers: Record<string, string> = { ...decision.headers }
+    const signature = signatureOf(decision, compiled, safe.path, rawQuery, context)
+    const isUnsigned = signature?.isRequired === true && signature.verdict.reason !== 'valid'
+    // Every 403 carries no CORS headers (public-delivery.ts `unsigned`).
+    const headers: Record<string, string> = isUnsigned ? { 'Cache-Control': 'no-store' } : { ...decision.headers }
     if (decision.vary.length > 0) headers.Vary = decision.vary.join(', ')
     const { folder } = compiled
     ctx.body = {
@@ -48,16 +54,46 @@ export function registerExplainRoutes(router: Router, context: AppContext): void
       preflight: isPreflight,
       outcome: decision.outcome,
       // undefined from decideCors means "deliver the asset": 200 (or 206/304, which explain cannot know).
-      status: decision.status ?? 200,
+      status: isUnsigned ? 403 : (decision.status ?? 200),
       headers,
-      reasons: decision.reasons,
+      reasons: signature === undefined ? decision.reasons : [...decision.reasons, ...describeSignature(signature, compiled)],
+      signature: signatureOut(signature),
       policy: folder.policy,
     }
   })
 }
 
-/** A path, or a full URL whose pathname is used and whose origin counts as the server's own. */
-function splitTarget(target: string): { path: string; ownOrigin: string | undefined } {
+/**
+ * The signature step a public request would run after CORS;
+ * undefined when CORS already answered (preflights are never signed).
+ */
+function signatureOf(
+  decision: CorsDecision,
+  compiled: CompiledFolder,
+  path: string,
+  rawQuery: string | undefined,
+  context: AppContext,
+): SignatureDecision | undefined {
+  if (decision.isPreflight || decision.status !== undefined || compiled.folder.policy.signedUrls === 'off') return undefined
+  const query = new URLSearchParams(rawQuery ?? '')
+  const facts = { path, rawQuery, hasImageParams: IMAGE_PARAMS.some((name) => query.has(name)), nowSeconds: Math.floor(Date.now() / 1000) }
+  return decideSignature(facts, compiled, context.config.urlSigningKeys)
+}
+
+function signatureOut(signature: SignatureDecision | undefined) {
+  if (signature === undefined || !signature.isRequired) return { required: false }
+  const { verdict } = signature
+  return {
+    required: true,
+    verdict: verdict.reason,
+    detail: verdict.detail,
+    kid: verdict.kid ?? null,
+    expiresAt: verdict.expiresAtSeconds === undefined ? null : new Date(verdict.expiresAtSeconds * 1000).toISOString(),
+  }
+}
+
+/** A path, or a full URL whose pathname is used and whose origin counts as the server's own; the query is kept for the signature. */
+function splitTarget(target: string): { path: string; ownOrigin: string | undefined; rawQuery: string | undefined } {
   if (/^https?:\/\//i.test(target)) {
     let url: URL
     try {
@@ -65,11 +101,15 @@ function splitTarget(target: string): { path: string; ownOrigin: string | undefi
     } catch {
       throw new CrossportError('BAD_REQUEST', `path ${JSON.stringify(target)} is not a valid URL`)
     }
-    return { path: url.pathname, ownOrigin: url.origin }
+    return { path: url.pathname, ownOrigin: url.origin, rawQuery: url.search === '' ? undefined : url.search.slice(1) }
   }
   if (!target.startsWith('/')) throw new CrossportError('BAD_REQUEST', 'path must start with / or be a full http(s) URL')
   const queryAt = target.search(/[?#]/)
-  return { path: queryAt === -1 ? target : target.slice(0, queryAt), ownOrigin: undefined }
+  const hashAt = target.indexOf('#')
+  const path = queryAt === -1 ? target : target.slice(0, queryAt)
+  const hasQuery = queryAt !== -1 && target[queryAt] === '?'
+  const rawQuery = hasQuery ? target.slice(queryAt + 1, hashAt === -1 ? undefined : hashAt) : undefined
+  return { path, ownOrigin: undefined, rawQuery }
 }
 
 /** The Origin header a browser would send for this input (normalised), or 422 with the reason. */

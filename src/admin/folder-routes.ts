@@ -3,6 +3,7 @@ import type { Context } from 'koa'
 import type { AppContext } from '../app-context'
 import { AuditRepo } from '../db/audit-repo'
 import { FolderRepo } from '../db/folder-repo'
+import { writeTransaction } from '../db/retry-busy'
 import { CrossportError, folderExists, folderNotFound, validationFailed } from '../errors'
 import { parseOriginRule } from '../policy/origin'
 import type { Folder, Policy } from '../policy/types'
@@ -30,10 +31,12 @@ export function registerFolderRoutes(router: Router, context: AppContext): void 
   const body = (ctx: Context) => readJsonObject(ctx, config.adminBodyLimitBytes)
 
   // Every change: repo write + audit row in one transaction (synchronous, no
-  // await inside), then the policy table reloads before the answer goes out,
-  // so the very next public request sees the change.
-  const change = <T>(work: () => T): T => {
-    const result = db.transaction(work).immediate()
+  // await inside; retried whole while another process holds the write lock),
+  // then the policy table reloads before the answer goes out, so the very
+  // next public request sees the change.
+  const write = <T>(work: () => T): Promise<T> => writeTransaction(db, config.dbBusyRetryMs, work)
+  const change = async <T>(work: () => T): Promise<T> => {
+    const result = await write(work)
     events.emit('policy-changed')
     return result
   }
@@ -67,7 +70,7 @@ export function registerFolderRoutes(router: Router, context: AppContext): void 
     const input = parseInput(createFolderSchema, await body(ctx))
     assertPolicyValid(input.policy, 'policy.')
     const actor = getActor(ctx)
-    const created = change(() => {
+    const created = await change(() => {
       if (folders.findByPath(input.path)) throw folderExists(input.path)
       const folder = folders.create(input.path, input.policy)
       audit.record(actor.name, 'folder.create', folder.path, null, folder)
@@ -86,14 +89,14 @@ export function registerFolderRoutes(router: Router, context: AppContext): void 
     load(ctx)
     const input = parseInput(replaceFolderSchema, await body(ctx))
     assertPolicyValid(input.policy, 'policy.')
-    ctx.body = replace(ctx, input.policy, 'folder.replace')
+    ctx.body = await replace(ctx, input.policy, 'folder.replace')
   })
 
   router.patch('/folders/:id', requireScope('write'), async (ctx) => {
     load(ctx)
     const patch = parseInput(policyPatchSchema, await body(ctx))
     const actor = getActor(ctx)
-    ctx.body = change(() => {
+    ctx.body = await change(() => {
       // Read inside the transaction so two concurrent patches cannot lose each other's fields.
       const before = load(ctx)
       const policy: Policy = { ...before.policy, ...patch }
@@ -104,9 +107,9 @@ export function registerFolderRoutes(router: Router, context: AppContext): void 
     })
   })
 
-  router.delete('/folders/:id', requireScope('write'), (ctx) => {
+  router.delete('/folders/:id', requireScope('write'), async (ctx) => {
     const actor = getActor(ctx)
-    change(() => {
+    await change(() => {
       const before = load(ctx)
       if (before.path === '/') {
         throw new CrossportError('ROOT_FOLDER_PROTECTED', 'The root folder / always exists; change its policy instead (PUT or PATCH)')
@@ -121,30 +124,28 @@ export function registerFolderRoutes(router: Router, context: AppContext): void 
     load(ctx)
     const { origin } = parseInput(addOriginSchema, await body(ctx))
     const actor = getActor(ctx)
-    const result = db
-      .transaction(() => {
-        const before = load(ctx)
-        // Already allowed: nothing changes, so no audit row and no reload (200, not 201).
-        if (before.policy.origins.includes(origin)) return { folder: before, isAdded: false }
-        assertPolicyValid({ ...before.policy, origins: [...before.policy.origins, origin] }, '')
-        folders.addOrigin(before.id, origin)
-        const after = folders.get(before.id) as Folder
-        audit.record(actor.name, 'origin.add', before.path, before, after)
-        return { folder: after, isAdded: true }
-      })
-      .immediate()
+    const result = await write(() => {
+      const before = load(ctx)
+      // Already allowed: nothing changes, so no audit row and no reload (200, not 201).
+      if (before.policy.origins.includes(origin)) return { folder: before, isAdded: false }
+      assertPolicyValid({ ...before.policy, origins: [...before.policy.origins, origin] }, '')
+      folders.addOrigin(before.id, origin)
+      const after = folders.get(before.id) as Folder
+      audit.record(actor.name, 'origin.add', before.path, before, after)
+      return { folder: after, isAdded: true }
+    })
     if (result.isAdded) events.emit('policy-changed')
     ctx.body = result.folder
     ctx.status = result.isAdded ? 201 : 200
   })
 
-  router.delete('/folders/:id/origins/:origin', requireScope('write'), (ctx) => {
+  router.delete('/folders/:id/origins/:origin', requireScope('write'), async (ctx) => {
     load(ctx)
     const raw = ctx.params.origin ?? ''
     const parsed = parseOriginRule(raw)
     if (!parsed.ok) throw validationFailed(`origin: ${parsed.reason}`, [{ field: 'origin', message: parsed.reason }])
     const actor = getActor(ctx)
-    change(() => {
+    await change(() => {
       const before = load(ctx)
       if (!folders.removeOrigin(before.id, parsed.rule)) {
         throw new CrossportError('ORIGIN_NOT_FOUND', `Folder ${before.path} does not allow ${parsed.rule}`)
@@ -161,7 +162,7 @@ export function registerFolderRoutes(router: Router, context: AppContext): void 
     return value
   }
 
-  function replace(ctx: Context & { params: Record<string, string> }, policy: Policy, action: string): Folder {
+  function replace(ctx: Context & { params: Record<string, string> }, policy: Policy, action: string): Promise<Folder> {
     const actor = getActor(ctx)
     return change(() => {
       const before = load(ctx)

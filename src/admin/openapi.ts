@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { addOriginSchema, createFolderSchema, createTokenSchema, policyPatchSchema, replaceFolderSchema } from './schemas'
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './paging'
+import { addOriginSchema, createFolderSchema, createTokenSchema, policyPatchSchema, replaceFolderSchema, signRequestSchema } from './schemas'
 
 /**
  * The OpenAPI 3.1 description of `/admin/v1`, built once. Request bodies come
@@ -26,12 +26,13 @@ const policyOut = z.object({
   privateNetwork: z.boolean(),
   mode: z.enum(['cors', 'strict']),
   cacheControl: z.string(),
+  signedUrls: z.enum(['off', 'derivatives', 'required']).describe('Which requests need a signed URL: none, those with image parameters, or all'),
 })
 const folderOut = z.object({ id: z.number().int(), path: z.string(), policy: policyOut, createdAt: z.string(), updatedAt: z.string() })
 const tokenOut = z.object({
   id: z.string(),
   name: z.string(),
-  scope: z.enum(['read', 'write']),
+  scope: z.enum(['read', 'write', 'sign']),
   createdAt: z.string(),
   lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
@@ -39,7 +40,7 @@ const tokenOut = z.object({
 const createdTokenOut = z.object({
   id: z.string(),
   name: z.string(),
-  scope: z.enum(['read', 'write']),
+  scope: z.enum(['read', 'write', 'sign']),
   token: z.string().describe('The secret; shown in this answer only'),
   createdAt: z.string(),
 })
@@ -49,6 +50,7 @@ const auditOut = z.object({
   actor: z.string(),
   action: z.string(),
   target: z.string(),
+  targetName: z.string().nullable().describe('The token name when target is a token id (token.create, token.revoke); null otherwise'),
   before: z.unknown(),
   after: z.unknown(),
 })
@@ -62,7 +64,20 @@ const explainOut = z.object({
   status: z.number().int(),
   headers: z.record(z.string(), z.string()),
   reasons: z.array(z.string()),
+  signature: z
+    .object({
+      required: z.boolean(),
+      verdict: z.enum(['valid', 'missing', 'malformed', 'expired', 'unknown-key', 'bad-signature']).optional(),
+      detail: z.string().optional(),
+      kid: z.string().nullable().optional(),
+      expiresAt: z.string().nullable().optional(),
+    })
+    .describe("Whether the URL needs a signature and, if so, the verdict on the one it carries (pass the whole URL with its query as path)"),
   policy: policyOut,
+})
+const signedUrlOut = z.object({
+  url: z.string().describe('Path and query, signed: /paid/a.jpg?w=640&expires=…&kid=…&sig=…'),
+  expiresAt: z.string(),
 })
 const assetOut = z.object({
   path: z.string(),
@@ -90,6 +105,7 @@ const body = (schema: JsonSchema) => ({ required: true, content: json(schema) })
 
 const COMMON_ERRORS = {
   '401': problem('Missing or invalid bearer token'),
+  '421': problem('The Host header names no host this admin side answers (ADMIN_ALLOWED_HOSTS)'),
   '429': problem('Too many failed authentications from this address'),
 }
 // Writes without a JSON body (DELETE, asset upload) cannot fail on one; they
@@ -129,7 +145,7 @@ function buildDocument(): JsonSchema {
     servers: [{ url: '/admin/v1' }],
     security: [{ bearer: [] }],
     components: {
-      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An admin token (read or write scope)' } },
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An admin token (read, write or sign scope; sign may only call POST /sign)' } },
       schemas: {
         Policy: inputSchema(policyOut),
         Folder: inputSchema(folderOut),
@@ -142,6 +158,8 @@ function buildDocument(): JsonSchema {
         CreatedToken: inputSchema(createdTokenOut),
         AuditEntry: inputSchema(auditOut),
         Explanation: inputSchema(explainOut),
+        SignRequest: inputSchema(signRequestSchema),
+        SignedUrl: inputSchema(signedUrlOut),
         Asset: inputSchema(assetOut),
         Problem: inputSchema(problemOut),
       },
@@ -213,10 +231,22 @@ function buildDocument(): JsonSchema {
       '/assets': {
         get: {
           summary: 'List assets under a prefix',
-          parameters: [param('prefix', 'Folder prefix, e.g. /brand/', 'query'), param('cursor', 'From nextCursor', 'query'), param('limit', 'Page size', 'query')],
+          parameters: [
+            param('prefix', 'Folder prefix, e.g. /brand/', 'query'),
+            param('delimiter', '/ lists one folder level: files directly under the prefix in items, child folders in folders (each counts towards limit)', 'query'),
+            param('cursor', 'From nextCursor', 'query'),
+            param('limit', 'Page size', 'query'),
+          ],
           responses: {
-            '200': ok('Assets', { type: 'object', properties: { items: { type: 'array', items: ref('Asset') }, nextCursor: { type: ['string', 'null'] } } }),
-            '400': problem('Bad prefix (not an asset path starting with /), limit (not 1-1000) or cursor (not one this server gave out)'),
+            '200': ok('Assets', {
+              type: 'object',
+              properties: {
+                items: { type: 'array', items: ref('Asset') },
+                folders: { type: 'array', items: { type: 'string' }, description: 'With delimiter=/ only: child folder paths such as /brand/logos/' },
+                nextCursor: { type: ['string', 'null'] },
+              },
+            }),
+            '400': problem('Bad prefix (not an asset path starting with /), delimiter (not /), limit (not 1-1000) or cursor (not one this server gave out)'),
             ...COMMON_ERRORS,
           },
         },
@@ -234,12 +264,15 @@ function buildDocument(): JsonSchema {
             '201': ok('Created', ref('Asset')),
             '200': ok('Replaced', ref('Asset')),
             '400': problem('Not a valid asset path, a folder path, or a malformed If-Match / If-None-Match'),
-            '409': problem('The path collides with an existing folder or file of the same name'),
+            '409': problem(
+              'The path collides with an existing folder or file of the same name, or is reserved: /healthz and /readyz (and /admin/… with ADMIN_ON_MAIN) are answered by the server itself',
+            ),
             '412': problem('If-Match / If-None-Match failed'),
             '413': problem('Larger than MAX_UPLOAD_BYTES'),
             '415': problem(
               'The content does not match its media type: its first bytes are not the magic number of the binary format its extension (or Content-Type) names; or a Content-Encoding other than identity was sent',
             ),
+            '507': problem('The disk is full; nothing was stored and the previous version is still served'),
             ...WRITE_SCOPE_ERRORS,
           },
         },
@@ -261,6 +294,19 @@ function buildDocument(): JsonSchema {
           responses: { '200': ok('The decision', ref('Explanation')), '400': problem('Bad path'), '422': problem('Bad origin or parameter'), ...COMMON_ERRORS },
         },
       },
+      '/sign': {
+        post: {
+          summary: 'Mint a signed, expiring URL (HMAC-SHA256 with the first URL_SIGNING_KEYS key); sign or write scope',
+          requestBody: body(ref('SignRequest')),
+          responses: {
+            '200': ok('The signed URL', ref('SignedUrl')),
+            '501': problem('URL_SIGNING_KEYS is not configured'),
+            ...WRITE_ERRORS,
+            '403': problem('The token is read-scoped'),
+            '422': problem('A path or query the public listener would refuse; `errors` names the fields'),
+          },
+        },
+      },
       '/tokens': {
         get: { summary: 'List tokens (no secrets)', responses: { '200': ok('Tokens', items('Token')), ...COMMON_ERRORS } },
         post: {
@@ -272,6 +318,15 @@ function buildDocument(): JsonSchema {
       '/tokens/{id}': {
         parameters: [param('id', 'Token id')],
         delete: { summary: 'Revoke a token', responses: { '204': noContent, '404': problem('No such active token'), ...WRITE_SCOPE_ERRORS } },
+      },
+      '/whoami': {
+        get: {
+          summary: 'The token this request authenticated with (no secret)',
+          responses: {
+            '200': ok('The token', { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string', enum: ['read', 'write'] } }, required: ['id', 'name', 'scope'] }),
+            ...COMMON_ERRORS,
+          },
+        },
       },
       '/audit': {
         get: {

@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa'
+import { isDatabaseBusy } from '../db/retry-busy'
 import { ERROR_CATALOGUE, isCrossportError, problemType, type ErrorCode, type FieldProblem } from '../errors'
 import type { Logger } from '../log'
 
@@ -70,8 +71,9 @@ export function toProblemResponse(error: unknown): ProblemResponse {
     return { problem, headers: error.headers ?? {}, isUnexpected: error.status >= 500 }
   }
   if (isDatabaseBusy(error)) {
-    // Another process held the write lock past busy_timeout: the write did not
-    // happen and retrying is safe, so say so rather than answer 500.
+    // Another process held the write lock for the whole retry budget
+    // (DB_BUSY_RETRY_MS): the write did not happen and retrying is safe, so
+    // say so rather than answer 500.
     const detail = 'The database is locked by another writer; nothing was changed. Retry shortly.'
     return { problem: { type: problemType('OVERLOADED'), title: ERROR_CATALOGUE.OVERLOADED.title, status: 503, detail }, headers: { 'Retry-After': '1' }, isUnexpected: false }
   }
@@ -84,11 +86,6 @@ export function toProblemResponse(error: unknown): ProblemResponse {
     return { problem: problemForStatus(status, detail), headers: stringRecord(headers), isUnexpected: false }
   }
   return { problem: GENERIC_500, headers: {}, isUnexpected: true }
-}
-
-function isDatabaseBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code
-  return typeof code === 'string' && (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED')
 }
 
 /**

@@ -5,6 +5,8 @@ import { registerAuditRoutes } from './audit-routes'
 import { registerExplainRoutes } from './explain-routes'
 import { ADMIN_PREFIX, registerFolderRoutes } from './folder-routes'
 import { openApiDocument } from './openapi'
+import { registerSessionRoutes } from './session-routes'
+import { registerSignRoutes } from './sign-routes'
 import { registerTokenRoutes } from './token-routes'
 
 export { ADMIN_PREFIX }
@@ -19,7 +21,9 @@ export function createAdminRouter(context: AppContext): Router {
   registerFolderRoutes(router, context)
   registerExplainRoutes(router, context)
   registerTokenRoutes(router, context)
+  registerSessionRoutes(router)
   registerAuditRoutes(router, context)
   registerAssetRoutes(router, context)
+  registerSignRoutes(router, context)
   return router
 }

@@ -72,6 +72,7 @@ const policyFields = {
     .max(MAX_CACHE_CONTROL_LENGTH, `must be at most ${MAX_CACHE_CONTROL_LENGTH} characters`)
     .regex(PRINTABLE_ASCII, 'must be printable ASCII (it becomes a header value)')
     .refine((v) => v.trim() !== '', 'must not be blank'),
+  signedUrls: z.enum(['off', 'derivatives', 'required']),
 }
 
 /** A full policy: `origins` is required, every other field defaults from DEFAULT_POLICY. */
@@ -86,6 +87,7 @@ export const policySchema = z
     privateNetwork: policyFields.privateNetwork.default(DEFAULT_POLICY.privateNetwork),
     mode: policyFields.mode.default(DEFAULT_POLICY.mode),
     cacheControl: policyFields.cacheControl.default(DEFAULT_POLICY.cacheControl),
+    signedUrls: policyFields.signedUrls.default(DEFAULT_POLICY.signedUrls),
   })
   .strict()
 
@@ -112,7 +114,27 @@ export const createTokenSchema = z
       .min(1, 'must not be empty')
       .max(MAX_TOKEN_NAME_LENGTH, `must be at most ${MAX_TOKEN_NAME_LENGTH} characters`)
       .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII'),
-    scope: z.enum(['read', 'write']),
+    scope: z.enum(['read', 'write', 'sign']),
+  })
+  .strict()
+
+/** A signed URL lives at most a year: a longer-lived one is a public URL that cannot be taken back. */
+export const MAX_SIGNED_URL_SECONDS = 31_536_000
+export const MAX_SIGNED_QUERY_PARAMS = 32
+
+export const signRequestSchema = z
+  .object({
+    path: z.string().min(1, 'is required').max(4096).regex(/^\//, 'must start with /'),
+    expiresInSeconds: z
+      .number()
+      .int('must be a whole number of seconds')
+      .min(1, 'must be at least 1')
+      .max(MAX_SIGNED_URL_SECONDS, `must be at most ${MAX_SIGNED_URL_SECONDS} seconds (a year)`)
+      .default(3600),
+    query: z
+      .record(z.string().min(1, 'names must not be empty').max(256), z.string().max(1024))
+      .refine((q) => Object.keys(q).length <= MAX_SIGNED_QUERY_PARAMS, `must have at most ${MAX_SIGNED_QUERY_PARAMS} parameters`)
+      .default({}),
   })
   .strict()
 

@@ -1,6 +1,7 @@
 import type Router from '@koa/router'
 import type { AppContext } from '../app-context'
 import { AuditRepo } from '../db/audit-repo'
+import { writeTransaction } from '../db/retry-busy'
 import { TokenRepo } from '../db/token-repo'
 import { CrossportError } from '../errors'
 import { getActor, requireScope } from './auth'
@@ -20,26 +21,24 @@ export function registerTokenRoutes(router: Router, context: AppContext): void {
   router.post('/tokens', requireScope('write'), async (ctx) => {
     const input = parseInput(createTokenSchema, await readJsonObject(ctx, config.adminBodyLimitBytes))
     const actor = getActor(ctx)
-    const { info, secret } = db
-      .transaction(() => {
-        const created = tokens.create(input.name, input.scope)
-        // The audit row describes the token, never its secret.
-        audit.record(actor.name, 'token.create', created.info.id, null, created.info)
-        return created
-      })
-      .immediate()
+    const { info, secret } = await writeTransaction(db, config.dbBusyRetryMs, () => {
+      const created = tokens.create(input.name, input.scope)
+      // The audit row describes the token, never its secret.
+      audit.record(actor.name, 'token.create', created.info.id, null, created.info)
+      return created
+    })
     ctx.status = 201
     ctx.body = { id: info.id, name: info.name, scope: info.scope, token: secret, createdAt: info.createdAt }
   })
 
-  router.delete('/tokens/:id', requireScope('write'), (ctx) => {
+  router.delete('/tokens/:id', requireScope('write'), async (ctx) => {
     const id = ctx.params.id ?? ''
     const actor = getActor(ctx)
-    db.transaction(() => {
+    await writeTransaction(db, config.dbBusyRetryMs, () => {
       const before = tokens.get(id)
       if (!before || !tokens.revoke(id)) throw new CrossportError('TOKEN_NOT_FOUND', `No active token with id ${id}`)
       audit.record(actor.name, 'token.revoke', id, before, tokens.get(id) ?? null)
-    }).immediate()
+    })
     ctx.status = 204
   })
 }

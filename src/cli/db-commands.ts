@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3'
 import { existsSync, rmSync } from 'node:fs'
 import { migrate, schemaVersion } from '../db/migrate'
-import { openDb } from '../db/open'
+import { openDb, WAIT_BUSY_TIMEOUT_MS } from '../db/open'
 import { CliError } from './api-client'
 
 export interface BackupResult {
@@ -26,7 +26,8 @@ export async function backupDatabase(databasePath: string, file: string, options
     rmSync(file)
   }
   const source = new Database(databasePath, { fileMustExist: true })
-  source.pragma('busy_timeout = 5000')
+  // Not serving: waiting for a busy server is better than failing the backup.
+  source.pragma(`busy_timeout = ${WAIT_BUSY_TIMEOUT_MS}`)
   let pages = 0
   try {
     await source.backup(file, {
@@ -60,7 +61,7 @@ function verifyBackup(file: string, pages: number): BackupResult {
 }
 
 export function migrateDatabase(databasePath: string): { applied: string[]; schemaVersion: number } {
-  const db = openDb(databasePath)
+  const db = openDb(databasePath, { lockWait: 'wait' })
   try {
     const applied = migrate(db).map((m) => m.name)
     return { applied, schemaVersion: schemaVersion(db) }

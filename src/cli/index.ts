@@ -4,6 +4,7 @@ import { resolve } from 'node:path'
 import { ApiClient, CliError, DEFAULT_ADMIN_URL, encodeAssetPath } from './api-client'
 import { backupDatabase, migrateDatabase } from './db-commands'
 import { formatBytes, printJson, printLine, printTable, type CliIo } from './output'
+import { registerSignCommand } from './sign-command'
 import { listAllAssets, uploadFolder, type RemoteAsset } from './upload'
 
 /** The environment variables the CLI reads (and nothing else from the environment). */
@@ -50,6 +51,7 @@ interface Explanation {
   status: number
   headers: Record<string, string>
   reasons: string[]
+  signature?: { required: boolean; verdict?: string; detail?: string; expiresAt?: string | null }
 }
 
 /**
@@ -140,6 +142,7 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
     .option('--credentials', 'allow credentialed requests')
     .option('--max-age <seconds>', 'preflight max-age', parseWholeNumber)
     .option('--cache-control <value>', 'Cache-Control for the folder assets')
+    .addOption(new Option('--signed-urls <mode>', 'which requests need a signed URL').choices(['off', 'derivatives', 'required']))
     .action(async (path: string, options: AddFolderOptions, command: Command) => {
       const policy: Record<string, unknown> = { origins: options.origin }
       if (options.mode !== undefined) policy.mode = options.mode
@@ -147,6 +150,7 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
       if (options.credentials === true) policy.credentials = true
       if (options.maxAge !== undefined) policy.maxAge = options.maxAge
       if (options.cacheControl !== undefined) policy.cacheControl = options.cacheControl
+      if (options.signedUrls !== undefined) policy.signedUrls = options.signedUrls
       const folder = await api(command).json<Folder>('POST', '/folders', { json: { path: folderPath(path), policy } })
       if (wantsJson(command)) return printJson(io, folder)
       printLine(io, `created folder ${folder.path} (id ${folder.id}), origins: ${folder.policy.origins.join(' ') || '(none)'}`)
@@ -203,6 +207,8 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
       for (const [name, value] of headers) printLine(io, `  ${name}: ${value}`)
       if (explanation.reasons.length > 0) printLine(io, 'why:')
       for (const reason of explanation.reasons) printLine(io, `  - ${reason}`)
+      const { signature } = explanation
+      if (signature?.required === true) printLine(io, `signature: ${signature.verdict ?? 'unknown'}${signature.expiresAt ? ` (expires ${signature.expiresAt})` : ''}`)
     })
 
   // --- tokens
@@ -210,7 +216,7 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
   tokens
     .command('create <name>')
     .description('create a token; its secret is shown once')
-    .addOption(new Option('--scope <scope>', 'read or write').choices(['read', 'write']).makeOptionMandatory())
+    .addOption(new Option('--scope <scope>', 'read, write, or sign (may only sign URLs)').choices(['read', 'write', 'sign']).makeOptionMandatory())
     .action(async (name: string, options: { scope: string }, command: Command) => {
       const created = await api(command).json<{ id: string; name: string; scope: string; token: string }>('POST', '/tokens', { json: { name, scope: options.scope } })
       if (wantsJson(command)) return printJson(io, created)
@@ -237,6 +243,8 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
       if (wantsJson(command)) return printJson(io, { revoked: id })
       printLine(io, `revoked token ${id}`)
     })
+
+  registerSignCommand(program, { io, api, wantsJson })
 
   // --- assets
   const assets = program.command('assets').description('upload, list and delete assets')
@@ -316,6 +324,7 @@ interface AddFolderOptions {
   credentials?: boolean
   maxAge?: number
   cacheControl?: string
+  signedUrls?: string
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -10,6 +10,11 @@ export interface AuditEntry {
   readonly action: string
   /** What changed: a folder path, an asset path, a token id. */
   readonly target: string
+  /**
+   * The token's name when the target is a token id (`token.create`,
+   * `token.revoke`), so readers need not look ids up; null otherwise.
+   */
+  readonly targetName: string | null
   readonly before: unknown
   readonly after: unknown
 }
@@ -22,6 +27,7 @@ interface AuditRow {
   target: string
   before: string | null
   after: string | null
+  target_name: string | null
 }
 
 const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text))
@@ -36,10 +42,14 @@ export class AuditRepo {
 
   constructor(db: Db) {
     this.insert = db.prepare('INSERT INTO audit_log (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)')
-    this.selectNewest = db.prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?')
-    this.selectNewestFor = db.prepare("SELECT * FROM audit_log WHERE target = ? OR target LIKE ? ESCAPE '\\' ORDER BY id DESC LIMIT ?")
-    this.selectBefore = db.prepare('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?')
-    this.selectBeforeFor = db.prepare("SELECT * FROM audit_log WHERE id < ? AND (target = ? OR target LIKE ? ESCAPE '\\') ORDER BY id DESC LIMIT ?")
+    // Token actions name a token id as their target; the join adds its name.
+    const select = `SELECT a.id, a.at, a.actor, a.action, a.target, a.before, a.after, t.name AS target_name
+      FROM audit_log a LEFT JOIN tokens t ON a.action LIKE 'token.%' AND t.id = a.target`
+    const forTarget = "(a.target = ? OR a.target LIKE ? ESCAPE '\\')"
+    this.selectNewest = db.prepare(`${select} ORDER BY a.id DESC LIMIT ?`)
+    this.selectNewestFor = db.prepare(`${select} WHERE ${forTarget} ORDER BY a.id DESC LIMIT ?`)
+    this.selectBefore = db.prepare(`${select} WHERE a.id < ? ORDER BY a.id DESC LIMIT ?`)
+    this.selectBeforeFor = db.prepare(`${select} WHERE a.id < ? AND ${forTarget} ORDER BY a.id DESC LIMIT ?`)
   }
 
   record(actor: string, action: string, target: string, before: unknown, after: unknown): void {
@@ -68,7 +78,7 @@ export class AuditRepo {
     } else {
       rows = target === undefined ? this.selectNewest.all(limit) : this.selectNewestFor.all(target, like, limit)
     }
-    return rows.map((row) => ({ ...row, before: parse(row.before), after: parse(row.after) }))
+    return rows.map(({ target_name, ...row }) => ({ ...row, targetName: target_name, before: parse(row.before), after: parse(row.after) }))
   }
 }
 

@@ -3,6 +3,7 @@ import { FolderTable, type PolicyTable } from '../policy/table'
 import type { Folder } from '../policy/types'
 import { FolderRepo } from './folder-repo'
 import type { Db } from './open'
+import { isDatabaseBusy } from './retry-busy'
 
 /** More changed folders than this since the last look: rebuild in chunks rather than apply them in one go. */
 const MAX_CATCH_UP_FOLDERS = 200
@@ -27,8 +28,13 @@ const STARTUP_CHUNK = 5_000
  * When the log no longer reaches back to what this process has seen (pruned)
  * or holds too many folders, the table is rebuilt in chunks that yield to the
  * event loop, and swapped in whole; requests keep the current table, kept up
- * to date meanwhile, until then. Start-up compiles everything at once: the
+ * to date meanwhile, until then. Start-up reads everything at once: the
  * server does not listen yet.
+ *
+ * These reads never wait: WAL readers do not take the write lock, and the
+ * serving connection has busy_timeout 0. Should one still find the database
+ * busy (WAL recovery after a crash, say), the request is answered from the
+ * table in memory and the next check catches up.
  */
 export class LivePolicyTable {
   private table: FolderTable
@@ -72,15 +78,16 @@ export class LivePolicyTable {
     const now = performance.now()
     if (now >= this.nextCheckAtMs) {
       this.nextCheckAtMs = now + this.pollMs
-      const dataVersion = this.currentDataVersion()
-      if (dataVersion !== this.dataVersion) this.catchUp()
+      this.unlessBusy(() => {
+        if (this.currentDataVersion() !== this.dataVersion) this.catchUp()
+      })
     }
     return this.table
   }
 
   /** Catch up now: this process (or a cluster sibling) has just changed a policy. */
   invalidate(): void {
-    this.catchUp()
+    this.unlessBusy(() => this.catchUp())
   }
 
   /** Rebuild every folder (in chunks, off the request path): for when the log cannot be trusted. */
@@ -150,6 +157,16 @@ export class LivePolicyTable {
     this.rebuilding = undefined
     this.onReload()
     this.catchUp()
+  }
+
+  private unlessBusy(step: () => void): void {
+    try {
+      step()
+    } catch (error: unknown) {
+      if (!isDatabaseBusy(error)) throw error
+      // What was applied stays (each entry is idempotent); the next check starts over from `seenSeq`.
+      this.dataVersion = -1
+    }
   }
 
   private latestSeq(): number {

@@ -2,7 +2,8 @@ import type { Statement } from 'better-sqlite3'
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
 import type { Db } from './open'
 
-export type TokenScope = 'read' | 'write'
+/** `sign` may only mint signed URLs (POST /sign); `write` includes `read` and `sign`. */
+export type TokenScope = 'read' | 'write' | 'sign'
 
 export interface TokenInfo {
   readonly id: string
@@ -76,8 +77,8 @@ export class TokenRepo {
     return toInfo(row)
   }
 
-  markUsed(id: string): void {
-    this.touch.run(new Date().toISOString(), id)
+  markUsed(id: string, at: string = new Date().toISOString()): void {
+    this.touch.run(at, id)
   }
 
   list(): TokenInfo[] {

@@ -12,7 +12,7 @@ import type { AssetInfo, AssetSource, OpenedAsset } from '../store/asset-source'
 import { sameVersion } from '../store/asset-source'
 import { formatEtag, formatHttpDate, lastModifiedSeconds, type ContentCoding } from './etag'
 import { isFingerprinted } from './fingerprint'
-import { contentTypeFor, extensionOf } from './media-type'
+import { contentTypeFor, isSvgPath } from './media-type'
 import type { Representation } from './plan'
 
 /** One version of one file (identity or a precompressed sibling), ready to answer from. */
@@ -174,6 +174,17 @@ export class AssetCache {
     return { opened, version: sameVersion(opened.info, version.info) ? version : this.replaceVersion(path, version, opened.info) }
   }
 
+  /**
+   * Whether the version's file still opens where it was found (inside the
+   * store; see `AssetSource.open`), for readers that take a path rather than
+   * a handle (sharp). Forgets the path when it does not.
+   */
+  async isStillThere(path: string, version: FileVersion): Promise<boolean> {
+    const found = await this.open(path, version)
+    found?.opened.close()
+    return found !== undefined
+  }
+
   /** Bytes currently held in memory (for tests and metrics). */
   get memoryBytes(): number {
     return this.bodyBytes
@@ -238,7 +249,7 @@ export class AssetCache {
       br: brVersion,
       gzip: gzipVersion,
       hasSiblings: brVersion !== undefined || gzipVersion !== undefined,
-      isSvg: extensionOf(path) === 'svg',
+      isSvg: isSvgPath(path),
       isFingerprinted: isFingerprinted(path),
       expiresAtMs: performance.now() + this.options.ttlMs,
     }

@@ -17,6 +17,7 @@ const OVERRIDES: Readonly<Record<string, string>> = {
   map: 'application/json',
   webmanifest: 'application/manifest+json',
   svg: 'image/svg+xml',
+  svgz: 'image/svg+xml',
   png: 'image/png',
   jpg: 'image/jpeg',
   jpeg: 'image/jpeg',
@@ -74,6 +75,18 @@ export function extensionOf(path: string): string {
   const slash = path.lastIndexOf('/')
   const dot = path.lastIndexOf('.')
   return dot > slash + 1 ? path.slice(dot + 1).toLowerCase() : ''
+}
+
+// Every way an SVG document reaches a browser: plain, gzip-compressed (`.svgz`,
+// SVG 1.1 §1.2), or as a precompressed sibling asked for by its own name.
+const SVG_NAME = /\.(?:svgz|svg(?:\.gz|\.br)?)$/i
+
+/**
+ * Whether the file holds an SVG document in any representation: each one
+ * needs the SVG sandbox CSP, since an SVG opened directly runs its scripts.
+ */
+export function isSvgPath(path: string): boolean {
+  return SVG_NAME.test(path)
 }
 
 /** The `Content-Type` for a file path, with `charset=utf-8` on textual types. */

@@ -12,10 +12,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AppContext, DerivedImage } from '../app-context'
 import { decideCorsRemembered } from '../cors/decision-memo'
+import { decideSignature } from '../cors/signature'
 import type { CorsDecision, CorsOutcome, CorsRequest } from '../cors/types'
 import { ERROR_CATALOGUE, isCrossportError, problemType, type CrossportError } from '../errors'
+import { IMAGE_PARAMS } from '../images/params'
 import { handleHealthRequest } from '../ops/health'
 import type { CompiledFolder } from '../policy/table'
+import { capCacheControl, withoutSignatureParams } from '../signing'
 import { FsAssetSource, type AssetSource, type OpenedAsset } from '../store/asset-source'
 import type { Transfer } from '../store/file-transfer'
 import { getOrCreate, newMap, newWeakMap } from '../util/maps'
@@ -47,7 +50,7 @@ interface Pending {
   readonly record: RecordState
 }
 
-/** What the access log needs, filled in as the request goes. */
+/** What the access log and the writer need, filled in as the request goes. */
 interface RecordState {
   readonly startMs: number
   readonly method: string
@@ -59,6 +62,8 @@ interface RecordState {
   /** Body bytes of the answer when sent completely. */
   bytes: number
   transfer: Transfer | undefined
+  /** Seconds a valid URL signature has left: no cache may keep the answer longer. */
+  signatureSecondsLeft: number | undefined
 }
 
 const PENDING = Symbol('crossport.pending')
@@ -113,6 +118,7 @@ export class PublicDelivery {
       isPreflight: false,
       bytes: 0,
       transfer: undefined,
+      signatureSecondsLeft: undefined,
     }
     if (this.answerFast(req, res, record, q === -1 ? undefined : url.slice(q + 1))) {
       // Written in full already (Node buffers what the socket cannot take yet):
@@ -163,7 +169,21 @@ export class PublicDelivery {
       return true
     }
 
-    const query = queryString === undefined ? undefined : new URLSearchParams(queryString)
+    let query = queryString === undefined ? undefined : new URLSearchParams(queryString)
+    if (compiled.folder.policy.signedUrls !== 'off') {
+      // Per request, never memoised: the verdict depends on the query and the clock.
+      const facts = { path, rawQuery: queryString, hasImageParams: query !== undefined && hasImageParams(query), nowSeconds: Math.floor(Date.now() / 1000) }
+      const signature = decideSignature(facts, compiled, this.context.config.urlSigningKeys)
+      if (signature.isRequired) {
+        if (signature.verdict.reason !== 'valid' || query === undefined) {
+          writeDecided(res, decision, 403, 'unsigned')
+          return true
+        }
+        record.signatureSecondsLeft = signature.remainingSeconds
+        // The image service sees what the URL asks for, not the signature.
+        if (facts.hasImageParams) query = withoutSignatureParams(query)
+      }
+    }
     const pending: Pending = { method, path, query, decision, compiled, record }
     const wantsImage = query !== undefined && this.context.images !== undefined && this.context.images.wantsDerivative(query, path)
     if (wantsImage) {
@@ -266,7 +286,7 @@ export class PublicDelivery {
   }
 
   /**
-   * Issue #5: a refused origin never makes the server render; otherwise the
+   * A refused origin never makes the server render; otherwise the
    * image service answers with a derivative (served like any file), `null`
    * (serve the original: returns false) or a CrossportError (problem+json).
    */
@@ -283,6 +303,11 @@ export class PublicDelivery {
     const { decision } = pending
     if (decision.outcome === 'refused') {
       writeDecided(res, decision, 403, 'refused-render')
+      return true
+    }
+    // The entry may be FILE_CACHE_TTL_MS old and sharp reads the source by path.
+    if (!(await this.cache.isStillThere(pending.path, source))) {
+      this.writeNotFound(res, decision)
       return true
     }
     let derived: DerivedImage | null
@@ -383,14 +408,14 @@ export class PublicDelivery {
   private writeWithoutIo(res: ServerResponse, record: RecordState, plan: ResponsePlan, version: FileVersion, cache = this.cache): boolean {
     const range = plan.body
     if (range === undefined) {
-      res.writeHead(plan.status, plan.headers)
+      res.writeHead(plan.status, headersFor(plan, record))
       res.end()
       return true
     }
     const body = version.body
     if (body === undefined) return false
     cache.touch(version)
-    res.writeHead(plan.status, plan.headers)
+    res.writeHead(plan.status, headersFor(plan, record))
     const slice = range.start === 0 && range.end === body.length - 1 ? body : body.subarray(range.start, range.end + 1)
     record.bytes = slice.length
     res.end(slice)
@@ -402,12 +427,12 @@ export class PublicDelivery {
     if (range === undefined || res.destroyed) {
       opened.close()
       if (!res.destroyed) {
-        res.writeHead(plan.status, plan.headers)
+        res.writeHead(plan.status, headersFor(plan, record))
         res.end()
       }
       return
     }
-    res.writeHead(plan.status, plan.headers)
+    res.writeHead(plan.status, headersFor(plan, record))
     const transfer = opened.sendTo(res, range.start, range.end)
     record.transfer = transfer
     record.bytes = range.end - range.start + 1
@@ -477,8 +502,10 @@ function withEmptyBody(status: number, headers: HeaderMap): HeaderMap {
  * OPTIONS, `not-found` a 404, `refused-render` the 403 for an image derivative
  * a refused origin asked for (never stored). Decisions are shared and immutable
  * (decision-memo.ts), so each answer's headers are built once per decision.
+ * `unsigned` is the 403 for a missing or invalid URL signature: like every 403,
+ * no CORS headers, never stored, the folder's Vary.
  */
-type DecidedAnswer = 'decided' | 'options' | 'not-found' | 'refused-render'
+type DecidedAnswer = 'decided' | 'options' | 'not-found' | 'refused-render' | 'unsigned'
 const decidedAnswers = new WeakMap<CorsDecision, Partial<Record<DecidedAnswer, HeaderMap>>>()
 const noAnswersYet = (): Partial<Record<DecidedAnswer, HeaderMap>> => ({})
 
@@ -490,15 +517,41 @@ function writeDecided(res: ServerResponse, decision: CorsDecision, status: numbe
 }
 
 function decidedHeaders(decision: CorsDecision, status: number, kind: DecidedAnswer): HeaderMap {
-  const headers: HeaderMap = { ...decision.headers }
+  const headers: HeaderMap = kind === 'unsigned' ? {} : { ...decision.headers }
   if (kind === 'options') headers.Allow = ALLOWED_METHODS
   if (kind === 'not-found') headers['Cache-Control'] = NOT_FOUND_CACHE_CONTROL
-  if (kind === 'refused-render') headers['Cache-Control'] = 'no-store'
+  if (kind === 'refused-render' || kind === 'unsigned') headers['Cache-Control'] = 'no-store'
   const vary = joinVary(decision.vary)
   if (vary !== undefined) headers.Vary = vary
   if (status >= 400) headers['X-Content-Type-Options'] = NOSNIFF
   return withEmptyBody(status, headers)
 }
+
+const hasImageParams = (query: URLSearchParams): boolean => IMAGE_PARAMS.some((name) => query.has(name))
+
+/**
+ * Cache lifetimes as planned, capped at what a signed URL has left. Plans are
+ * shared, so the capped copy is remembered beside the plan's headers for the
+ * current number of seconds: a hot signed URL builds it once a second.
+ */
+function headersFor(plan: ResponsePlan, record: RecordState): HeaderMap {
+  const secondsLeft = record.signatureSecondsLeft
+  if (secondsLeft === undefined) return plan.headers
+  const known = cappedHeaders.get(plan.headers)
+  if (known !== undefined && known.secondsLeft === secondsLeft) return known.headers
+  const headers = { ...plan.headers }
+  for (const name of CAPPED_HEADERS) {
+    const value = headers[name]
+    if (typeof value === 'string') headers[name] = capCacheControl(value, secondsLeft)
+  }
+  cappedHeaders.set(plan.headers, { secondsLeft, headers })
+  return headers
+}
+
+const cappedHeaders = new WeakMap<HeaderMap, { readonly secondsLeft: number; readonly headers: HeaderMap }>()
+
+/** Cache-Control, and RFC 9213's CDN-only variant when one is set. */
+const CAPPED_HEADERS = ['Cache-Control', 'CDN-Cache-Control'] as const
 
 function corsRequestOf(method: string, req: IncomingMessage): CorsRequest {
   const h = req.headers

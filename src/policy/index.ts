@@ -11,4 +11,4 @@ export {
   type OriginMatcher,
   type OriginRuleResult,
 } from './origin'
-export { DEFAULT_POLICY, type EnforcementMode, type Folder, type Policy } from './types'
+export { DEFAULT_POLICY, type EnforcementMode, type Folder, type Policy, type SignedUrlsMode } from './types'

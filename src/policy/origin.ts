@@ -9,7 +9,7 @@
  * origin, and an admin who types one gets told why instead of a silent rewrite.
  */
 
-import { getPublicSuffix } from 'tldts'
+import { getDomain, getPublicSuffix } from 'tldts'
 
 /** What a request origin compared against a folder's rules came to. */
 export interface OriginMatch {
@@ -256,10 +256,36 @@ function miss(reason: string): OriginMatch {
   return Object.freeze({ matched: false, rule: undefined, reason })
 }
 
+/** How many of the closest rules a miss names (the rest are counted). */
+const MAX_EXPLAINED_RULES = 3
+
 /**
- * Why an origin matched none of the rules. Near misses (same host, other
- * scheme or port; a wildcard's own domain; a look-alike suffix) come first,
- * since those are what an operator needs to see.
+ * How close a rule came to matching, highest first: the ranking that decides
+ * which rules a miss names. A near miss is what an operator needs to see
+ * (a typo, a forgotten port, a look-alike), however many rules the folder has.
+ */
+const Closeness = {
+  /** Same host (or under the wildcard's domain); only the scheme or port differs, or it is the wildcard's own domain. */
+  sameHost: 6,
+  /** Same registrable domain (cdn.shop.example vs www.shop.example). */
+  sameSite: 5,
+  /** The rule's domain appears inside the origin's host (shop.example.evil.net): a wildcard's first. */
+  lookAlikeWildcard: 4,
+  lookAlike: 3,
+  sameScheme: 1,
+  unrelated: 0,
+} as const
+
+interface RuleMiss {
+  readonly rule: string
+  readonly why: string
+  readonly closeness: number
+}
+
+/**
+ * Why an origin matched none of the rules: the closest rules (at most
+ * MAX_EXPLAINED_RULES, ranked by `Closeness`, ties in rule order) each with
+ * the reason it fails, and a count of the others.
  */
 function explainMiss(input: string, parts: OriginParts, rules: readonly string[]): string {
   const shown = quote(input)
@@ -269,42 +295,59 @@ function explainMiss(input: string, parts: OriginParts, rules: readonly string[]
       ? `${shown} is not allowed: this folder has no origin rules, so it is not shared cross-origin`
       : `${shown} is not allowed: this folder only allows the null origin`
   }
-  const explained = candidates
-    .map((rule) => explainRule(parts, rule))
-    .sort((a, b) => b.closeness - a.closeness)
-  const MAX_SHOWN = 3
-  const shownRules = explained.filter((e, i) => i < MAX_SHOWN && (e.closeness > 0 || candidates.length <= MAX_SHOWN))
-  if (shownRules.length === 0) {
-    return `${shown} matches none of the ${candidates.length} origin rules of this folder`
-  }
-  const details = shownRules.map((e, i) => `${i === 0 ? `${shown} does not match` : 'nor'} ${e.rule}: ${e.why}`).join('; ')
-  const more = candidates.length - shownRules.length
-  return more > 0 ? `${details} (nor any of the ${more} other rules)` : details
+  const closest = rankRuleMisses(parts, candidates).slice(0, MAX_EXPLAINED_RULES)
+  const details = closest.map((e, i) => `${i === 0 ? `${shown} does not match` : 'nor'} ${e.rule}: ${e.why}`).join('; ')
+  const more = candidates.length - closest.length
+  return more > 0 ? `${details} (nor any of the ${more} other rule${more === 1 ? '' : 's'})` : details
 }
 
-function explainRule(origin: OriginParts, rule: string): { rule: string; why: string; closeness: number } {
+/** Every rule with why it fails for `origin`, closest first (a stable sort keeps rule order among equals). */
+function rankRuleMisses(origin: OriginParts, rules: readonly string[]): RuleMiss[] {
+  return rules.map((rule) => explainRule(origin, rule)).sort((a, b) => b.closeness - a.closeness)
+}
+
+function explainRule(origin: OriginParts, rule: string): RuleMiss {
   const wildcardAt = rule.indexOf('://*.')
   const ruleParts = splitOrigin(wildcardAt === -1 ? rule : rule.replace('://*.', '://'))
   const schemeDiffers = ruleParts.scheme !== origin.scheme
-  const portDiffers = ruleParts.portPart !== origin.portPart
   const otherScheme = `its scheme is ${origin.scheme}, the rule's is ${ruleParts.scheme}`
   const otherPort = `its port is ${portOf(origin)}, the rule's is ${portOf(ruleParts)}`
+  const farther = (why: string, isLookAlike: boolean, lookAlikeRank: number): RuleMiss => ({
+    rule,
+    why: isLookAlike ? `${why} (a look-alike: ${ruleParts.host} appears inside another domain)` : why,
+    closeness: isLookAlike
+      ? lookAlikeRank
+      : sameSite(origin.host, ruleParts.host)
+        ? Closeness.sameSite
+        : schemeDiffers
+          ? Closeness.unrelated
+          : Closeness.sameScheme,
+  })
   if (wildcardAt === -1) {
     if (ruleParts.host === origin.host) {
-      return { rule, why: schemeDiffers ? otherScheme : otherPort, closeness: 3 }
+      return { rule, why: schemeDiffers ? otherScheme : otherPort, closeness: Closeness.sameHost }
     }
-    const related = origin.host.endsWith(`.${ruleParts.host}`) || ruleParts.host.endsWith(`.${origin.host}`)
-    return { rule, why: `its host ${origin.host} is not ${ruleParts.host}`, closeness: related ? 2 : 0 }
+    return farther(`its host ${origin.host} is not ${ruleParts.host}`, containsLabels(origin.host, ruleParts.host), Closeness.lookAlike)
   }
   const domain = ruleParts.host
   if (origin.host === domain) {
-    return { rule, why: `*. matches subdomains of ${domain} only, not ${domain} itself`, closeness: 3 }
+    return { rule, why: `*. matches subdomains of ${domain} only, not ${domain} itself`, closeness: Closeness.sameHost }
   }
   if (origin.host.endsWith(`.${domain}`)) {
-    return { rule, why: schemeDiffers ? otherScheme : otherPort, closeness: 3 }
+    return { rule, why: schemeDiffers ? otherScheme : otherPort, closeness: Closeness.sameHost }
   }
-  const lookalike = origin.host.includes(domain)
-  return { rule, why: `its host is not under ${domain}`, closeness: lookalike ? 2 : 1 }
+  return farther(`its host is not under ${domain}`, origin.host.includes(domain), Closeness.lookAlikeWildcard)
+}
+
+/** Both hosts belong to one registrable domain (Public Suffix List); IP addresses have none. */
+function sameSite(a: string, b: string): boolean {
+  const domain = getDomain(a, { allowPrivateDomains: true })
+  return domain !== null && domain === getDomain(b, { allowPrivateDomains: true })
+}
+
+/** `host` holds all of `inner`'s labels in a row, but elsewhere than at its end: `shop.example.evil.net` holds `shop.example`. */
+function containsLabels(host: string, inner: string): boolean {
+  return `.${host}.`.includes(`.${inner}.`) && !host.endsWith(`.${inner}`)
 }
 
 function portOf(parts: OriginParts): string {

@@ -1,6 +1,9 @@
 /** How a folder enforces its allow-list. */
 export type EnforcementMode = 'cors' | 'strict'
 
+/** Which requests must carry a valid URL signature: none, those with image parameters, or all. */
+export type SignedUrlsMode = 'off' | 'derivatives' | 'required'
+
 /**
  * A folder's policy as stored and as the admin API shows it.
  * `origins` holds normalised origin rules: `https://shop.example`,
@@ -17,6 +20,7 @@ export interface Policy {
   readonly privateNetwork: boolean
   readonly mode: EnforcementMode
   readonly cacheControl: string
+  readonly signedUrls: SignedUrlsMode
 }
 
 export const DEFAULT_POLICY: Omit<Policy, 'origins'> = Object.freeze({
@@ -28,6 +32,7 @@ export const DEFAULT_POLICY: Omit<Policy, 'origins'> = Object.freeze({
   privateNetwork: false,
   mode: 'cors',
   cacheControl: 'public, max-age=3600',
+  signedUrls: 'off',
 })
 
 export interface Folder {

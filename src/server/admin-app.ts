@@ -2,9 +2,12 @@ import Koa from 'koa'
 import type { Server } from 'node:http'
 import type { AppContext } from '../app-context'
 import { createAuthMiddleware, FailedAuthLimiter } from '../admin/auth'
+import { createMetricsAuth } from '../admin/metrics-auth'
 import { createProblemMiddleware } from '../admin/problem'
 import { ADMIN_PREFIX, createAdminRouter, OPENAPI_PATH } from '../admin/router'
 import { createMetricsMiddleware } from '../ops/metrics'
+import { adminHostAllowList } from './admin-hosts'
+import { createConnectionGuard, createHostCheck } from './admin-guard'
 import { createConsoleMiddleware } from './console'
 import { createLimitedServer } from './http-server'
 
@@ -16,8 +19,9 @@ export interface AdminAppOptions {
 const isApiPath = (path: string) => path === ADMIN_PREFIX || path.startsWith(ADMIN_PREFIX + '/')
 
 /**
- * The admin Koa app, wiring only: access log, problem mapper, /metrics, the
- * console (outside /admin/v1), then authentication and the API router.
+ * The admin Koa app, wiring only: access log, connection guard, problem
+ * mapper, Host check, /metrics (behind METRICS_TOKEN when set), the console
+ * (outside /admin/v1), then authentication and the API router.
  */
 export function createAdminApp(context: AppContext, options: AdminAppOptions = {}): Koa {
   const app = new Koa()
@@ -27,7 +31,9 @@ export function createAdminApp(context: AppContext, options: AdminAppOptions = {
   app.silent = true
 
   const consoleMiddleware = createConsoleMiddleware()
-  const auth = createAuthMiddleware(context, { publicPaths: new Set([OPENAPI_PATH]), ...(options.limiter ? { limiter: options.limiter } : {}) })
+  // One limiter for admin and metrics tokens: a guess at either counts the same.
+  const limiter = options.limiter ?? new FailedAuthLimiter()
+  const auth = createAuthMiddleware(context, { publicPaths: new Set([OPENAPI_PATH]), limiter })
   const router = createAdminRouter(context)
 
   const access = context.logger.child({ log: 'admin-access' })
@@ -58,8 +64,11 @@ export function createAdminApp(context: AppContext, options: AdminAppOptions = {
     ctx.res.once('close', logRequest)
     await next()
   })
+  app.use(createConnectionGuard(context.config.adminUnauthenticatedTimeoutMs))
   app.use(createProblemMiddleware(context.logger))
-  // GET /metrics: outside /admin/v1 and without a token, so Prometheus can scrape it (loopback by default).
+  app.use(createHostCheck(adminHostAllowList(context.config)))
+  // GET /metrics: outside /admin/v1, so Prometheus needs no admin token; METRICS_TOKEN can guard it.
+  app.use(createMetricsAuth(context.config.metricsToken, limiter, auth))
   app.use(createMetricsMiddleware(context))
   app.use(async (ctx, next) => (isApiPath(ctx.path) ? next() : consoleMiddleware(ctx, next)))
   app.use(async (ctx, next) => {

@@ -27,7 +27,7 @@ export const CONSOLE_PREFIX = '/admin/'
 
 // The only files the console serves: an allow-list, so nothing else in
 // console/ (the TypeScript sources) or dist/ is ever reachable from here.
-const PAGE_FILES = new Set(['/', '/styles.css'])
+const PAGE_FILES = new Set(['/', '/styles.css', '/favicon.svg'])
 const SCRIPT_FILE = /^\/js\/[a-z][a-z0-9-]*\.js$/
 
 // A host name as it may appear in a CSP host-source (CSP3 §2.3.1): the Host

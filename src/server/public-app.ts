@@ -68,10 +68,23 @@ export function createPublicServer(context: AppContext, options: PublicServerOpt
   return server
 }
 
-/** `/admin`, `/admin/…` or `/admin?…`: the raw request target, before any decoding. */
+/**
+ * `/admin`, `/admin/…` or `/admin?…`, judged on the decoded first segment:
+ * delivery decodes paths, so `/%61dmin/x.txt` would otherwise reach
+ * `assets/admin/x.txt`. Case is folded too, since on a case-insensitive file
+ * system (macOS, Windows) `/Admin/x.txt` is the same file. The admin app
+ * matches the raw path, so any other spelling than `/admin` gets its 404 there.
+ */
 function isAdminPath(url: string): boolean {
-  if (!url.startsWith('/admin')) return false
-  const next = url.charCodeAt(6)
-  // end, '/', '?'
-  return Number.isNaN(next) || next === 0x2f || next === 0x3f
+  if (url.charCodeAt(0) !== 0x2f) return false
+  let end = 1
+  while (end < url.length && url.charCodeAt(end) !== 0x2f && url.charCodeAt(end) !== 0x3f) end++
+  const segment = url.slice(1, end)
+  if (!segment.includes('%')) return segment.length === 5 && segment.toLowerCase() === 'admin'
+  try {
+    return decodeURIComponent(segment).toLowerCase() === 'admin'
+  } catch {
+    // Malformed encoding: delivery refuses it with 400.
+    return false
+  }
 }

@@ -5,7 +5,7 @@
  * request path changing.
  */
 import { close as fsClose, constants, fstat, open as fsOpen, read as fsRead, realpathSync, type Stats } from 'node:fs'
-import { realpath, stat } from 'node:fs/promises'
+import { readlink, realpath, stat } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { resolve, sep } from 'node:path'
 import type { Writable } from 'node:stream'
@@ -129,8 +129,40 @@ export class FsAssetSource implements AssetSource {
     }
   }
 
+  /**
+   * `key` was checked when it was looked up, but delivery trusts that for up
+   * to FILE_CACHE_TTL_MS; O_NOFOLLOW covers the last component only. So the
+   * opened file itself must still lie inside the root before a byte of it is
+   * read: a parent folder swapped for a symlink meanwhile makes this a miss.
+   */
   open(key: string): Promise<OpenedAsset | undefined> {
-    return openLocalFile(key)
+    return openLocalFile(key, this.rootPrefix)
+  }
+}
+
+/** Whether /proc/self/fd names open files here (Linux); false after the first failure. */
+let canReadFdPaths = process.platform === 'linux'
+
+/** Whether the file open as `fd` (found as `key`, `stats` from its fstat) lies under `rootPrefix`. */
+async function isOpenedInside(fd: number, key: string, stats: Stats, rootPrefix: string): Promise<boolean> {
+  if (canReadFdPaths) {
+    try {
+      // The kernel's path of the open file: symlink-free, whatever happened to `key` since.
+      // A file replaced since it was opened reads as "<path> (deleted)": still the same prefix.
+      return (await readlink(`/proc/self/fd/${fd}`)).startsWith(rootPrefix)
+    } catch {
+      canReadFdPaths = false
+    }
+  }
+  // Elsewhere: where `key` leads now, and that it leads to the very file we opened.
+  try {
+    const real = await realpath(key)
+    if (!real.startsWith(rootPrefix)) return false
+    const now = await stat(real)
+    return now.dev === stats.dev && now.ino === stats.ino
+  } catch (error) {
+    if (isMissing(error)) return false
+    throw error
   }
 }
 
@@ -138,8 +170,10 @@ export class FsAssetSource implements AssetSource {
  * Opens one file by its real path and describes it from `fstat` of that very
  * handle. Also used for files outside the store that delivery serves as they
  * are (image derivatives in CACHE_DIR).
+ * @param insidePrefix when given, a file that is not (any more) under this
+ *   folder (with its trailing separator) is a miss.
  */
-export async function openLocalFile(key: string): Promise<OpenedAsset | undefined> {
+export async function openLocalFile(key: string, insidePrefix?: string): Promise<OpenedAsset | undefined> {
   let fd: number
   try {
     // O_NOFOLLOW: `key` is a real path, so a symlink there now means it was swapped in since lookup.
@@ -150,7 +184,7 @@ export async function openLocalFile(key: string): Promise<OpenedAsset | undefine
   }
   try {
     const s = await fstatFd(fd)
-    if (!s.isFile()) {
+    if (!s.isFile() || (insidePrefix !== undefined && !(await isOpenedInside(fd, key, s, insidePrefix)))) {
       await closeFd(fd)
       return undefined
     }

@@ -77,10 +77,20 @@ export interface ListOptions {
   /** Exclusive lower bound (the last path of the previous page). */
   readonly after?: string
   readonly limit: number
+  /**
+   * `/`: one folder level only, like S3's delimiter. Paths below a deeper `/`
+   * are not listed; each such folder appears once in `folders` instead, and
+   * counts towards `limit` and the cursor order like an item.
+   */
+  readonly delimiter?: '/'
 }
 
 export interface ListPage {
   readonly items: readonly AssetStat[]
-  /** Whether more items follow the last one. */
+  /** With `delimiter`: the child folders on this page (`/brand/logos/`), sorted; otherwise empty. */
+  readonly folders: readonly string[]
+  /** Whether more entries follow the last one. */
   readonly hasMore: boolean
+  /** The last path or folder on this page (the next page starts after it); undefined when the page is empty. */
+  readonly last?: string
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import { createReadStream, type Stats } from 'node:fs'
 import { mkdir, open, readdir, realpath, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
@@ -6,6 +5,7 @@ import type { Readable } from 'node:stream'
 import { formatEtag } from '../delivery/etag'
 import { CrossportError } from '../errors'
 import type { AssetStat, AssetStore, DeleteResult, ListOptions, ListPage, PutOptions, PutResult } from './asset-store'
+import { isOrphanedTemp, isProcessAlive, localOwner, tempFileName, type SweepFacts } from './temp-files'
 
 /**
  * Upload temp files live inside the store's own file system, so the final
@@ -14,17 +14,36 @@ import type { AssetStat, AssetStore, DeleteResult, ListOptions, ListPage, PutOpt
  */
 export const TEMP_DIR_NAME = '.crossport-tmp'
 
-/** Temp files older than this at start-up were left by a crashed process. */
+/** Temp files untouched this long are removed whoever wrote them (another host's crashed upload). */
 const STALE_TEMP_MS = 60 * 60 * 1000
+/**
+ * A temp file written this recently is never removed. A live upload writes at
+ * least every REQUEST_TIMEOUT_MS (60 s by default; the upload listener cuts
+ * idle uploads off after it), so this is well past any live one.
+ */
+const TEMP_GRACE_MS = 5 * 60 * 1000
+const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60 * 1000
+
+/** Temp files (full paths) that an upload of this process still writes or commits, across every store instance. */
+const liveTempFiles = new Set<string>()
 
 /** Precompressed siblings the public side serves in place of the identity file. */
 export const PRECOMPRESSED_SUFFIXES = ['.br', '.gz'] as const
 
 const DEFAULT_HEAD_BYTES = 64
 
+/** Writes one chunk to an upload's temp file; rejects (ENOSPC…) when the disk refuses. */
+export type WriteChunk = (handle: FileHandle, chunk: Buffer) => Promise<void>
+
 export interface FsAssetStoreOptions {
   /** Called with errors of background housekeeping (stale temp sweep), which must not fail a request. */
   readonly onBackgroundError?: (error: unknown) => void
+  /** Called after each sweep with the temp files it removed (names inside TEMP_DIR_NAME). */
+  readonly onSwept?: (removed: readonly string[]) => void
+  /** How often orphaned temp files are swept, besides once at start. */
+  readonly sweepIntervalMs?: number
+  /** Seam for tests that need the disk to fail (a full disk); writes the whole chunk by default. */
+  readonly writeChunk?: WriteChunk
 }
 
 /** The file-system asset store rooted at `ASSETS_DIR`. */
@@ -33,13 +52,37 @@ export class FsAssetStore implements AssetStore {
   private realRoot: Promise<string> | undefined
   /** Per-path tail of the commit/delete chain: one writer per path at a time in this process. */
   private readonly locks = new Map<string, Promise<void>>()
+  private readonly writeChunk: WriteChunk
+  private readonly sweepTimer: NodeJS.Timeout
+  /** The sweep running now, if any: sweeps never overlap. */
+  private sweeping: Promise<readonly string[]> | undefined
 
   constructor(
     readonly root: string,
-    options: FsAssetStoreOptions = {},
+    private readonly options: FsAssetStoreOptions = {},
   ) {
     this.tempDir = join(root, TEMP_DIR_NAME)
-    this.sweepStaleTemp().catch((error: unknown) => options.onBackgroundError?.(error))
+    this.writeChunk = options.writeChunk ?? writeFully
+    // At start: a process killed mid-upload (kill -9, OOM) never removed its temp file.
+    this.sweepInBackground()
+    this.sweepTimer = setInterval(() => this.sweepInBackground(), options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS)
+    this.sweepTimer.unref()
+  }
+
+  /** Stops the periodic sweep. */
+  close(): void {
+    clearInterval(this.sweepTimer)
+  }
+
+  /**
+   * Removes temp files no live upload owns (see `isOrphanedTemp`).
+   * @returns the names removed.
+   */
+  sweepOrphanedTemp(): Promise<readonly string[]> {
+    this.sweeping ??= this.sweepOnce().finally(() => {
+      this.sweeping = undefined
+    })
+    return this.sweeping
   }
 
   async stat(path: string): Promise<AssetStat | undefined> {
@@ -59,11 +102,14 @@ export class FsAssetStore implements AssetStore {
 
   async put(path: string, body: Readable, options: PutOptions): Promise<PutResult> {
     const target = this.fileFor(path)
-    await mkdir(this.tempDir, { recursive: true })
-    const tempPath = join(this.tempDir, `${randomUUID()}.part`)
-    let handle: FileHandle | undefined = await open(tempPath, 'wx', 0o644)
+    const tempPath = join(this.tempDir, tempFileName(localOwner()))
+    let handle: FileHandle | undefined
+    let isRenamed = false
+    liveTempFiles.add(tempPath)
     try {
-      await receive(body, handle, options)
+      await mkdir(this.tempDir, { recursive: true })
+      handle = await open(tempPath, 'wx', 0o644)
+      await receive(body, handle, options, this.writeChunk)
       // Durable before visible: after a crash the name points at complete bytes or at the old file.
       await handle.sync()
       await handle.close()
@@ -75,6 +121,7 @@ export class FsAssetStore implements AssetStore {
         const parent = dirname(target)
         await this.ensureDirInside(parent, path)
         await rename(tempPath, target)
+        isRenamed = true
         await syncDir(parent)
         const after = await this.stat(path)
         if (after === undefined) throw new Error(`${path} vanished right after it was renamed into place`)
@@ -83,7 +130,10 @@ export class FsAssetStore implements AssetStore {
     } catch (error: unknown) {
       await handle?.close().catch(() => undefined)
       await rm(tempPath, { force: true })
-      throw toStoreError(error, path)
+      // Past the rename the new version is in place: never report that nothing changed.
+      throw isRenamed ? error : toStoreError(error, path)
+    } finally {
+      liveTempFiles.delete(tempPath)
     }
   }
 
@@ -108,8 +158,10 @@ export class FsAssetStore implements AssetStore {
   }
 
   async list(options: ListOptions): Promise<ListPage> {
-    const { prefix, after, limit } = options
+    const { prefix, after, limit, delimiter } = options
     const items: AssetStat[] = []
+    const folders: string[] = []
+    let last: string | undefined
     let hasMore = false
 
     // Depth-first with each directory's entries sorted by `name` (files) or
@@ -133,26 +185,34 @@ export class FsAssetStore implements AssetStore {
         const path = folder + key
         if (isFolder) {
           if (!path.startsWith(prefix) && !prefix.startsWith(path)) continue
+          if (delimiter !== undefined && path.startsWith(prefix)) {
+            // One level only: the folder is an entry of its own, in the same order as a file.
+            if (after !== undefined && path <= after) continue
+            if (folders.length + items.length >= limit) return (hasMore = true)
+            folders.push(path)
+            last = path
+            continue
+          }
           // Everything below `path` sorts before the cursor: skip the whole subtree.
           if (after !== undefined && after > path && !after.startsWith(path)) continue
           if (await walk(path)) return true
           continue
         }
         if (!path.startsWith(prefix) || (after !== undefined && path <= after)) continue
-        if (items.length >= limit) {
-          hasMore = true
-          return true
-        }
+        if (folders.length + items.length >= limit) return (hasMore = true)
         const stats = await stat(join(this.root, ...path.split('/'))).catch((error: unknown) =>
           isMissing(error) ? undefined : Promise.reject(error),
         )
-        if (stats?.isFile()) items.push(toAssetStat(path, stats))
+        if (stats?.isFile()) {
+          items.push(toAssetStat(path, stats))
+          last = path
+        }
       }
       return false
     }
 
     await walk(prefix.slice(0, prefix.lastIndexOf('/') + 1) || '/')
-    return { items, hasMore }
+    return { items, folders, hasMore, last }
   }
 
   read(path: string): Readable {
@@ -219,20 +279,37 @@ export class FsAssetStore implements AssetStore {
     }
   }
 
-  private async sweepStaleTemp(): Promise<void> {
+  private sweepInBackground(): void {
+    this.sweepOrphanedTemp().then(
+      (removed) => this.options.onSwept?.(removed),
+      (error: unknown) => this.options.onBackgroundError?.(error),
+    )
+  }
+
+  private async sweepOnce(): Promise<readonly string[]> {
     let names: string[]
     try {
       names = await readdir(this.tempDir)
     } catch (error: unknown) {
-      if (isMissing(error)) return
+      if (isMissing(error)) return []
       throw error
     }
-    const now = Date.now()
+    const facts: SweepFacts = {
+      self: localOwner(),
+      isLive: (name) => liveTempFiles.has(join(this.tempDir, name)),
+      isProcessAlive,
+      graceMs: TEMP_GRACE_MS,
+      staleMs: STALE_TEMP_MS,
+    }
+    const removed: string[] = []
     for (const name of names) {
       const file = join(this.tempDir, name)
       const stats = await stat(file).catch(() => undefined)
-      if (stats && now - stats.mtimeMs > STALE_TEMP_MS) await rm(file, { force: true })
+      if (stats === undefined || !stats.isFile() || !isOrphanedTemp(name, Date.now() - stats.mtimeMs, facts)) continue
+      await rm(file, { force: true })
+      removed.push(name)
     }
+    return removed
   }
 }
 
@@ -242,7 +319,7 @@ export class FsAssetStore implements AssetStore {
  * large the upload). Never destroys `source`: whether to drain or cut the
  * connection after a refusal is the HTTP layer's decision.
  */
-function receive(source: Readable, handle: FileHandle, options: PutOptions): Promise<number> {
+function receive(source: Readable, handle: FileHandle, options: PutOptions, writeChunk: WriteChunk): Promise<number> {
   const headBytes = options.headBytes ?? DEFAULT_HEAD_BYTES
   return new Promise((resolve, reject) => {
     let received = 0
@@ -268,7 +345,7 @@ function receive(source: Readable, handle: FileHandle, options: PutOptions): Pro
         headLength += chunk.length
         if (headLength >= headBytes) inspectHead()
       }
-      await writeFully(handle, chunk)
+      await writeChunk(handle, chunk)
     }
     const settle = (error?: unknown) => {
       if (settled) return
@@ -363,6 +440,11 @@ const isMissing = (error: unknown): boolean => {
 
 function toStoreError(error: unknown, path: string): unknown {
   const code = (error as NodeJS.ErrnoException | undefined)?.code
+  // The temp file is gone and the old version untouched; the system error
+  // (with its server path) stays in the log, never in the answer.
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new CrossportError('STORAGE_FULL', `Not enough storage space left to store ${path}; nothing was changed`, { cause: error })
+  }
   // rename onto a folder, or a parent "folder" that is a file.
   if (code === 'EISDIR' || code === 'ENOTDIR' || code === 'EEXIST' || code === 'ENOTEMPTY') {
     return new CrossportError('ASSET_PATH_CONFLICT', `${path} collides with an existing folder or file of the same name`, { cause: error })

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, statSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import sharp from 'sharp'
@@ -135,6 +136,15 @@ describeInBrowser('the operator console in Chromium', () => {
     await page.locator('#folder-tree .tree-path').first().waitFor()
   }
 
+  /** The Assets view on `folder` (typed as an operator would), with previews from the test's public listener. */
+  async function openAssetFolder(page: Page, folder: string): Promise<void> {
+    await page.getByRole('link', { name: 'Assets' }).click()
+    await page.getByLabel('Public URL of the assets').fill(cp.publicUrl)
+    await page.getByLabel('Public URL of the assets').press('Tab')
+    await page.getByLabel('Folder', { exact: true }).fill(folder)
+    await page.getByRole('button', { name: 'Open folder', exact: true }).click()
+  }
+
   async function closePage(page: Page): Promise<void> {
     await page.context().close()
     expect(pageProblems).toEqual([])
@@ -210,7 +220,7 @@ describeInBrowser('the operator console in Chromium', () => {
     const invalid = 'shop.example/path'
     const direct = await cp.admin('POST', `/folders/${await folderId('/lookalike/')}/origins`, { origin: invalid })
     expect(direct.status).toBe(422)
-    const { detail } = (await direct.json()) as { detail: string }
+    const { detail, errors } = (await direct.json()) as { detail: string; errors: { message: string }[] }
     const originsBefore = await originsOf('/lookalike/')
     const auditBefore = await auditCount()
 
@@ -220,7 +230,9 @@ describeInBrowser('the operator console in Chromium', () => {
     await page.getByLabel('Add origin').fill(invalid)
     await page.getByRole('button', { name: 'Add', exact: true }).click()
     await page.locator('#add-origin-error:not(:empty)').waitFor()
-    expect(await page.locator('#add-origin-error').textContent()).toBe(detail)
+    // One line per field, in the API's words for that field, without the technical field path.
+    expect(await page.locator('#add-origin-error').textContent()).toBe(errors[0]?.message)
+    expect(detail).toContain(errors[0]?.message)
     expect(await page.getByLabel('Add origin').getAttribute('aria-invalid')).toBe('true')
 
     expect(await originsOf('/lookalike/')).toEqual(originsBefore)
@@ -304,12 +316,8 @@ describeInBrowser('the operator console in Chromium', () => {
 
     const page = await openConsole()
     await signIn(page)
-    await page.getByRole('link', { name: 'Assets' }).click()
-    await page.getByLabel('Public URL of the assets').fill(cp.publicUrl)
-    await page.getByLabel('Public URL of the assets').press('Tab')
-    await page.getByLabel('Folder', { exact: true }).fill('/brand/')
-    await page.getByRole('button', { name: 'Show assets' }).click()
-    await page.locator('#asset-list li[data-path="/brand/logo.svg"]').waitFor()
+    await openAssetFolder(page, 'brand')
+    await page.locator('#asset-table tr[data-path="/brand/logo.svg"]').waitFor()
 
     // Record every value the bar shows (the progress element reflects `value` as an attribute).
     // (Page code is passed as strings: the test program is type-checked without the DOM library.)
@@ -330,11 +338,10 @@ describeInBrowser('the operator console in Chromium', () => {
     const seen = (await page.evaluate('window.progressSeen')) as string[]
     expect(seen).toContain(`${png.length}/${png.length}`)
 
-    await page.locator('#asset-list li[data-path="/brand/photo.png"]').waitFor()
-    const listed = await page.locator('#asset-list li[data-path="/brand/photo.png"]').textContent()
+    await page.locator('#asset-table tr[data-path="/brand/photo.png"]').waitFor()
+    const listed = await page.locator('#asset-table tr[data-path="/brand/photo.png"]').textContent()
     expect(listed).toContain('image/png')
-    const snippet = await page.locator('#asset-list li[data-path="/brand/photo.png"] input.snippet').inputValue()
-    expect(snippet).toBe(`<img src="${cp.publicUrl}/brand/photo.png" crossorigin="anonymous" alt="">`)
+    expect(await page.locator('#upload-summary').textContent()).toBe('1 uploaded.')
 
     const stored = await cp.admin('GET', '/assets/brand/photo.png')
     expect(stored.status).toBe(200)
@@ -345,16 +352,14 @@ describeInBrowser('the operator console in Chromium', () => {
   it('uploads a file dropped onto the drop zone', async () => {
     const page = await openConsole()
     await signIn(page)
-    await page.getByRole('link', { name: 'Assets' }).click()
-    await page.getByLabel('Folder', { exact: true }).fill('/brand/')
-    await page.getByRole('button', { name: 'Show assets' }).click()
-    await page.locator('#asset-list li[data-path="/brand/logo.svg"]').waitFor()
+    await openAssetFolder(page, 'brand')
+    await page.locator('#asset-table tr[data-path="/brand/logo.svg"]').waitFor()
     await page.evaluate(`(() => {
       const transfer = new DataTransfer()
       transfer.items.add(new File([${JSON.stringify(SVG)}], 'dropped.svg', { type: 'image/svg+xml' }))
       document.getElementById('dropzone').dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }))
     })()`)
-    await page.locator('#asset-list li[data-path="/brand/dropped.svg"]').waitFor()
+    await page.locator('#asset-table tr[data-path="/brand/dropped.svg"]').waitFor()
     expect((await cp.admin('GET', '/assets/brand/dropped.svg')).status).toBe(200)
     await closePage(page)
   })
@@ -366,11 +371,260 @@ describeInBrowser('the operator console in Chromium', () => {
     await page.getByLabel('Folder or path').fill('/lookalike/')
     await page.getByRole('button', { name: 'Filter' }).click()
     await page.locator('#audit-list .audit-entry').first().waitFor()
-    const targets = await page.locator('#audit-list .audit-entry code').allTextContents()
+    const targets = await page.locator('#audit-list .audit-entry .audit-target').allTextContents()
     expect(targets.length).toBeGreaterThan(0)
     for (const target of targets) expect(target.startsWith('/lookalike/')).toBe(true)
     const times = await Promise.all((await page.locator('#audit-list time').all()).map(async (time) => (await time.getAttribute('datetime')) ?? ''))
     expect([...times].sort().reverse()).toEqual(times)
+    await closePage(page)
+  })
+
+  /** Polls a page condition (waitForFunction evaluates strings, which the console's CSP forbids). */
+  async function until(condition: () => Promise<unknown>, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while ((await condition()) !== true) {
+      if (Date.now() > deadline) throw new Error('condition not met in time')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+  }
+
+  async function putAsset(path: string, body: string | Buffer, type: string): Promise<void> {
+    const res = await fetch(`${cp.adminUrl}/admin/v1/assets${path}`, { method: 'PUT', headers: { authorization: `Bearer ${cp.token}`, 'content-type': type }, body })
+    expect([200, 201]).toContain(res.status)
+  }
+
+  it('shows no navigation before sign-in, a favicon, and no stale status line on the next view', async () => {
+    const icon = await fetch(`${consoleUrl}favicon.svg`)
+    expect(icon.status).toBe(200)
+    expect(icon.headers.get('content-type')).toMatch(/^image\/svg\+xml/)
+    const page = await openConsole()
+    expect(await page.locator('link[rel="icon"]').getAttribute('href')).toBe('favicon.svg')
+    expect(await page.locator('#main-nav').isHidden()).toBe(true)
+    expect(await page.getByRole('link', { name: 'Tokens' }).count()).toBe(0)
+    await signIn(page)
+    expect(await page.locator('#main-nav').isVisible()).toBe(true)
+    expect(await page.locator('#status').textContent()).toBe('Signed in.')
+    await page.getByRole('link', { name: 'Tokens' }).click()
+    await page.locator('#token-list table').waitFor()
+    expect(await page.locator('#status').textContent()).toBe('')
+    await closePage(page)
+  })
+
+  it('creates a folder from a path typed as the CLI takes it, and shows one plain error line per field', async () => {
+    const page = await openConsole()
+    await signIn(page)
+    await page.getByLabel('Folder path').fill('typed/plain')
+    await page.getByLabel('Allowed origins (optional)').fill('https://ok.example shop.example/x')
+    await page.getByRole('button', { name: 'Create folder' }).click()
+    await page.locator('#new-folder-origins-error:not(:empty)').waitFor()
+    const message = (await page.locator('#new-folder-origins-error').textContent()) ?? ''
+    expect(message).toContain('shop.example/x')
+    expect(message).not.toMatch(/policy\.origins/)
+    expect(await page.locator('#create-folder-form .form-error').textContent()).toBe('')
+    await page.getByLabel('Allowed origins (optional)').fill('https://ok.example')
+    await page.getByRole('button', { name: 'Create folder' }).click()
+    await page.locator('button[data-path="/typed/plain/"]').waitFor()
+    expect(await originsOf('/typed/plain/')).toEqual(['https://ok.example'])
+    await closePage(page)
+  })
+
+  it('browses assets as a table: folders, breadcrumbs with the policy, filter, paging, thumbnails and row actions', async () => {
+    await createFolder(cp, '/gallery/', { origins: ['https://shop.example'] })
+    const png = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#e36209' } }).png().toBuffer()
+    await putAsset('/gallery/photo.png', png, 'image/png')
+    await putAsset('/gallery/icons/star.svg', SVG, 'image/svg+xml')
+    for (let i = 1; i <= 52; i++) await putAsset(`/gallery/note-${String(i).padStart(2, '0')}.txt`, `note ${i}`, 'text/plain')
+
+    const page = await openConsole({ width: 1200, height: 900 })
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: cp.adminUrl })
+    await signIn(page)
+    await page.getByRole('link', { name: 'Assets' }).click()
+    await page.getByLabel('Public URL of the assets').fill(cp.publicUrl)
+    await page.getByLabel('Public URL of the assets').press('Tab')
+    // From the root, into /gallery/ by its folder row.
+    await page.getByRole('button', { name: 'Open folder /gallery/' }).click()
+    await page.locator('#asset-table tr[data-folder="/gallery/icons/"]').waitFor()
+    expect(await page.locator('#asset-breadcrumbs li').allTextContents()).toEqual(['/ (root)', 'gallery/'])
+    expect(await page.locator('#asset-folder-policy').textContent()).toBe('Policy: own policy https://shop.example')
+
+    // Page 1: the folder, then files in name order; 50 entries per page.
+    const firstPage = page.locator('#asset-table tbody tr')
+    expect(await firstPage.count()).toBe(50)
+    expect(await page.locator('#asset-table tbody tr').first().getAttribute('data-folder')).toBe('/gallery/icons/')
+    expect(await page.locator('#assets-page').textContent()).toBe('Page 1')
+    await page.getByRole('button', { name: 'Next page' }).click()
+    await page.locator('#assets-page', { hasText: 'Page 2' }).waitFor()
+    const secondPaths = await page.locator('#asset-table tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-path')))
+    expect(secondPaths).toEqual(['/gallery/note-50.txt', '/gallery/note-51.txt', '/gallery/note-52.txt', '/gallery/photo.png'])
+    expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true)
+    await until(() => page.evaluate(`document.querySelector('#asset-table img.preview')?.naturalWidth === 128`))
+    await page.locator('#view-assets').screenshot({ path: screenshotPath('console-assets.png') })
+    publishScreenshot('console-assets.png')
+    await page.getByRole('button', { name: 'Previous page' }).click()
+    await page.locator('#assets-page', { hasText: 'Page 1' }).waitFor()
+
+    // The filter narrows to names starting with the text.
+    await page.getByLabel('Filter by name').fill('pho')
+    await page.locator('#asset-table tbody tr[data-path="/gallery/photo.png"]').waitFor()
+    await page.locator('#asset-table tbody tr').nth(1).waitFor({ state: 'detached' })
+    const row = page.locator('#asset-table tr[data-path="/gallery/photo.png"]')
+    expect(await row.locator('.asset-type').textContent()).toBe('image/png')
+    expect(await row.locator('.etag').textContent()).toMatch(/^"/)
+    // The thumbnail is a derivative from the public listener, and it loaded.
+    const thumb = row.locator('img.preview')
+    expect(await thumb.getAttribute('src')).toBe(`${cp.publicUrl}/gallery/photo.png?w=128`)
+    await until(() => page.evaluate(`document.querySelector('#asset-table img.preview')?.naturalWidth === 128`))
+
+    await row.getByRole('button', { name: 'Copy the public URL of /gallery/photo.png' }).click()
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(`${cp.publicUrl}/gallery/photo.png`)
+    await row.getByRole('button', { name: 'Copy an HTML snippet for /gallery/photo.png' }).click()
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(`<img src="${cp.publicUrl}/gallery/photo.png" crossorigin="anonymous" alt="">`)
+
+    await page.getByLabel('Filter by name').fill('')
+    await page.locator('#asset-table tbody tr').nth(49).waitFor()
+
+    // Into a subfolder and back with the breadcrumbs.
+    await page.getByRole('button', { name: 'Open folder /gallery/icons/' }).click()
+    await page.locator('#asset-table tr[data-path="/gallery/icons/star.svg"]').waitFor()
+    expect(await page.locator('#asset-folder-policy').textContent()).toBe('Policy: inherited from /gallery/ https://shop.example')
+    await page.getByRole('button', { name: 'Open /gallery/' }).click()
+    await page.locator('#asset-table tr[data-folder="/gallery/icons/"]').waitFor()
+
+    // Delete, with its confirmation.
+    await page.getByRole('button', { name: 'Delete /gallery/note-01.txt' }).click()
+    await page.getByRole('button', { name: 'Yes, delete' }).click()
+    await page.locator('#asset-table tr[data-path="/gallery/note-01.txt"]').waitFor({ state: 'detached' })
+    expect((await cp.admin('GET', '/assets/gallery/note-01.txt')).status).toBe(404)
+
+    // Explain this asset for an origin: the explain view, prefilled.
+    await page.locator('#asset-table tr[data-path="/gallery/note-02.txt"]').getByRole('button', { name: /^Explain/ }).click()
+    await page.locator('#view-explain').waitFor()
+    expect(await page.getByLabel('Asset URL or path').inputValue()).toBe('/gallery/note-02.txt')
+    await page.getByLabel('Origin', { exact: true }).fill('https://shop.example')
+    await page.getByRole('button', { name: 'Explain', exact: true }).click()
+    expect(await page.locator('#explain-verdict').textContent()).toBe('Request allowed')
+    await closePage(page)
+  })
+
+  it('says the truth about uploads: how many failed, the failed bar red with its reason; and uploads a chosen folder', async () => {
+    const page = await openConsole()
+    await signIn(page)
+    await openAssetFolder(page, '/uploads/')
+    await page.locator('#assets-empty').waitFor()
+    await page.setInputFiles('#upload-files', [
+      { name: 'one.svg', mimeType: 'image/svg+xml', buffer: Buffer.from(SVG) },
+      { name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('this is not a PNG at all') },
+      { name: 'two.svg', mimeType: 'image/svg+xml', buffer: Buffer.from(SVG) },
+    ])
+    await page.locator('#upload-summary', { hasText: /failed/ }).waitFor()
+    expect(await page.locator('#upload-summary').textContent()).toBe('2 uploaded, 1 failed.')
+    const failed = page.locator('#upload-list li[data-path="/uploads/fake.png"]')
+    expect(await failed.getAttribute('class')).toContain('failed')
+    expect(await failed.locator('.upload-state').textContent()).toMatch(/^failed: \/uploads\/fake.png: expected a PNG image/)
+    const barColour = `getComputedStyle(document.querySelector('#upload-list li[data-path="/uploads/fake.png"] progress')).accentColor`
+    expect(await page.evaluate(barColour)).toBe('rgb(164, 14, 38)')
+    expect(await page.locator('#upload-list li[data-path="/uploads/one.svg"] .upload-state').textContent()).toMatch(/^uploaded/)
+    await page.locator('#asset-table tr[data-path="/uploads/two.svg"]').waitFor()
+    expect((await cp.admin('GET', '/assets/uploads/fake.png')).status).toBe(404)
+    await page.locator('#view-assets').screenshot({ path: screenshotPath('console-uploads.png') })
+    publishScreenshot('console-uploads.png')
+
+    // A folder keeps its structure below the target folder.
+    const dir = mkdtempSync(join(tmpdir(), 'crossport-folder-'))
+    mkdirSync(join(dir, 'kit', 'icons'), { recursive: true })
+    writeFileSync(join(dir, 'kit', 'a.svg'), SVG)
+    writeFileSync(join(dir, 'kit', 'icons', 'b.svg'), SVG)
+    await page.setInputFiles('#upload-folder', join(dir, 'kit'))
+    await page.locator('#upload-summary', { hasText: '2 uploaded.' }).waitFor()
+    expect((await cp.admin('GET', '/assets/uploads/kit/a.svg')).status).toBe(200)
+    expect((await cp.admin('GET', '/assets/uploads/kit/icons/b.svg')).status).toBe(200)
+    await page.locator('#asset-table tr[data-folder="/uploads/kit/"]').waitFor()
+    await closePage(page)
+  })
+
+  it('explains a look-alike against a folder with many rules by the closest rules, not "none of the N rules"', async () => {
+    await createFolder(cp, '/many/', { origins: ['https://a.example', 'https://b.example', 'http://localhost:3000', 'https://shop.example', 'https://c.example'] })
+    const page = await openConsole()
+    await signIn(page)
+    await page.getByRole('link', { name: 'Explain' }).click()
+    await page.getByLabel('Asset URL or path').fill('/many/x.svg')
+    await page.getByLabel('Origin', { exact: true }).fill(LOOKALIKE)
+    await page.getByRole('button', { name: 'Explain', exact: true }).click()
+    await page.locator('#explain-verdict').waitFor()
+    const reasons = (await page.locator('#explain-reasons').textContent()) ?? ''
+    expect(reasons).toContain('does not match https://shop.example: its host shop.example.evil.net is not shop.example')
+    expect(reasons).not.toContain('matches none')
+    await closePage(page)
+  })
+
+  it('shows the audit log as one sentence per entry, with token names instead of ids', async () => {
+    const created = (await (await cp.admin('POST', '/tokens', { name: 'audit-named', scope: 'read' })).json()) as { id: string }
+    expect((await cp.admin('DELETE', `/tokens/${created.id}`)).status).toBe(204)
+    const id = await folderId('/lookalike/')
+    expect((await cp.admin('POST', `/folders/${id}/origins`, { origin: 'https://blog.example' })).status).toBe(201)
+    const page = await openConsole({ width: 1100, height: 760 })
+    await signIn(page)
+    await page.getByRole('link', { name: 'Audit log' }).click()
+    await page.locator('#audit-list .audit-entry').first().waitFor()
+    const summaries = await page.locator('#audit-list .audit-summary').allTextContents()
+    expect(summaries[0]).toBe('bootstrap added https://blog.example to /lookalike/')
+    expect(summaries[1]).toBe('bootstrap revoked the token audit-named')
+    expect(summaries[2]).toBe('bootstrap created the read token audit-named')
+    expect(summaries.join('\n')).not.toContain(created.id)
+    await page.screenshot({ path: screenshotPath('console-audit.png') })
+    publishScreenshot('console-audit.png')
+    await closePage(page)
+  })
+
+  it('asks in a dialog before revoking the token the tab is signed in with, then signs out', async () => {
+    const own = (await (await cp.admin('POST', '/tokens', { name: 'this-tab', scope: 'write' })).json()) as { id: string; token: string }
+    const page = await openConsole()
+    await signIn(page, own.token)
+    await page.getByRole('link', { name: 'Tokens' }).click()
+    const row = page.locator(`tr[data-token-id="${own.id}"]`)
+    await row.waitFor()
+    expect(await row.locator('.badge').textContent()).toBe('this tab')
+    await page.getByRole('button', { name: 'Revoke token this-tab' }).click()
+    const dialog = page.getByRole('dialog')
+    await dialog.waitFor()
+    expect(await dialog.textContent()).toContain('the token this tab is signed in with')
+    await dialog.getByRole('button', { name: 'Keep it' }).click()
+    expect(await page.getByRole('dialog').count()).toBe(0)
+    expect((await cp.admin('GET', '/folders', undefined, own.token)).status).toBe(200)
+
+    await page.getByRole('button', { name: 'Revoke token this-tab' }).click()
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke and sign out' }).click()
+    await page.locator('#sign-in-error', { hasText: /^Signed out/ }).waitFor()
+    expect(await page.locator('#app').isHidden()).toBe(true)
+    expect((await cp.admin('GET', '/folders', undefined, own.token)).status).toBe(401)
+    await closePage(page)
+  })
+
+  it('revokes another token with the in-place confirmation, without a dialog', async () => {
+    const other = (await (await cp.admin('POST', '/tokens', { name: 'not-this-tab', scope: 'read' })).json()) as { id: string }
+    const page = await openConsole()
+    await signIn(page)
+    await page.getByRole('link', { name: 'Tokens' }).click()
+    await page.getByRole('button', { name: 'Revoke token not-this-tab' }).click()
+    expect(await page.getByRole('dialog').count()).toBe(0)
+    await page.getByRole('button', { name: 'Yes, revoke' }).click()
+    await page.locator(`tr[data-token-id="${other.id}"] .token-status`, { hasText: /^revoked/ }).waitFor()
+    await closePage(page)
+  })
+
+  it('shows the API\'s reason when a revocation is refused', async () => {
+    const gone = (await (await cp.admin('POST', '/tokens', { name: 'revoked-elsewhere', scope: 'read' })).json()) as { id: string }
+    const page = await openConsole()
+    await signIn(page)
+    await page.getByRole('link', { name: 'Tokens' }).click()
+    await page.getByRole('button', { name: 'Revoke token revoked-elsewhere' }).click()
+    // Revoked by someone else meanwhile: the API refuses (404), and the console says why.
+    expect((await cp.admin('DELETE', `/tokens/${gone.id}`)).status).toBe(204)
+    await page.getByRole('button', { name: 'Yes, revoke' }).click()
+    await page.locator('#tokens-error:not(:empty)').waitFor()
+    const again = await cp.admin('DELETE', `/tokens/${gone.id}`)
+    expect(again.status).toBeGreaterThanOrEqual(400)
+    expect(await page.locator('#tokens-error').textContent()).toBe(((await again.json()) as { detail: string }).detail)
     await closePage(page)
   })
 

@@ -101,6 +101,27 @@ describe('admin authentication and tokens', () => {
     const { items } = (await (await cp.admin('GET', '/audit?target=/by-ci/')).json()) as { items: { actor: string }[] }
     expect(items[0]?.actor).toBe('ci')
   })
+
+  it('says which token a request authenticated with (GET /whoami), without its secret', async () => {
+    const created = (await (await cp.admin('POST', '/tokens', { name: 'who', scope: 'read' })).json()) as CreatedToken
+    const res = await cp.admin('GET', '/whoami', undefined, created.token)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ id: created.id, name: 'who', scope: 'read' })
+    expect((await cp.admin('GET', '/whoami', undefined, 'cpt_wrong')).status).toBe(401)
+  })
+
+  // Issue #20: the audit log showed token ids where a reader needs names.
+  it('names the token a token entry is about (targetName), and gives null for other targets', async () => {
+    const created = (await (await cp.admin('POST', '/tokens', { name: 'named-in-audit', scope: 'read' })).json()) as CreatedToken
+    await cp.admin('DELETE', `/tokens/${created.id}`)
+    const tokenEntries = (await (await cp.admin('GET', `/audit?target=${created.id}`)).json()) as { items: { target: string; targetName: string | null }[] }
+    expect(tokenEntries.items.map((e) => [e.target, e.targetName])).toEqual([
+      [created.id, 'named-in-audit'],
+      [created.id, 'named-in-audit'],
+    ])
+    const folderEntries = (await (await cp.admin('GET', '/audit?target=/by-ci/')).json()) as { items: { targetName: string | null }[] }
+    expect(folderEntries.items.map((e) => e.targetName)).toEqual([null])
+  })
 })
 
 describe('failed authentication rate limit', () => {

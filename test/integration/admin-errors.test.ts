@@ -166,8 +166,10 @@ describe('GET /openapi.json', () => {
         '/folders/{id}/origins',
         '/folders/{id}/origins/{origin}',
         '/openapi.json',
+        '/sign',
         '/tokens',
         '/tokens/{id}',
+        '/whoami',
       ].sort(),
     )
     expect(Object.keys(doc.paths['/folders/{id}'] ?? {})).toEqual(expect.arrayContaining(['get', 'put', 'patch', 'delete']))
@@ -194,8 +196,8 @@ describe('GET /openapi.json', () => {
       expect({ path, codes: Object.keys(codes).filter((code) => code === '413' || code === '415') }).toEqual({ path, codes: [] })
       for (const { description } of Object.values(codes)) expect({ path, description }).toEqual({ path, description: expect.not.stringMatching(/body|JSON/i) })
     }
-    expect(Object.keys(responses('/folders/{id}', 'delete')).sort()).toEqual(['204', '401', '403', '404', '409', '429'])
-    expect(Object.keys(responses('/tokens/{id}', 'delete')).sort()).toEqual(['204', '401', '403', '404', '429'])
+    expect(Object.keys(responses('/folders/{id}', 'delete')).sort()).toEqual(['204', '401', '403', '404', '409', '421', '429'])
+    expect(Object.keys(responses('/tokens/{id}', 'delete')).sort()).toEqual(['204', '401', '403', '404', '421', '429'])
   })
 
   it('describes every method of every route the router serves', async () => {

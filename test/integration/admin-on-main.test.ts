@@ -1,6 +1,7 @@
 import { request } from 'node:http'
 import { createServer } from 'node:net'
 import { createFolder, startTestCrossport, type TestCrossport } from '../helpers/crossport'
+import { rawRequest } from '../helpers/raw-http'
 
 const SHOP = 'https://shop.example'
 
@@ -37,7 +38,7 @@ describe('ADMIN_ON_MAIN=true: the admin side under /admin/ of the main listener'
     adminPort = await freePort()
     cp = await startTestCrossport({
       env: { ADMIN_ON_MAIN: 'true', ADMIN_PORT: String(adminPort) },
-      assets: { 'brand/app.css': 'body{}', 'brand/page.html': '<script>alert(1)</script>', 'metrics': 'an asset named metrics', 'administrator.css': 'a{}' },
+      assets: { 'brand/app.css': 'body{}', 'brand/page.html': '<script>alert(1)</script>', 'metrics': 'an asset named metrics', 'administrator.css': 'a{}', 'admin/x.txt': 'stored under assets/admin/' },
     })
     await createFolder(cp, '/brand/', { origins: [SHOP] })
   })
@@ -84,6 +85,29 @@ describe('ADMIN_ON_MAIN=true: the admin side under /admin/ of the main listener'
 
     const html = await fetch(`${cp.publicUrl}/brand/page.html`)
     expect(html.headers.get('content-security-policy')).toBe('sandbox')
+  })
+
+  it.each(['/%61dmin/x.txt', '/%61%64%6d%69%6e/x.txt', '/%61dmin', '/%61dmin?x', '/admin/x.txt', '/Admin/x.txt', '/%41dmin/x.txt'])(
+    'never serves assets/admin/ through %s: the decoded first segment decides (issue #14, defect 10)',
+    async (target) => {
+      const res = await rawRequest(cp.publicUrl, `GET ${target} HTTP/1.1`)
+      expect(res.status).toBe(404)
+      expect(res.body).not.toContain('stored under assets/admin/')
+    },
+  )
+
+  it('leaves an encoded separator to delivery, which refuses it (issue #14, defect 10)', async () => {
+    expect((await rawRequest(cp.publicUrl, 'GET /admin%2Fx.txt HTTP/1.1')).status).toBe(400)
+    expect((await rawRequest(cp.publicUrl, 'GET /%61dmin%2Fx.txt HTTP/1.1')).status).toBe(400)
+  })
+
+  it('routes an absolute-form /admin/ target to the admin side (issue #14, defect 9)', async () => {
+    const listed = await rawRequest(cp.publicUrl, `GET http://127.0.0.1/admin/v1/folders HTTP/1.1`, { Authorization: `Bearer ${cp.token}` })
+    expect(listed.status).toBe(200)
+    expect(listed.body).toContain('/brand/')
+    const encoded = await rawRequest(cp.publicUrl, 'GET http://cdn.example/%61dmin/x.txt HTTP/1.1')
+    expect(encoded.status).toBe(404)
+    expect(encoded.body).not.toContain('stored under assets/admin/')
   })
 
   it('never lets a dot-segment path reach the admin API from an asset path', async () => {

@@ -353,6 +353,34 @@ describe('GET /assets?prefix=', () => {
     expect([...paths].sort()).toEqual(paths)
   })
 
+  // Issue #20: the console browses one folder at a time, as `aws s3 ls` does.
+  it('lists one folder level with delimiter=/: its files in items, its child folders in folders', async () => {
+    const page = await json<Page & { folders: string[] }>(await cp.admin('GET', '/assets?prefix=/listing/&delimiter=/'))
+    expect(page.items.map((i) => i.path)).toEqual(['/listing/a.txt', '/listing/b.txt', '/listing/c.txt'])
+    expect(page.folders).toEqual(['/listing/b/'])
+    expect(page.nextCursor).toBeNull()
+    const root = await json<Page & { folders: string[] }>(await cp.admin('GET', '/assets?delimiter=/&limit=1000'))
+    expect(root.folders).toContain('/listing/')
+    expect(root.folders.some((f) => f.includes('/.'))).toBe(false)
+    expect(root.items.every((i) => i.path.lastIndexOf('/') === 0)).toBe(true)
+  })
+
+  it('pages a delimited listing with folders counted like items, each entry exactly once', async () => {
+    const seen: string[] = []
+    let cursor: string | null = null
+    let pages = 0
+    do {
+      const query: string = `/assets?prefix=/listing/&delimiter=/&limit=2${cursor === null ? '' : `&cursor=${cursor}`}`
+      const page: Page & { folders: string[] } = await json(await cp.admin('GET', query))
+      expect(page.items.length + page.folders.length).toBeLessThanOrEqual(2)
+      seen.push(...page.items.map((i) => i.path), ...page.folders)
+      cursor = page.nextCursor
+      pages++
+    } while (cursor !== null && pages < 10)
+    expect(pages).toBe(2)
+    expect(seen.sort()).toEqual(['/listing/a.txt', '/listing/b.txt', '/listing/b/', '/listing/c.txt'])
+  })
+
   it('answers an empty page for a prefix with no assets', async () => {
     const page = await json<Page>(await cp.admin('GET', '/assets?prefix=/nothing-here/'))
     expect(page).toEqual({ items: [], nextCursor: null })
@@ -364,6 +392,7 @@ describe('GET /assets?prefix=', () => {
     ['limit=0', 'a zero limit'],
     ['limit=abc', 'a non-numeric limit'],
     ['cursor=%25%25', 'a cursor it never gave out'],
+    ['delimiter=%2C', 'a delimiter other than /'],
   ])('answers 400 for %s (%s)', async (query) => {
     const res = await cp.admin('GET', `/assets?${query}`)
     expect(res.status).toBe(400)

@@ -1,11 +1,12 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AuditRepo } from '../../src/db/audit-repo'
 import { FolderRepo } from '../../src/db/folder-repo'
 import { LivePolicyTable } from '../../src/db/live-policy-table'
-import { migrate, schemaVersion } from '../../src/db/migrate'
-import { openDb, type Db } from '../../src/db/open'
+import { migrate, MIGRATIONS_DIR, schemaVersion } from '../../src/db/migrate'
+import { openDb, setLockWait, type Db } from '../../src/db/open'
+import { writeTransaction } from '../../src/db/retry-busy'
 import { BOOTSTRAP_TOKEN_ID, DEMO_FOLDER, ensureBootstrapToken, seedDemoPolicy } from '../../src/db/seed'
 import { TokenRepo } from '../../src/db/token-repo'
 import { DEFAULT_POLICY } from '../../src/policy/types'
@@ -31,14 +32,71 @@ describe('openDb(path)', () => {
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1)
     expect(db.pragma('busy_timeout', { simple: true })).toBe(5000)
   })
+
+  it("fails fast on another connection's lock once set for serving", () => {
+    setLockWait(db, 'fail-fast')
+    expect(db.pragma('busy_timeout', { simple: true })).toBe(0)
+    const other = openDb(path)
+    other.exec('BEGIN IMMEDIATE')
+    const startedAtMs = performance.now()
+    try {
+      expect(() => db.exec('BEGIN IMMEDIATE')).toThrow(expect.objectContaining({ code: 'SQLITE_BUSY' }))
+      expect(performance.now() - startedAtMs).toBeLessThan(500)
+    } finally {
+      other.exec('ROLLBACK')
+      other.close()
+    }
+  })
+})
+
+describe('writeTransaction(db, budgetMs, work)', () => {
+  let other: Db
+
+  beforeEach(() => {
+    migrate(db)
+    setLockWait(db, 'fail-fast')
+    other = openDb(path)
+    other.exec('BEGIN IMMEDIATE')
+  })
+
+  afterEach(() => {
+    if (other.inTransaction) other.exec('ROLLBACK')
+    other.close()
+  })
+
+  const countAudit = () => (db.prepare('SELECT COUNT(*) AS n FROM audit_log').get() as { n: number }).n
+
+  it('waits on timers while another connection holds the write lock, then commits', async () => {
+    // The lock goes away on a timer: a synchronous wait would block that timer itself.
+    setTimeout(() => other.exec('ROLLBACK'), 100)
+    let runs = 0
+    const startedAtMs = performance.now()
+    await writeTransaction(db, 3000, () => {
+      runs++
+      new AuditRepo(db).record('test', 'noop', '/', null, null)
+    })
+    expect(performance.now() - startedAtMs).toBeGreaterThanOrEqual(90)
+    expect(performance.now() - startedAtMs).toBeLessThan(1500)
+    expect(runs).toBe(1)
+    expect(countAudit()).toBe(1)
+  })
+
+  it('gives up with SQLITE_BUSY after the budget, having written nothing', async () => {
+    const outcome = writeTransaction(db, 100, () => new AuditRepo(db).record('test', 'noop', '/', null, null))
+    await expect(outcome).rejects.toMatchObject({ code: 'SQLITE_BUSY' })
+    other.exec('ROLLBACK')
+    expect(countAudit()).toBe(0)
+  })
 })
 
 describe('migrate(db)', () => {
   it('applies every migration once and records it', () => {
+    const shipped = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort().map((f) => Number(f.slice(0, 4)))
     const first = migrate(db)
-    expect(first.map((m) => m.version)).toEqual([1, 2])
+    expect(first.map((m) => m.version)).toEqual(shipped)
+    expect(shipped.slice(0, 2)).toEqual([1, 2])
     expect(migrate(db)).toEqual([])
-    expect(schemaVersion(db)).toBe(2)
+    expect(schemaVersion(db)).toBe(shipped[shipped.length - 1])
   })
 
   it('creates the root folder with no cross-origin access', () => {
@@ -46,6 +104,22 @@ describe('migrate(db)', () => {
     const root = new FolderRepo(db).findByPath('/')
     expect(root?.policy.origins).toEqual([])
     expect(root?.policy.mode).toBe('cors')
+  })
+
+  it('0002 (signed URLs) keeps every token and folder of a 0001 database, with signedUrls off and the sign scope allowed', () => {
+    const v1 = join(dir, 'v1')
+    mkdirSync(v1)
+    writeFileSync(join(v1, '0001_init.sql'), readFileSync(join(MIGRATIONS_DIR, '0001_init.sql')))
+    migrate(db, v1)
+    const tokens = new TokenRepo(db)
+    const { info, secret } = tokens.create('old', 'write')
+    // The repo speaks the current schema, so the old row goes in as 0001 knew it.
+    db.prepare(`INSERT INTO folders (path, methods, allow_headers, expose_headers, max_age, credentials, mode, cache_control, created_at, updated_at)
+      VALUES ('/old/', '["GET"]', '[]', '[]', 60, 0, 'cors', 'public', 'now', 'now')`).run()
+    migrate(db)
+    expect(tokens.verify(secret)).toMatchObject({ id: info.id, scope: 'write' })
+    expect(new FolderRepo(db).findByPath('/old/')?.policy).toMatchObject({ methods: ['GET'], signedUrls: 'off' })
+    expect(new TokenRepo(db).create('minter', 'sign').info.scope).toBe('sign')
   })
 
   it('rolls a failing migration back entirely and records nothing', () => {
@@ -113,6 +187,41 @@ describe('LivePolicyTable', () => {
     other.close()
     table.current()
     expect(reloads).toBe(0)
+  })
+
+  /** Makes the next statement read (any statement) fail with SQLITE_BUSY, as during WAL recovery. */
+  const failNextRead = () => {
+    const statementProto = Object.getPrototypeOf(db.prepare('SELECT 1')) as { get: (...args: unknown[]) => unknown }
+    return jest.spyOn(statementProto, 'get').mockImplementationOnce(() => {
+      throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' })
+    })
+  }
+
+  it('answers from memory when a check finds the database busy, and reloads at the next check', () => {
+    const table = new LivePolicyTable(db, 0)
+    const other = openDb(path)
+    new FolderRepo(other).create('/brand/', { ...DEFAULT_POLICY, origins: [] })
+    other.close()
+    const busy = failNextRead()
+    try {
+      expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/'])
+    } finally {
+      busy.mockRestore()
+    }
+    expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/', '/brand/'])
+  })
+
+  it('an invalidate that finds the database busy does not throw; the next check reloads', () => {
+    const table = new LivePolicyTable(db, 0)
+    // This connection's own change: data_version does not move for it, so only the pending reload catches it.
+    new FolderRepo(db).create('/own/', { ...DEFAULT_POLICY, origins: [] })
+    const busy = failNextRead()
+    try {
+      expect(() => table.invalidate()).not.toThrow()
+    } finally {
+      busy.mockRestore()
+    }
+    expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/', '/own/'])
   })
 
   it('waits pollMs between checks', () => {

@@ -60,6 +60,7 @@ describe('loadConfig(env)', () => {
       'MEMORY_CACHE_FILE_BYTES',
       'MEMORY_CACHE_BYTES',
       'POLICY_POLL_MS',
+      'DB_BUSY_RETRY_MS',
       'IMAGE_WIDTHS',
       'IMAGE_QUALITIES',
       'IMAGE_MAX_PIXELS',
@@ -73,6 +74,9 @@ describe('loadConfig(env)', () => {
       'REQUEST_TIMEOUT_MS',
       'KEEP_ALIVE_TIMEOUT_MS',
       'MAX_CONNECTIONS',
+      'ADMIN_ALLOWED_HOSTS',
+      'METRICS_TOKEN',
+      'ADMIN_UNAUTHENTICATED_TIMEOUT_MS',
     ]
     const blank = Object.fromEntries(names.map((name, i) => [name, [' ', '\t', '  \n'][i % 3] as string]))
     const config = loadConfig(blank, '/srv/crossport')
@@ -118,10 +122,63 @@ describe('loadConfig(env)', () => {
       expect(problemsOf({ ADMIN_ON_MAIN: 'sometimes' })[0]).toContain('ADMIN_ON_MAIN="sometimes"')
     })
 
+    it('reads DB_BUSY_RETRY_MS in ms, 5000 by default, and refuses a negative one', () => {
+      expect(loadConfig({}).dbBusyRetryMs).toBe(5000)
+      expect(loadConfig({ DB_BUSY_RETRY_MS: '250' }).dbBusyRetryMs).toBe(250)
+      expect(problemsOf({ DB_BUSY_RETRY_MS: '-1' })[0]).toContain('DB_BUSY_RETRY_MS="-1"')
+    })
+
     it('never prints the admin token it refuses', () => {
       const problems = problemsOf({ ADMIN_TOKEN: 'short-secret' })
       expect(problems[0]).toContain('ADMIN_TOKEN')
       expect(problems[0]).not.toContain('short-secret')
+    })
+  })
+
+  describe('admin exposure settings', () => {
+    it('leaves ADMIN_ALLOWED_HOSTS and METRICS_TOKEN unset and bounds unauthenticated requests to 10 s by default', () => {
+      const config = loadConfig({})
+      expect(config.adminAllowedHosts).toBeUndefined()
+      expect(config.metricsToken).toBeUndefined()
+      expect(config.adminUnauthenticatedTimeoutMs).toBe(10_000)
+    })
+
+    it('reads ADMIN_ALLOWED_HOSTS as canonical host names: lower-case, IPv6 without brackets, no trailing dot', () => {
+      expect(loadConfig({ ADMIN_ALLOWED_HOSTS: ' Admin.Example., [fd00::1] ,10.0.0.5' }).adminAllowedHosts).toEqual(['admin.example', 'fd00::1', '10.0.0.5'])
+      expect(loadConfig({ ADMIN_ALLOWED_HOSTS: '*' }).adminAllowedHosts).toEqual(['*'])
+    })
+
+    it.each(['admin.example:8081', 'https://admin.example', 'a b', '*,admin.example', ','])('refuses ADMIN_ALLOWED_HOSTS=%j', (value) => {
+      const problems = problemsOf({ ADMIN_ALLOWED_HOSTS: value })
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toContain('ADMIN_ALLOWED_HOSTS')
+    })
+
+    it('never prints the metrics token it refuses', () => {
+      const problems = problemsOf({ METRICS_TOKEN: 'short-secret' })
+      expect(problems[0]).toContain('METRICS_TOKEN')
+      expect(problems[0]).not.toContain('short-secret')
+    })
+  })
+
+  describe('URL_SIGNING_KEYS', () => {
+    const SECRET = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8'
+
+    it('is unset by default', () => {
+      expect(loadConfig({}, '/srv/crossport').urlSigningKeys).toBeUndefined()
+    })
+
+    it('reads kid:secret pairs; the first key signs and all verify', () => {
+      const keys = loadConfig({ URL_SIGNING_KEYS: `new:${SECRET},old:${SECRET}` }, '/srv/crossport').urlSigningKeys
+      expect(keys?.signer.kid).toBe('new')
+      expect([...(keys?.byKid.keys() ?? [])]).toEqual(['new', 'old'])
+    })
+
+    it('stops start-up with one clear line for a short secret, and never prints the value', () => {
+      const problems = problemsOf({ URL_SIGNING_KEYS: 'k1:c2hvcnQtc2VjcmV0' })
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toMatch(/^URL_SIGNING_KEYS=\(hidden\): .*at least 32/)
+      expect(problems[0]).not.toContain('c2hvcnQtc2VjcmV0')
     })
   })
 })

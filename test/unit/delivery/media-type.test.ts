@@ -1,4 +1,4 @@
-import { contentTypeFor } from '../../../src/delivery/media-type'
+import { contentTypeFor, isSvgPath } from '../../../src/delivery/media-type'
 
 describe('contentTypeFor(path)', () => {
   it.each([
@@ -36,5 +36,21 @@ describe('contentTypeFor(path)', () => {
     ['/a.dir/README', 'application/octet-stream'],
   ])('%s → %s', (path, type) => {
     expect(contentTypeFor(path)).toBe(type)
+  })
+})
+
+describe('isSvgPath(path)', () => {
+  it.each([
+    ['/a/logo.svg', true],
+    ['/a/LOGO.SVG', true],
+    ['/a/logo.svgz', true],
+    ['/a/logo.svg.gz', true],
+    ['/a/logo.svg.br', true],
+    ['/a/logo.svg.png', false],
+    ['/a/logo.png.gz', false],
+    ['/a/svg', false],
+    ['/a.svg/readme.txt', false],
+  ])('%s → %s', (path, expected) => {
+    expect(isSvgPath(path)).toBe(expected)
   })
 })

@@ -271,9 +271,43 @@ describe('createOriginMatcher(rules)', () => {
     expect(Object.isFrozen(first)).toBe(true)
   })
 
-  it('summarises a miss against many unrelated rules instead of listing them all', () => {
+  it('names only the three closest of many unrelated rules, and counts the rest', () => {
     const many = createOriginMatcher(Array.from({ length: 20 }, (_, i) => `https://site${i}.example`))
-    expect(many('https://other.example').reason).toBe('https://other.example matches none of the 20 origin rules of this folder')
+    expect(many('https://other.example').reason).toBe(
+      'https://other.example does not match https://site0.example: its host other.example is not site0.example; ' +
+        'nor https://site1.example: its host other.example is not site1.example; ' +
+        'nor https://site2.example: its host other.example is not site2.example (nor any of the 17 other rules)',
+    )
+  })
+
+  // Issue #20: from four rules on, the demo's look-alike collapsed into "matches none of the 4 origin rules".
+  it('keeps the look-alike reason when the folder has many rules', () => {
+    const rules = ['https://a.example', 'https://b.example', 'http://localhost:3000', 'https://shop.example', 'https://c.example']
+    const reason = createOriginMatcher(rules)('https://shop.example.evil.net').reason
+    expect(reason).toMatch(/^https:\/\/shop\.example\.evil\.net does not match https:\/\/shop\.example: its host shop\.example\.evil\.net is not shop\.example \(a look-alike/)
+    expect(reason).toContain('(nor any of the 2 other rules)')
+    expect(reason).not.toContain('matches none')
+  })
+
+  it('ranks the closest rules first: same host, then same registrable domain, then look-alikes, then same scheme', () => {
+    const rules = [
+      'http://unrelated.example',
+      'https://other.example',
+      'https://shop.example.evil.net',
+      'https://www.shop.example',
+      'http://cdn.shop.example',
+    ]
+    const reason = createOriginMatcher(rules)('https://cdn.shop.example').reason
+    const named = [...reason.matchAll(/(?:does not match|nor) (\S+):/g)].map((m) => m[1])
+    expect(named).toEqual(['http://cdn.shop.example', 'https://www.shop.example', 'https://other.example'])
+    expect(reason).toContain('nor https://www.shop.example: its host cdn.shop.example is not www.shop.example')
+    expect(reason).toContain('(nor any of the 2 other rules)')
+  })
+
+  it('puts a look-alike before unrelated rules of the same scheme', () => {
+    const rules = ['https://one.example', 'https://two.example', 'https://three.example', 'https://four.example', 'https://*.shop.example']
+    const reason = createOriginMatcher(rules)('https://shop.example.evil.net').reason
+    expect(reason).toMatch(/^https:\/\/shop\.example\.evil\.net does not match https:\/\/\*\.shop\.example: its host is not under shop\.example/)
   })
 })
 
