@@ -1,4 +1,4 @@
--- Which folder path each policy change touched (issue #22), so every process
+-- Which folder path each policy change touched, so every process
 -- recompiles only those folders instead of all of them. Filled by triggers,
 -- so the entry commits (or rolls back) with the change itself, whichever
 -- process or tool made it. AUTOINCREMENT: a sequence number is never reused,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run bench:folders` (issue #22): what a policy change, start-up and the
+// `npm run bench:folders`: what a policy change, start-up and the
 // policy table cost with many folders. For each N in BENCH_FOLDERS (default
 // 1000,10000,100000) it fills a fresh database with N folders × 20 origins
 // directly (one transaction), starts the real server (dist/main.js) and

@@ -55,7 +55,7 @@ export function registerFolderRoutes(router: Router, context: AppContext): void 
       ctx.body = { items: folder ? [folder] : [], nextCursor: null }
       return
     }
-    // Pages by path (issue #22), so one answer never carries every folder.
+    // Pages by path, so one answer never carries every folder.
     const prefix = ctx.query.prefix === undefined || ctx.query.prefix === '' ? undefined : queryFolderPath('prefix', ctx.query.prefix)
     const limit = pageLimit(ctx.query.limit)
     // One more than asked says whether another page follows, so the last page says so.

@@ -1,6 +1,6 @@
 import { validationFailed } from '../errors'
 
-/** Folder list pages (issue #22): the same sizes as the asset list. */
+/** Folder list pages: the same sizes as the asset list. */
 export const DEFAULT_PAGE_SIZE = 100
 export const MAX_PAGE_SIZE = 1000
 

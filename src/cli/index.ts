@@ -117,7 +117,7 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
     .command('list')
     .description('list folders with their policies')
     .action(async (_options: unknown, command: Command) => {
-      // The server answers a page at a time (issue #22): follow nextCursor to the end.
+      // The server answers a page at a time: follow nextCursor to the end.
       const items: Folder[] = []
       let cursor: string | null = null
       do {

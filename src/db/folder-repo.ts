@@ -24,7 +24,7 @@ interface OriginRow {
 }
 
 // Most folders share their methods and header lists: one frozen array per
-// distinct JSON text keeps 100,000 folders from holding 100,000 copies (#22).
+// distinct JSON text keeps 100,000 folders from holding 100,000 copies.
 const MAX_SHARED_LISTS = 1_000
 const sharedLists = new Map<string, readonly string[]>()
 

@@ -17,7 +17,7 @@ const STARTUP_CHUNK = 5_000
 /**
  * The compiled policy table kept in memory, so no SQL runs per asset request.
  *
- * Changes are incremental (issue #22): the folder triggers log the path of
+ * Changes are incremental: the folder triggers log the path of
  * every changed folder in `policy_changes`, and catching up recompiles just
  * those folders, at a cost independent of the number of folders. This process
  * (or a cluster sibling) catches up at once after its own change

@@ -63,7 +63,7 @@ const SYNTHETIC_ROOT_FOLDER: Folder = Object.freeze({
 const byFolderPath = (a: CompiledFolder, b: CompiledFolder): number => (a.folder.path < b.folder.path ? -1 : a.folder.path > b.folder.path ? 1 : 0)
 
 /**
- * The table as a Map from folder path to compiled folder (issue #22): a change
+ * The table as a Map from folder path to compiled folder: a change
  * to one folder replaces or removes that one entry, whatever the number of
  * folders, and `resolve` costs O(depth of the request path). Removing a
  * folder needs nothing more: its subtree then resolves to the next shorter
