@@ -29,10 +29,16 @@ export function setExplainHandler(handler: (path: string) => void): void {
   onExplain = handler
 }
 
-/** GET /folders, and keeps the folder suggestions of the other panels in step. */
+/** GET /folders, every page of it, and keeps the folder suggestions of the other panels in step. */
 export async function fetchFolders(): Promise<readonly Folder[]> {
-  const list = await api<ItemList<Folder>>('GET', '/folders')
-  folders = list.items
+  const all: Folder[] = []
+  let cursor: string | null | undefined
+  do {
+    const page: ItemList<Folder> & { nextCursor?: string | null } = await api('GET', `/folders?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+    all.push(...page.items)
+    cursor = page.nextCursor
+  } while (cursor)
+  folders = all
   const options = byId('folder-paths')
   replaceChildren(options, folders.map((folder) => h('option', { value: folder.path })))
   return folders

@@ -9,6 +9,7 @@ import { parseOriginRule } from '../policy/origin'
 import type { Folder, Policy } from '../policy/types'
 import { getActor, requireScope } from './auth'
 import { readJsonObject } from './body'
+import { decodeCursor, encodeCursor, pageLimit } from './paging'
 import {
   addOriginSchema,
   assertPolicyValid,
@@ -49,15 +50,20 @@ export function registerFolderRoutes(router: Router, context: AppContext): void 
 
   router.get('/folders', requireScope('read'), (ctx) => {
     const path = ctx.query.path
-    if (path === undefined) {
-      ctx.body = { items: folders.list() }
+    if (path !== undefined) {
+      const folder = folders.findByPath(queryFolderPath('path', path))
+      ctx.body = { items: folder ? [folder] : [], nextCursor: null }
       return
     }
-    if (typeof path !== 'string') throw validationFailed('path: give one path', [{ field: 'path', message: 'give one path' }])
-    const problem = folderPathProblem(path)
-    if (problem !== undefined) throw validationFailed(`path: ${problem}`, [{ field: 'path', message: problem }])
-    const folder = folders.findByPath(path)
-    ctx.body = { items: folder ? [folder] : [] }
+    // Pages by path, so one answer never carries every folder.
+    const prefix = ctx.query.prefix === undefined || ctx.query.prefix === '' ? undefined : queryFolderPath('prefix', ctx.query.prefix)
+    const limit = pageLimit(ctx.query.limit)
+    // One more than asked says whether another page follows, so the last page says so.
+    const items = folders.page({ limit: limit + 1, after: decodeCursor(ctx.query.cursor), prefix })
+    const hasMore = items.length > limit
+    if (hasMore) items.length = limit
+    const last = items[items.length - 1]
+    ctx.body = { items, nextCursor: hasMore && last !== undefined ? encodeCursor(last.path) : null }
   })
 
   router.post('/folders', requireScope('write'), async (ctx) => {
@@ -148,6 +154,13 @@ export function registerFolderRoutes(router: Router, context: AppContext): void 
     })
     ctx.status = 204
   })
+
+  function queryFolderPath(field: string, value: string | string[]): string {
+    if (typeof value !== 'string') throw validationFailed(`${field}: give one path`, [{ field, message: 'give one path' }])
+    const problem = folderPathProblem(value)
+    if (problem !== undefined) throw validationFailed(`${field}: ${problem}`, [{ field, message: problem }])
+    return value
+  }
 
   function replace(ctx: Context & { params: Record<string, string> }, policy: Policy, action: string): Promise<Folder> {
     const actor = getActor(ctx)

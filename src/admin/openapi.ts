@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './paging'
 import { addOriginSchema, createFolderSchema, createTokenSchema, policyPatchSchema, replaceFolderSchema, signRequestSchema } from './schemas'
 
 /**
@@ -166,9 +167,22 @@ function buildDocument(): JsonSchema {
     paths: {
       '/folders': {
         get: {
-          summary: 'List folders with their policies, or find one by exact path',
-          parameters: [param('path', 'Exact folder path, e.g. /brand/', 'query')],
-          responses: { '200': ok('Folders', items('Folder')), '422': problem('Invalid path'), ...COMMON_ERRORS },
+          summary: 'List folders with their policies by path, a page at a time, or find one by exact path',
+          parameters: [
+            param('path', 'Exact folder path, e.g. /brand/ (no paging then)', 'query'),
+            param('prefix', 'Only this folder and the folders below it, e.g. /brand/', 'query'),
+            param('cursor', 'From nextCursor of the previous page', 'query'),
+            param('limit', `Page size, 1 to ${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}`, 'query'),
+          ],
+          responses: {
+            '200': ok('Folders sorted by path; nextCursor is null on the last page', {
+              type: 'object',
+              properties: { items: { type: 'array', items: ref('Folder') }, nextCursor: { type: ['string', 'null'] } },
+              required: ['items', 'nextCursor'],
+            }),
+            '422': problem('Invalid path or prefix (not a folder path), limit (not 1-1000) or cursor (not one this server gave out); `errors` names which'),
+            ...COMMON_ERRORS,
+          },
         },
         post: {
           summary: 'Create a folder with a policy',

@@ -109,7 +109,15 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
     .command('list')
     .description('list folders with their policies')
     .action(async (_options: unknown, command: Command) => {
-      const { items } = await api(command).json<{ items: Folder[] }>('GET', '/folders')
+      // The server answers a page at a time: follow nextCursor to the end.
+      const items: Folder[] = []
+      let cursor: string | null = null
+      do {
+        const query: Record<string, string> = cursor === null ? { limit: '1000' } : { limit: '1000', cursor }
+        const page: { items: Folder[]; nextCursor?: string | null } = await api(command).json('GET', '/folders', { query })
+        items.push(...page.items)
+        cursor = page.nextCursor ?? null
+      } while (cursor !== null)
       if (wantsJson(command)) return printJson(io, items)
       printTable(
         io,

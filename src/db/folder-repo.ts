@@ -23,9 +23,18 @@ interface OriginRow {
   origin: string
 }
 
-const jsonList = (text: string): string[] => {
+// Most folders share their methods and header lists: one frozen array per
+// distinct JSON text keeps 100,000 folders from holding 100,000 copies.
+const MAX_SHARED_LISTS = 1_000
+const sharedLists = new Map<string, readonly string[]>()
+
+const jsonList = (text: string): readonly string[] => {
+  const shared = sharedLists.get(text)
+  if (shared !== undefined) return shared
   const value: unknown = JSON.parse(text)
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+  const list = Object.freeze(Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
+  if (sharedLists.size < MAX_SHARED_LISTS) sharedLists.set(text, list)
+  return list
 }
 
 /**
@@ -37,6 +46,8 @@ export class FolderRepo {
   private readonly selectAll: Statement<[], FolderRow>
   private readonly selectById: Statement<[number], FolderRow>
   private readonly selectByPath: Statement<[string], FolderRow>
+  private readonly selectPage: Statement<PageQuery, FolderRow>
+  private readonly selectPageOrigins: Statement<PageQuery, OriginRow>
   private readonly selectOrigins: Statement<[], OriginRow>
   private readonly selectOriginsOf: Statement<[number], OriginRow>
   private readonly insertFolder: Statement
@@ -51,6 +62,12 @@ export class FolderRepo {
     this.selectAll = db.prepare('SELECT * FROM folders ORDER BY path')
     this.selectById = db.prepare('SELECT * FROM folders WHERE id = ?')
     this.selectByPath = db.prepare('SELECT * FROM folders WHERE path = ?')
+    // A page is a range of the path index: after the cursor, inside [prefix, end).
+    const pageRange = 'SELECT id FROM folders WHERE path > @after AND path >= @prefix AND path < @end ORDER BY path LIMIT @limit'
+    this.selectPage = db.prepare(`SELECT * FROM folders WHERE id IN (${pageRange}) ORDER BY path`)
+    this.selectPageOrigins = db.prepare(
+      `SELECT folder_id, origin FROM folder_origins WHERE folder_id IN (${pageRange}) ORDER BY folder_id, position`,
+    )
     this.selectOrigins = db.prepare('SELECT folder_id, origin FROM folder_origins ORDER BY folder_id, position')
     this.selectOriginsOf = db.prepare('SELECT folder_id, origin FROM folder_origins WHERE folder_id = ? ORDER BY position')
     this.insertFolder = db.prepare(`INSERT INTO folders
@@ -68,13 +85,24 @@ export class FolderRepo {
   }
 
   list(): Folder[] {
-    const origins = new Map<number, string[]>()
-    for (const row of this.selectOrigins.all()) {
-      const list = origins.get(row.folder_id)
-      if (list) list.push(row.origin)
-      else origins.set(row.folder_id, [row.origin])
-    }
+    const origins = groupOrigins(this.selectOrigins.all())
     return this.selectAll.all().map((row) => toFolder(row, origins.get(row.id) ?? []))
+  }
+
+  /**
+   * Up to `limit` folders by path, after the path `after` (a cursor), only
+   * `prefix` and the folders below it when given (a folder path, ending in
+   * `/`). Folder rows and their origins are read in one transaction, so a page
+   * is consistent even while another process writes.
+   */
+  page(options: { readonly limit: number; readonly after?: string; readonly prefix?: string }): Folder[] {
+    const prefix = options.prefix ?? '/'
+    // Paths under `/brand/` sort before `/brand0`: `0` follows `/` in every collation SQLite uses here (BINARY).
+    const query: PageQuery = { after: options.after ?? '', prefix, end: `${prefix.slice(0, -1)}0`, limit: options.limit }
+    return this.db.transaction(() => {
+      const origins = groupOrigins(this.selectPageOrigins.all(query))
+      return this.selectPage.all(query).map((row) => toFolder(row, origins.get(row.id) ?? []))
+    })()
   }
 
   get(id: number): Folder | undefined {
@@ -127,6 +155,23 @@ export class FolderRepo {
   private writeOrigins(id: number, origins: readonly string[]): void {
     for (const origin of origins) this.insertOrigin.run(id, origin, id)
   }
+}
+
+interface PageQuery {
+  after: string
+  prefix: string
+  end: string
+  limit: number
+}
+
+function groupOrigins(rows: readonly OriginRow[]): Map<number, string[]> {
+  const origins = new Map<number, string[]>()
+  for (const row of rows) {
+    const list = origins.get(row.folder_id)
+    if (list) list.push(row.origin)
+    else origins.set(row.folder_id, [row.origin])
+  }
+  return origins
 }
 
 function policyColumns(policy: Policy) {

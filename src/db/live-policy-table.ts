@@ -1,45 +1,76 @@
 import type { Statement } from 'better-sqlite3'
-import { compilePolicyTable, type PolicyTable } from '../policy/table'
+import { FolderTable, type PolicyTable } from '../policy/table'
+import type { Folder } from '../policy/types'
 import { FolderRepo } from './folder-repo'
 import type { Db } from './open'
 import { isDatabaseBusy } from './retry-busy'
 
+/** More changed folders than this since the last look: rebuild in chunks rather than apply them in one go. */
+const MAX_CATCH_UP_FOLDERS = 200
+/** Log entries read per catch-up; a create with 20 origins writes 21. */
+const MAX_CATCH_UP_ENTRIES = 10_000
+/** Folders read per turn of the event loop during a full rebuild (a few ms each). */
+const REBUILD_CHUNK = 500
+/** Folders read per page at start-up, before the server listens. */
+const STARTUP_CHUNK = 5_000
+
 /**
  * The compiled policy table kept in memory, so no SQL runs per asset request.
  *
- * It is rebuilt when this process changes a policy (`invalidate()`, called by
- * the admin API and by cluster messages) and when another process did: at most
- * once per `pollMs`, a request looks at `PRAGMA data_version` (a read of
- * SQLite's shared memory, no disk I/O), and only when that moved reads the
- * version row the folder triggers bump.
+ * Changes are incremental: the folder triggers log the path of
+ * every changed folder in `policy_changes`, and catching up recompiles just
+ * those folders, at a cost independent of the number of folders. This process
+ * (or a cluster sibling) catches up at once after its own change
+ * (`invalidate()`); changes by any other process are noticed at most once per
+ * `pollMs`, when a request finds `PRAGMA data_version` (a read of SQLite's
+ * shared memory, no disk I/O) moved.
+ *
+ * When the log no longer reaches back to what this process has seen (pruned)
+ * or holds too many folders, the table is rebuilt in chunks that yield to the
+ * event loop, and swapped in whole; requests keep the current table, kept up
+ * to date meanwhile, until then. Start-up reads everything at once: the
+ * server does not listen yet.
  *
  * These reads never wait: WAL readers do not take the write lock, and the
  * serving connection has busy_timeout 0. Should one still find the database
  * busy (WAL recovery after a crash, say), the request is answered from the
- * table in memory and the next check reloads it.
+ * table in memory and the next check catches up.
  */
 export class LivePolicyTable {
-  private table: PolicyTable
-  private policyVersion: number
+  private table: FolderTable
+  /** The last `policy_changes` entry reflected in `table`. */
+  private seenSeq: number
   private dataVersion: number
   private nextCheckAtMs = 0
-  /** A reload failed on a busy database: the next check reloads whatever data_version says. */
-  private isStale = false
+  private rebuilding: Promise<void> | undefined
+  private needsRebuild = false
   private readonly repo: FolderRepo
   private readonly readDataVersion: Statement<[], { data_version: number }>
-  private readonly readPolicyVersion: Statement<[], { version: number }>
+  private readonly readLogBounds: Statement<[], { oldest: number | null; latest: number | null }>
+  private readonly readChangesAfter: Statement<[number, number], { seq: number; path: string }>
 
   constructor(
-    db: Db,
+    private readonly db: Db,
     private readonly pollMs: number,
     private readonly onReload: () => void = () => {},
   ) {
     this.repo = new FolderRepo(db)
     this.readDataVersion = db.prepare('PRAGMA data_version')
-    this.readPolicyVersion = db.prepare('SELECT version FROM policy_version WHERE id = 1')
+    this.readLogBounds = db.prepare('SELECT MIN(seq) AS oldest, MAX(seq) AS latest FROM policy_changes')
+    this.readChangesAfter = db.prepare('SELECT seq, path FROM policy_changes WHERE seq > ? ORDER BY seq LIMIT ?')
     this.dataVersion = this.currentDataVersion()
-    this.policyVersion = this.currentPolicyVersion()
-    this.table = compilePolicyTable(this.repo.list())
+    // The folders and the log position from one snapshot: nothing missed,
+    // nothing twice. Read by pages, so the rows of 100,000 folders never sit
+    // in memory all at once next to the table.
+    this.table = new FolderTable()
+    this.seenSeq = db.transaction(() => {
+      let after = ''
+      for (let page = this.repo.page({ after, limit: STARTUP_CHUNK }); page.length > 0; page = this.repo.page({ after, limit: STARTUP_CHUNK })) {
+        for (const folder of page) this.table.set(folder)
+        after = (page[page.length - 1] as Folder).path
+      }
+      return this.latestSeq()
+    })()
   }
 
   /** The table in force for this request. */
@@ -47,26 +78,85 @@ export class LivePolicyTable {
     const now = performance.now()
     if (now >= this.nextCheckAtMs) {
       this.nextCheckAtMs = now + this.pollMs
-      this.unlessBusy(() => this.reloadIfChangedElsewhere())
+      this.unlessBusy(() => {
+        if (this.currentDataVersion() !== this.dataVersion) this.catchUp()
+      })
     }
     return this.table
   }
 
-  /** Rebuild now: this process (or a cluster sibling) has just changed a policy. */
+  /** Catch up now: this process (or a cluster sibling) has just changed a policy. */
   invalidate(): void {
-    this.unlessBusy(() => this.reload())
+    this.unlessBusy(() => this.catchUp())
   }
 
-  get version(): number {
-    return this.policyVersion
+  /** Rebuild every folder (in chunks, off the request path): for when the log cannot be trusted. */
+  rebuildAll(): void {
+    this.needsRebuild = true
+    this.catchUp()
   }
 
-  private reload(): void {
+  /** Settles when no full rebuild is under way (tests, benchmarks). */
+  async settled(): Promise<void> {
+    while (this.rebuilding !== undefined) await this.rebuilding
+  }
+
+  /** Recompiles the folders changed since `seenSeq`, or starts a full rebuild when the log cannot say which. */
+  private catchUp(): void {
     this.dataVersion = this.currentDataVersion()
-    this.policyVersion = this.currentPolicyVersion()
-    this.table = compilePolicyTable(this.repo.list())
-    this.isStale = false
+    const { oldest } = this.readLogBounds.get() ?? { oldest: null }
+    const changes = this.readChangesAfter.all(this.seenSeq, MAX_CATCH_UP_ENTRIES)
+    const last = changes[changes.length - 1]
+    const isMissingSome = this.needsRebuild || (oldest !== null && oldest > this.seenSeq + 1)
+    if (!isMissingSome && last === undefined) return
+    const paths = new Set(changes.map((change) => change.path))
+    if (isMissingSome || paths.size > MAX_CATCH_UP_FOLDERS || changes.length === MAX_CATCH_UP_ENTRIES) {
+      // One rebuild at a time: the one under way catches up when it is done.
+      if (this.rebuilding === undefined) this.startRebuild()
+      return
+    }
+    // Each folder is read as it is now: an entry that comes later only re-reads it.
+    for (const path of paths) {
+      const folder = this.repo.findByPath(path)
+      if (folder) this.table.set(folder)
+      else this.table.delete(path)
+    }
+    if (last !== undefined) this.seenSeq = last.seq
     this.onReload()
+  }
+
+  /**
+   * The rebuild reflects the log up to `fromSeq`; entries after it are applied
+   * to the table in force meanwhile, and again to the new one once swapped in.
+   */
+  private startRebuild(): void {
+    const fromSeq = this.latestSeq()
+    this.seenSeq = fromSeq
+    this.needsRebuild = false
+    this.rebuilding = this.rebuild(fromSeq).catch(() => {
+      // The database failed or closed (shutdown): the next check starts over.
+      this.rebuilding = undefined
+      this.needsRebuild = true
+      this.dataVersion = -1
+    })
+  }
+
+  private async rebuild(fromSeq: number): Promise<void> {
+    const next = new FolderTable()
+    let after = ''
+    for (;;) {
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      const page = this.repo.page({ after, limit: REBUILD_CHUNK })
+      for (const folder of page) next.set(folder)
+      const last = page[page.length - 1]
+      if (last === undefined || page.length < REBUILD_CHUNK) break
+      after = last.path
+    }
+    this.table = next
+    this.seenSeq = fromSeq
+    this.rebuilding = undefined
+    this.onReload()
+    this.catchUp()
   }
 
   private unlessBusy(step: () => void): void {
@@ -74,23 +164,16 @@ export class LivePolicyTable {
       step()
     } catch (error: unknown) {
       if (!isDatabaseBusy(error)) throw error
-      this.isStale = true
+      // What was applied stays (each entry is idempotent); the next check starts over from `seenSeq`.
+      this.dataVersion = -1
     }
   }
 
-  private reloadIfChangedElsewhere(): void {
-    if (this.isStale) return this.reload()
-    const dataVersion = this.currentDataVersion()
-    if (dataVersion === this.dataVersion) return
-    this.dataVersion = dataVersion
-    if (this.currentPolicyVersion() !== this.policyVersion) this.reload()
+  private latestSeq(): number {
+    return this.readLogBounds.get()?.latest ?? 0
   }
 
   private currentDataVersion(): number {
     return this.readDataVersion.get()?.data_version ?? 0
-  }
-
-  private currentPolicyVersion(): number {
-    return this.readPolicyVersion.get()?.version ?? 0
   }
 }

@@ -45,7 +45,7 @@ export async function checkReadiness(context: AppContext): Promise<Readiness> {
   let policies = OK
   try {
     // `/` always exists (DESIGN §1); an empty table means nothing was loaded.
-    if (context.policies.current().folders.length === 0) policies = 'not loaded'
+    if (context.policies.current().size === 0) policies = 'not loaded'
   } catch (error) {
     policies = `unavailable: ${describe(error)}`
   }

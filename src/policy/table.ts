@@ -36,8 +36,15 @@ export interface CompiledFolder {
 }
 
 export interface PolicyTable {
-  /** Every folder, `/` first, then by path. */
+  /** How many folders the table holds, the `/` folder included. */
+  readonly size: number
+  /**
+   * Every folder, `/` first, then by path. Sorted on first use after a change
+   * (O(n log n)), so it is for tools and tests, never for a request.
+   */
   readonly folders: readonly CompiledFolder[]
+  /** The folder stored at exactly `path`, if any. */
+  get(path: string): CompiledFolder | undefined
   /** The folder of the longest folder prefix of `urlPath`; `/` when no other applies. */
   resolve(urlPath: string): CompiledFolder
 }
@@ -53,31 +60,88 @@ const SYNTHETIC_ROOT_FOLDER: Folder = Object.freeze({
   updatedAt: '1970-01-01T00:00:00.000Z',
 })
 
-export function compilePolicyTable(folders: readonly Folder[]): PolicyTable {
-  const byPath = new Map<string, CompiledFolder>()
+const byFolderPath = (a: CompiledFolder, b: CompiledFolder): number => (a.folder.path < b.folder.path ? -1 : a.folder.path > b.folder.path ? 1 : 0)
+
+/**
+ * The table as a Map from folder path to compiled folder: a change
+ * to one folder replaces or removes that one entry, whatever the number of
+ * folders, and `resolve` costs O(depth of the request path). Removing a
+ * folder needs nothing more: its subtree then resolves to the next shorter
+ * prefix, its parent. A replaced folder is a new `CompiledFolder`, so the
+ * decision memo keyed on it starts afresh.
+ */
+export class FolderTable implements PolicyTable {
+  /**
+   * A folder is compiled on the first request that resolves to it and kept
+   * (same object, so its decision memo lives on): start-up and a change only
+   * store plain folders, and folders no request asks for cost no matcher.
+   */
+  private readonly byPath = new Map<string, Folder | CompiledFolder>()
+  private sorted: readonly CompiledFolder[] | undefined
+
+  constructor() {
+    this.byPath.set(ROOT_PATH, SYNTHETIC_ROOT_FOLDER)
+  }
+
+  get size(): number {
+    return this.byPath.size
+  }
+
+  get folders(): readonly CompiledFolder[] {
+    this.sorted ??= Object.freeze([...this.byPath.keys()].map((path) => this.get(path) as CompiledFolder).sort(byFolderPath))
+    return this.sorted
+  }
+
+  has(path: string): boolean {
+    return this.byPath.has(path)
+  }
+
+  get(path: string): CompiledFolder | undefined {
+    const entry = this.byPath.get(path)
+    if (entry === undefined || isCompiled(entry)) return entry
+    const compiled = compileFolder(entry)
+    this.byPath.set(path, compiled)
+    return compiled
+  }
+
+  /** Puts `folder` at its path, replacing what was there. */
+  set(folder: Folder | CompiledFolder): void {
+    this.byPath.set(isCompiled(folder) ? folder.folder.path : folder.path, folder)
+    this.sorted = undefined
+  }
+
+  /** Removes the folder at `path`; `/` falls back to the synthetic root (shares nothing). */
+  delete(path: string): void {
+    if (path === ROOT_PATH) this.set(SYNTHETIC_ROOT_FOLDER)
+    else if (this.byPath.delete(path)) this.sorted = undefined
+  }
+
+  resolve(urlPath: string): CompiledFolder {
+    // Walk the path's own prefixes, longest first: O(depth) Map lookups,
+    // whatever the number of folders. `/brand/x.png` tries `/brand/`, then `/`;
+    // `/brandnew.png` and `/brand` only ever try `/`.
+    let slash = urlPath.lastIndexOf('/')
+    while (slash > 0) {
+      const found = this.get(urlPath.slice(0, slash + 1))
+      if (found !== undefined) return found
+      slash = urlPath.lastIndexOf('/', slash - 1)
+    }
+    return this.get(ROOT_PATH) as CompiledFolder
+  }
+}
+
+const isCompiled = (entry: Folder | CompiledFolder): entry is CompiledFolder => 'matchOrigin' in entry
+
+export function compilePolicyTable(folders: readonly Folder[]): FolderTable {
+  const table = new FolderTable()
+  let hasRoot = false
   for (const folder of folders) {
     // A path is unique in the database; should two arrive anyway, the first wins.
-    if (!byPath.has(folder.path)) byPath.set(folder.path, compileFolder(folder))
+    if (folder.path === ROOT_PATH ? hasRoot : table.has(folder.path)) continue
+    if (folder.path === ROOT_PATH) hasRoot = true
+    table.set(folder)
   }
-  if (!byPath.has(ROOT_PATH)) byPath.set(ROOT_PATH, compileFolder(SYNTHETIC_ROOT_FOLDER))
-  const root = byPath.get(ROOT_PATH) as CompiledFolder
-  const sorted = [...byPath.values()].sort((a, b) => (a.folder.path < b.folder.path ? -1 : a.folder.path > b.folder.path ? 1 : 0))
-
-  return {
-    folders: Object.freeze(sorted),
-    resolve(urlPath: string): CompiledFolder {
-      // Walk the path's own prefixes, longest first: O(depth) Map lookups,
-      // whatever the number of folders. `/brand/x.png` tries `/brand/`, then `/`;
-      // `/brandnew.png` and `/brand` only ever try `/`.
-      let slash = urlPath.lastIndexOf('/')
-      while (slash > 0) {
-        const found = byPath.get(urlPath.slice(0, slash + 1))
-        if (found !== undefined) return found
-        slash = urlPath.lastIndexOf('/', slash - 1)
-      }
-      return root
-    },
-  }
+  return table
 }
 
 /** The folder paths that could apply to `urlPath`, longest first, ending with `/`. */

@@ -102,7 +102,7 @@ describe('crossport folders', () => {
     const removed = await crossport(['folders', 'remove', '/temporary/'])
     expect(removed.code).toBe(0)
     expect(removed.stdout).toBe('removed folder /temporary/\n')
-    expect((await cp.admin('GET', '/folders?path=/temporary/').then((r) => r.json())) as unknown).toEqual({ items: [] })
+    expect((await cp.admin('GET', '/folders?path=/temporary/').then((r) => r.json())) as unknown).toEqual({ items: [], nextCursor: null })
   })
 })
 

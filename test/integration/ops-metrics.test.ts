@@ -7,12 +7,14 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { AppContext, AppEvents } from '../../src/app-context'
 import { loadConfig } from '../../src/config'
+import { FolderRepo } from '../../src/db/folder-repo'
 import { LivePolicyTable } from '../../src/db/live-policy-table'
 import { migrate } from '../../src/db/migrate'
 import { openDb } from '../../src/db/open'
 import { createLogger } from '../../src/log'
 import { createMetricsMiddleware } from '../../src/ops/metrics'
 import { createTelemetry } from '../../src/ops/telemetry'
+import { DEFAULT_POLICY } from '../../src/policy/types'
 import { requestRecord } from '../helpers/records'
 
 const record = requestRecord
@@ -103,6 +105,8 @@ describe('GET /metrics (admin listener middleware)', () => {
 
   it('counts a policy reload when a policy changes', async () => {
     const before = sample(await scrape(), 'crossport_policy_reloads_total') ?? 0
+    // A reload applies what changed (issue #22): an announcement with no change behind it applies nothing.
+    new FolderRepo(context.db).create('/reloaded/', { ...DEFAULT_POLICY, origins: [] })
     context.events.emit('policy-changed')
     expect(sample(await scrape(), 'crossport_policy_reloads_total')).toBe(before + 1)
   })
