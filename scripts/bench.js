@@ -13,7 +13,7 @@ const { createServer } = require('node:net')
 const { cpus, tmpdir } = require('node:os')
 const { join } = require('node:path')
 const autocannon = require('autocannon')
-const { ROOT, SITE_A, ensureBuilt, generateFixtures } = require('./bench/prepare')
+const { DIST, ROOT, SITE_A, ensureBuilt, generateFixtures } = require('./bench/prepare')
 
 const DURATION = Number(process.env.BENCH_DURATION || 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 64)
@@ -22,6 +22,8 @@ const EVIL = 'https://evil.example'
 // Cold renders: this many copies of the 1600×1200 JPEG, each rendered once to 640 px WebP.
 const COLD_RENDERS = Number(process.env.BENCH_COLD_RENDERS || 24)
 const MIB = 1024 * 1024
+// A fixed key for the /signed/ folder: the bench measures verifying, not key handling.
+const SIGNING_KEYS = 'bench:' + Buffer.alloc(32, 7).toString('base64url')
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -150,18 +152,23 @@ async function main() {
     const port = await freePort()
     const base = `http://127.0.0.1:${port}`
     child = spawn(process.execPath, [join(ROOT, 'scripts', 'bench-server.js')], {
-      env: { ...process.env, BENCH_FIXTURES: fixtures, BENCH_PORT: String(port) },
+      env: { ...process.env, BENCH_FIXTURES: fixtures, BENCH_PORT: String(port), URL_SIGNING_KEYS: SIGNING_KEYS },
       stdio: ['ignore', 'ignore', 'inherit'],
     })
     await waitUntilUp(`${base}/public/css/app.css`, child)
     const { headers: cssHeaders } = await probe(`${base}/public/css/app.css`, { headers: { origin: SITE_A } })
 
     const ok = { origin: SITE_A }
-    // A plain file as large as the warm derivative: issue #5 wants the two within 20 %.
+    const { parseSigningKeys, signQuery } = require(join(DIST, 'signing'))
+    const keyring = parseSigningKeys(SIGNING_KEYS).keyring
+    const signed = signQuery(keyring, '/signed/css/app.css', [], Math.floor(Date.now() / 1000) + 3600)
+    // A plain file as large as the warm derivative: the two should stay within 20 %.
     const derivativeSize = (await probe(`${base}/public/img/photo.jpg?w=640&fmt=webp`, { headers: ok })).bytes
     writeFileSync(join(fixtures, 'public/img/plain-same-size.bin'), Buffer.alloc(derivativeSize, 7))
     const scenarios = [
       { id: 'css', name: '1 KB CSS, allowed Origin', path: '/public/css/app.css', headers: ok, want: 200, acao: true },
+      // The same file in a folder with signedUrls "required": the row above minus this one is the cost of verifying.
+      { id: 'css-signed', name: '1 KB CSS, signed URL', path: `/signed/css/app.css?${signed.query}`, headers: ok, want: 200, acao: true },
       { id: 'jpg', name: '200 KB JPEG', path: '/public/img/photo.jpg', headers: ok, want: 200, acao: true },
       { id: '304', name: '304 revalidation (If-None-Match)', path: '/public/css/app.css', headers: { ...ok, 'if-none-match': cssHeaders.etag }, want: 304, acao: true },
       { id: 'range-start', name: '1 MB range at the start of 20 MB', path: '/public/video/video.mp4', headers: { ...ok, range: `bytes=0-${MIB - 1}` }, want: 206, acao: true },

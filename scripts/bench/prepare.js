@@ -18,7 +18,10 @@ function ensureBuilt() {
   if (!existsSync(join(DIST, 'main.js'))) throw new Error('dist/main.js is missing after the build')
 }
 
-/** Creates (or reuses) a database with /public/ (site-a, site-b) and /private/ (site-a). */
+/**
+ * Creates (or reuses) a database with /public/ (site-a, site-b), /private/ (site-a) and
+ * /signed/ (site-a, every request signed: what verifying a signature costs).
+ */
 function prepareDatabase(databasePath) {
   const { openDb } = require(join(DIST, 'db', 'open.js'))
   const { migrate } = require(join(DIST, 'db', 'migrate.js'))
@@ -31,6 +34,7 @@ function prepareDatabase(databasePath) {
     const policy = (origins) => ({ ...DEFAULT_POLICY, origins, cacheControl: 'public, max-age=86400' })
     if (!folders.findByPath('/public/')) folders.create('/public/', policy([SITE_A, SITE_B]))
     if (!folders.findByPath('/private/')) folders.create('/private/', policy([SITE_A]))
+    if (!folders.findByPath('/signed/')) folders.create('/signed/', { ...policy([SITE_A]), signedUrls: 'required' })
   } finally {
     db.close()
   }
@@ -42,11 +46,12 @@ function prepareDatabase(databasePath) {
  */
 async function generateFixtures(dir) {
   const sharp = require('sharp')
-  for (const sub of ['public/css', 'public/img', 'public/video', 'private/css']) mkdirSync(join(dir, sub), { recursive: true })
+  for (const sub of ['public/css', 'public/img', 'public/video', 'private/css', 'signed/css']) mkdirSync(join(dir, sub), { recursive: true })
   const rule = '.card { margin: 0 auto; padding: 1rem 2rem; color: #1f2933; }\n'
   const css = rule.repeat(Math.ceil(1024 / rule.length)).slice(0, 1024)
   writeFileSync(join(dir, 'public/css/app.css'), css)
   writeFileSync(join(dir, 'private/css/app.css'), css)
+  writeFileSync(join(dir, 'signed/css/app.css'), css)
   // Noise compresses badly, which keeps a 1600x1200 JPEG near 200 KB at q=40.
   const width = 1600
   const height = 1200
