@@ -14,12 +14,18 @@ import {
   type Field,
 } from './dom.js'
 import { buildFolderTree, flattenTree, type TreeNode } from './folder-tree.js'
+import { setUpFolderSearch } from './folder-search.js'
 import { folderOf } from './paths.js'
+import { expandTo, newTreeView, renderTree, type TreeActions } from './tree-view.js'
 import type { Folder, ItemList, Policy, SignedUrlsMode } from './types.js'
 
 /** Last list the API gave; re-fetched after every change, never edited locally. */
 let folders: readonly Folder[] = []
-let selectedPath = '/'
+/** The tree of the last listing, and every node of it by path (built once per listing, not per click). */
+let tree: TreeNode = buildFolderTree([])
+let nodesByPath = new Map<string, TreeNode>()
+const view = newTreeView()
+let refreshSearch: () => void = () => {}
 let onExplain: (path: string) => void = () => {}
 
 /** The folders of the last listing (for the asset browser's policy line). */
@@ -39,10 +45,15 @@ export async function fetchFolders(): Promise<readonly Folder[]> {
     cursor = page.nextCursor
   } while (cursor)
   folders = all
+  tree = buildFolderTree(folders)
+  nodesByPath = new Map(flattenTree(tree).map((node) => [node.path, node]))
+  // Suggestions only: a datalist of 100,000 options would cost more than it helps.
   const options = byId('folder-paths')
-  replaceChildren(options, folders.map((folder) => h('option', { value: folder.path })))
+  replaceChildren(options, folders.slice(0, MAX_SUGGESTIONS).map((folder) => h('option', { value: folder.path })))
   return folders
 }
+
+const MAX_SUGGESTIONS = 500
 
 export async function showFolders(): Promise<void> {
   const general = byId('folders-error')
@@ -50,12 +61,18 @@ export async function showFolders(): Promise<void> {
     await fetchFolders()
     general.textContent = ''
     render()
+    refreshSearch()
   } catch (error) {
     general.textContent = describeError(error)
   }
 }
 
 export function setUpFolders(): void {
+  refreshSearch = setUpFolderSearch(byId('folder-search-box'), () => [...nodesByPath.keys()], (path) => {
+    expandTo(view, path)
+    select(path)
+    byId('folder-tree').querySelector(`button[data-path="${CSS.escape(path)}"]`)?.scrollIntoView({ block: 'nearest' })
+  })
   const path = field('Folder path', h('input', { id: 'new-folder-path', name: 'path', placeholder: '/brand/', autocomplete: 'off', required: true }), 'e.g. brand/logos (read as /brand/logos/)')
   const origins = field(
     'Allowed origins (optional)',
@@ -72,7 +89,8 @@ export function setUpFolders(): void {
     try {
       await api('POST', '/folders', { path: newPath, policy: { origins: splitList(origins.control.value) } })
       form.reset()
-      selectedPath = newPath
+      view.selectedPath = newPath
+      expandTo(view, newPath)
       announce(`Folder ${newPath} created.`)
       await showFolders()
     } catch (error) {
@@ -81,29 +99,31 @@ export function setUpFolders(): void {
   })
 }
 
-function render(): void {
-  const root = buildFolderTree(folders)
-  const nodes = flattenTree(root)
-  const selected = nodes.find((node) => node.path === selectedPath) ?? root
-  selectedPath = selected.path
-  replaceChildren(byId('folder-tree'), h('ul', { class: 'tree' }, renderNode(root)))
-  replaceChildren(byId('folder-detail'), selected.folder !== undefined ? renderFolder(selected.folder) : renderInherited(selected))
+const treeActions: TreeActions = {
+  select,
+  changed(focus) {
+    // Expanding or collapsing leaves the editor alone: unsaved edits there survive.
+    renderTreeOnly()
+    byId('folder-tree').querySelector<HTMLElement>(focus)?.focus()
+  },
+  extras: (node) => [sourceBadge(node), ' ', h('span', { class: 'summary' }, summarise(node.source?.policy))],
 }
 
-function renderNode(node: TreeNode): HTMLLIElement {
-  const isSelected = node.path === selectedPath
-  const button = h('button', { type: 'button', class: 'tree-path', 'aria-current': isSelected ? 'true' : null, 'data-path': node.path }, node.path)
-  button.addEventListener('click', () => {
-    selectedPath = node.path
-    render()
-    byId('folder-detail').querySelector<HTMLElement>('h3')?.focus()
-  })
-  return h(
-    'li',
-    {},
-    h('div', { class: isSelected ? 'tree-row selected' : 'tree-row' }, button, ' ', sourceBadge(node), ' ', h('span', { class: 'summary' }, summarise(node.source?.policy))),
-    node.children.length > 0 ? h('ul', {}, node.children.map(renderNode)) : null,
-  )
+function select(path: string): void {
+  view.selectedPath = path
+  render()
+  byId('folder-detail').querySelector<HTMLElement>('h3')?.focus()
+}
+
+function renderTreeOnly(): void {
+  replaceChildren(byId('folder-tree'), renderTree(tree, view, treeActions))
+}
+
+function render(): void {
+  const selected = nodesByPath.get(view.selectedPath) ?? tree
+  view.selectedPath = selected.path
+  renderTreeOnly()
+  replaceChildren(byId('folder-detail'), selected.folder !== undefined ? renderFolder(selected.folder) : renderInherited(selected))
 }
 
 export function sourceBadge(node: Pick<TreeNode, 'folder' | 'source'>): HTMLElement {

@@ -187,12 +187,16 @@ describeInBrowser('the operator console in Chromium', () => {
     await signIn(page)
     const row = (path: string) => page.locator('.tree-row', { has: page.locator(`button[data-path="${path}"]`) })
     expect(await row('/brand/').locator('.badge').textContent()).toBe('own policy')
+    // Below the first level the tree is collapsed until a node is expanded.
+    expect(await page.locator('button[data-path="/brand/logos/"]').count()).toBe(0)
+    await page.locator('button[data-toggle="/brand/"]').click()
     expect(await row('/brand/logos/').locator('.summary').textContent()).toContain('https://logos.example')
     // /lookalike/ has its own policy; a path between / and a deeper folder would inherit:
     const create = await cp.admin('POST', '/folders', { path: '/media/video/clips/', policy: { origins: [] } })
     expect(create.status).toBe(201)
     await page.reload()
     await page.locator('#folder-tree .tree-path').first().waitFor()
+    await page.locator('button[data-toggle="/media/"]').click()
     expect(await row('/media/video/').locator('.badge').textContent()).toMatch(/^(inherited from \/|built-in default)/)
     await closePage(page)
   })
