@@ -9,10 +9,10 @@
 // during a burst of BENCH_CHANGE_RATE (default 100) changes/s. Last, resolve()
 // cost in-process for each N. Prints a markdown table.
 'use strict'
+const { freePort } = require('./lib/free-port')
 const { spawn } = require('node:child_process')
 const { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs')
 const { request } = require('node:http')
-const { createServer } = require('node:net')
 const { tmpdir } = require('node:os')
 const { join } = require('node:path')
 const { DIST, ensureBuilt } = require('./bench/prepare')
@@ -26,16 +26,6 @@ const TOKEN = 'bench-folders-token-0123456789abcdef'
 
 const origins = (i) => Array.from({ length: ORIGINS }, (_, k) => `https://site-${k}.tenant-${i}.example`)
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 function call(port, method, path, body) {
   return new Promise((resolve, reject) => {

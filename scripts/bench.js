@@ -6,10 +6,10 @@
 // BENCH_CONNECTIONS (default 64), BENCH_DL_CONNECTIONS (default 4), BENCH_COLD_RENDERS
 // (default 24), WORKERS (default 1).
 'use strict'
+const { freePort } = require('./lib/free-port')
 const { spawn } = require('node:child_process')
 const { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } = require('node:fs')
 const { request } = require('node:http')
-const { createServer } = require('node:net')
 const { cpus, tmpdir } = require('node:os')
 const { join } = require('node:path')
 const autocannon = require('autocannon')
@@ -25,16 +25,6 @@ const MIB = 1024 * 1024
 // A fixed key for the /signed/ folder: the bench measures verifying, not key handling.
 const SIGNING_KEYS = 'bench:' + Buffer.alloc(32, 7).toString('base64url')
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
 
 function probe(url, { method = 'GET', headers = {} } = {}) {
   return new Promise((resolve, reject) => {

@@ -2,11 +2,11 @@
 // loopback ports, for the operations scripts (soak, slow-client, db-lock-check).
 // A child process, so /proc/<pid> shows the server alone, not the load generator.
 'use strict'
+const { freePort } = require('./free-port')
 const { execFileSync, spawn } = require('node:child_process')
 const { mkdirSync, mkdtempSync, rmSync, writeFileSync } = require('node:fs')
 const { tmpdir } = require('node:os')
 const { dirname, join } = require('node:path')
-const { createServer } = require('node:net')
 
 const ROOT = join(__dirname, '..', '..')
 const ADMIN_TOKEN = 'ops-script-admin-token-0123456789'
@@ -84,16 +84,6 @@ async function spawnCrossport(options = {}) {
   }
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address()
-      probe.close(() => resolve(port))
-    })
-  })
-}
 
 /** Polls /healthz until it answers 200: there is no other signal a child at warn level gives. */
 async function waitUntilReady(publicUrl, exited, timeoutMs) {

@@ -1,21 +1,11 @@
 import { request } from 'node:http'
-import { createServer } from 'node:net'
 import { createFolder, startTestCrossport, type TestCrossport } from '../helpers/crossport'
 import { rawRequest } from '../helpers/raw-http'
 
 const SHOP = 'https://shop.example'
 
-/** A port nothing listens on: taken and released at once. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
+// Plain JS, shared with the scripts that start a real server.
+const { freePort } = require('../../scripts/lib/free-port.js') as { freePort(): Promise<number> }
 
 /** GET with a raw request target, so `/admin/../x` reaches the server unnormalised. */
 function rawGet(base: string, target: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
