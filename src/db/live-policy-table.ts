@@ -50,7 +50,7 @@ export class LivePolicyTable {
   private readonly readChangesAfter: Statement<[number, number], { seq: number; path: string }>
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     private readonly pollMs: number,
     private readonly onReload: () => void = () => {},
   ) {

@@ -189,7 +189,7 @@ export function verifySignature(
   }
   if (repeated !== undefined) return { reason: 'malformed', detail: `The ${repeated} parameter appears more than once.` }
   if (sig === undefined || expires === undefined || kid === undefined) {
-    const absent = [EXPIRES_PARAM, KEY_ID_PARAM, SIGNATURE_PARAM].filter((n, i) => [expires, kid, sig][i] === undefined)
+    const absent = [EXPIRES_PARAM, KEY_ID_PARAM, SIGNATURE_PARAM].filter((_, i) => [expires, kid, sig][i] === undefined)
     return { reason: 'malformed', detail: `The signature is incomplete: ${absent.join(', ')} missing.` }
   }
   if (!EXPIRES.test(expires)) return { reason: 'malformed', detail: 'expires must be whole unix seconds (digits only).' }
