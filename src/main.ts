@@ -1,9 +1,9 @@
 import cluster, { type Worker } from 'node:cluster'
 import { config as loadDotenv } from 'dotenv'
-import { issueGeneratedToken, prepareDatabase, startCrossport, type RunningCrossport } from './app'
-import { ConfigError, loadConfig, type Config } from './config'
+import { issueGeneratedToken, prepareDatabase, startCrossport, type RunningCrossport } from './server/app'
+import { ConfigError, loadConfig, type Config } from './config/config'
 import type { Db } from './db/open'
-import { createLogger, type Logger } from './log'
+import { createLogger, type Logger } from './ops/log'
 import { closeUnacceptedConnections } from './server/cluster-handoff'
 
 /** Messages the primary relays between processes so every worker sees a change at once. */

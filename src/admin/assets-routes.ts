@@ -1,12 +1,12 @@
 import type Router from '@koa/router'
 import type { Context } from 'koa'
 import sharp, { type Metadata } from 'sharp'
-import type { AppContext } from '../app-context'
+import type { AdminContext } from './context'
 import { AuditRepo } from '../db/audit-repo'
 import { isDatabaseBusy, writeTransaction } from '../db/retry-busy'
-import { contentTypeFor } from '../delivery/media-type'
-import { parseSafePath } from '../delivery/safe-path'
-import { CrossportError, isCrossportError } from '../errors'
+import { contentTypeFor } from '../http/media-type'
+import { parseSafePath } from '../http/safe-path'
+import { CrossportError, isCrossportError } from '../http/errors'
 import { HEALTH_PATHS } from '../ops/health'
 import type { AssetStat, AssetStore } from '../store/asset-store'
 import { bodyTooLarge, FsAssetStore } from '../store/fs-store'
@@ -49,7 +49,7 @@ export interface AssetRoutesOptions {
  * metadata, cursor-paginated listing, delete. Every change is audited and
  * announced with `asset-changed`, which drops derivatives and cached stats.
  */
-export function registerAssetRoutes(router: Router, context: AppContext, options: AssetRoutesOptions = {}): void {
+export function registerAssetRoutes(router: Router, context: AdminContext, options: AssetRoutesOptions = {}): void {
   const { db, config, events, logger } = context
   const log = logger.child({ component: 'assets' })
   const store =

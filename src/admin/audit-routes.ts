@@ -1,11 +1,11 @@
 import type Router from '@koa/router'
-import type { AppContext } from '../app-context'
+import type { AdminContext } from './context'
 import { AuditRepo } from '../db/audit-repo'
 import { requireScope } from './auth'
 import { auditQuerySchema, parseInput } from './schemas'
 
 /** The change log, newest first; `before=<id>` pages backwards, `target=` narrows to a path and below. */
-export function registerAuditRoutes(router: Router, context: AppContext): void {
+export function registerAuditRoutes(router: Router, context: AdminContext): void {
   const audit = new AuditRepo(context.db)
   router.get('/audit', requireScope('read'), (ctx) => {
     const query = parseInput(auditQuerySchema, ctx.query)

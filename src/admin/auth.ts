@@ -1,7 +1,7 @@
 import type { Context, Middleware } from 'koa'
-import type { AppContext } from '../app-context'
+import type { AdminContext } from './context'
 import { TokenRepo, type TokenScope } from '../db/token-repo'
-import { CrossportError } from '../errors'
+import { CrossportError } from '../http/errors'
 import { LastUsedRecorder } from './last-used'
 
 /** Who is calling: put on `ctx.state.actor` by the authentication middleware. */
@@ -118,7 +118,7 @@ export interface AuthOptions {
  * write method here already, so a route that forgets `requireScope('write')`
  * is still safe.
  */
-export function createAuthMiddleware(context: AppContext, options: AuthOptions = {}): Middleware {
+export function createAuthMiddleware(context: AdminContext, options: AuthOptions = {}): Middleware {
   const tokens = new TokenRepo(context.db)
   const limiter = options.limiter ?? new FailedAuthLimiter()
   const publicPaths = options.publicPaths ?? new Set<string>()

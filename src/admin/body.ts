@@ -1,5 +1,5 @@
 import type { Context } from 'koa'
-import { CrossportError } from '../errors'
+import { CrossportError } from '../http/errors'
 
 /**
  * Reads the request body as one JSON object, refusing before parsing anything

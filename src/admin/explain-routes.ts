@@ -1,10 +1,10 @@
 import type Router from '@koa/router'
-import type { AppContext } from '../app-context'
+import type { AdminContext } from './context'
 import { decideCors } from '../cors/decide'
 import { decideSignature, describeSignature, type SignatureDecision } from '../cors/signature'
 import type { CorsDecision, CorsRequest } from '../cors/types'
-import { parseSafePath } from '../delivery/safe-path'
-import { CrossportError, validationFailed } from '../errors'
+import { parseSafePath } from '../http/safe-path'
+import { CrossportError, validationFailed } from '../http/errors'
 import { IMAGE_PARAMS } from '../images/params'
 import type { CompiledFolder } from '../policy/table'
 import { parseOrigin, parseOriginRule } from '../policy/origin'
@@ -19,7 +19,7 @@ const SIMPLE_METHODS = new Set(['GET', 'HEAD', 'POST'])
  * very functions a public request runs (`policies.current().resolve()` and
  * `decideCors`), so the explanation cannot drift from the behaviour.
  */
-export function registerExplainRoutes(router: Router, context: AppContext): void {
+export function registerExplainRoutes(router: Router, context: AdminContext): void {
   router.get('/explain', requireScope('read'), (ctx) => {
     const query = parseInput(explainQuerySchema, ctx.query)
     const { path, ownOrigin, rawQuery } = splitTarget(query.path)
@@ -72,7 +72,7 @@ function signatureOf(
   compiled: CompiledFolder,
   path: string,
   rawQuery: string | undefined,
-  context: AppContext,
+  context: AdminContext,
 ): SignatureDecision | undefined {
   if (decision.isPreflight || decision.status !== undefined || compiled.folder.policy.signedUrls === 'off') return undefined
   const query = new URLSearchParams(rawQuery ?? '')

@@ -1,10 +1,10 @@
 import type Router from '@koa/router'
 import type { Context } from 'koa'
-import type { AppContext } from '../app-context'
+import type { AdminContext } from './context'
 import { AuditRepo } from '../db/audit-repo'
 import { FolderRepo } from '../db/folder-repo'
 import { writeTransaction } from '../db/retry-busy'
-import { CrossportError, folderExists, folderNotFound, validationFailed } from '../errors'
+import { CrossportError, folderExists, folderNotFound, validationFailed } from '../http/errors'
 import { parseOriginRule } from '../policy/origin'
 import type { Folder, Policy } from '../policy/types'
 import { getActor, requireScope } from './auth'
@@ -24,7 +24,7 @@ export const ADMIN_PREFIX = '/admin/v1'
 const ID = /^[1-9][0-9]{0,15}$/
 
 /** Folders, their policies and single origins: DESIGN §2 "Admin API contract (v1)". */
-export function registerFolderRoutes(router: Router, context: AppContext): void {
+export function registerFolderRoutes(router: Router, context: AdminContext): void {
   const { db, config, events } = context
   const folders = new FolderRepo(db)
   const audit = new AuditRepo(db)

@@ -1,4 +1,4 @@
-import { validationFailed } from '../errors'
+import { validationFailed } from '../http/errors'
 
 /** Folder list pages: the same sizes as the asset list. */
 export const DEFAULT_PAGE_SIZE = 100

@@ -1,7 +1,7 @@
 import type { Middleware } from 'koa'
 import { isDatabaseBusy } from '../db/retry-busy'
-import { ERROR_CATALOGUE, isCrossportError, problemType, type ErrorCode, type FieldProblem } from '../errors'
-import type { Logger } from '../log'
+import { ERROR_CATALOGUE, isCrossportError, problemType, type ErrorCode, type FieldProblem } from '../http/errors'
+import type { Logger } from '../ops/log'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 

@@ -1,5 +1,5 @@
 import Router from '@koa/router'
-import type { AppContext } from '../app-context'
+import type { AdminContext } from './context'
 import { registerAssetRoutes } from './assets-routes'
 import { registerAuditRoutes } from './audit-routes'
 import { registerExplainRoutes } from './explain-routes'
@@ -13,7 +13,7 @@ export { ADMIN_PREFIX }
 export const OPENAPI_PATH = `${ADMIN_PREFIX}/openapi.json`
 
 /** Every `/admin/v1` route. Authentication runs before this router (see admin-app.ts). */
-export function createAdminRouter(context: AppContext): Router {
+export function createAdminRouter(context: AdminContext): Router {
   const router = new Router({ prefix: ADMIN_PREFIX })
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApiDocument()

@@ -1,7 +1,7 @@
 import { z } from 'zod'
-import type { FieldProblem } from '../errors'
-import { validationFailed } from '../errors'
-import { parseSafePath } from '../delivery/safe-path'
+import type { FieldProblem } from '../http/errors'
+import { validationFailed } from '../http/errors'
+import { parseSafePath } from '../http/safe-path'
 import { parseNewOriginRule } from '../policy/origin'
 import { DEFAULT_POLICY, type Policy } from '../policy/types'
 

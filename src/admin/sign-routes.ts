@@ -1,7 +1,7 @@
 import type Router from '@koa/router'
-import type { AppContext } from '../app-context'
-import { isFolderPath, parseSafePath } from '../delivery/safe-path'
-import { CrossportError, isCrossportError, validationFailed, type FieldProblem } from '../errors'
+import type { AdminContext } from './context'
+import { isFolderPath, parseSafePath } from '../http/safe-path'
+import { CrossportError, isCrossportError, validationFailed, type FieldProblem } from '../http/errors'
 import { parseImageParams, wantsDerivative } from '../images/params'
 import { encodeRfc3986, SIGNATURE_PARAMS, signQuery } from '../signing'
 import { requireScope } from './auth'
@@ -15,7 +15,7 @@ export const SIGN_ROUTE = '/sign'
  * Refuses (422) what the public listener would refuse anyway, so a backend
  * never hands out a URL that cannot work.
  */
-export function registerSignRoutes(router: Router, context: AppContext): void {
+export function registerSignRoutes(router: Router, context: AdminContext): void {
   const { config } = context
   router.post(SIGN_ROUTE, requireScope('sign'), async (ctx) => {
     const input = parseInput(signRequestSchema, await readJsonObject(ctx, config.adminBodyLimitBytes))

@@ -1,15 +1,15 @@
 import type Router from '@koa/router'
-import type { AppContext } from '../app-context'
+import type { AdminContext } from './context'
 import { AuditRepo } from '../db/audit-repo'
 import { writeTransaction } from '../db/retry-busy'
 import { TokenRepo } from '../db/token-repo'
-import { CrossportError } from '../errors'
+import { CrossportError } from '../http/errors'
 import { getActor, requireScope } from './auth'
 import { readJsonObject } from './body'
 import { createTokenSchema, parseInput } from './schemas'
 
 /** Admin tokens: the secret is in the 201 answer and nowhere else, ever (only its SHA-256 is stored). */
-export function registerTokenRoutes(router: Router, context: AppContext): void {
+export function registerTokenRoutes(router: Router, context: AdminContext): void {
   const { db, config } = context
   const tokens = new TokenRepo(db)
   const audit = new AuditRepo(db)

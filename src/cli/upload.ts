@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { Readable, Transform } from 'node:stream'
-import { contentTypeFor } from '../delivery/media-type'
+import { contentTypeFor } from '../http/media-type'
 import { ApiError, CliError, encodeAssetPath, type ApiClient } from './api-client'
 import { ProgressBar, type CliIo } from './output'
 

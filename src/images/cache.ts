@@ -19,8 +19,8 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readdir, rename, rm, stat, unlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { CrossportError } from '../errors'
-import type { Logger } from '../log'
+import { CrossportError } from '../http/errors'
+import type { Logger } from 'pino'
 
 export interface CachedDerivative {
   readonly filePath: string

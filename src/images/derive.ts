@@ -12,7 +12,7 @@
  */
 import { open } from 'node:fs/promises'
 import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp'
-import { CrossportError } from '../errors'
+import { CrossportError } from '../http/errors'
 import type { Fit, ImageParams, OutputFormat, SourceFormat } from './params'
 import { SVG_MAX_BYTES } from './svg-guard'
 

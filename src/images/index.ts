@@ -1,10 +1,11 @@
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import type { AppEvents, DeriveRequest, DerivedImage, ImageService, Telemetry } from '../app-context'
-import type { Config } from '../config'
-import { CrossportError } from '../errors'
-import type { Logger } from '../log'
+import type { AppEvents } from '../util/app-events'
+import type { DeriveRequest, DerivedImage, ImageService, ImageTelemetry } from './types'
+import type { Config } from '../config/config'
+import { CrossportError } from '../http/errors'
+import type { Logger } from 'pino'
 import { DerivativeCache } from './cache'
 import { checkPixelLimit, inspectSource, openSource, renderDerivative, renderTimedOut, vectorRenderPixels } from './derive'
 import { RenderLimiter } from './limiter'
@@ -28,7 +29,7 @@ export { wantsDerivative } from './params'
 export interface ImageServiceDeps {
   readonly config: Readonly<Config>
   readonly logger: Logger
-  readonly telemetry: Telemetry
+  readonly telemetry: ImageTelemetry
   readonly events: AppEvents
   /** Writes derivative files (tests inject a full disk); default `fs.promises.writeFile`. */
   readonly writeFile?: (path: string, data: Uint8Array) => Promise<void>

@@ -1,4 +1,4 @@
-import { CrossportError } from '../errors'
+import { CrossportError } from '../http/errors'
 
 /**
  * At most `concurrency` tasks run at once and at most `queueLimit` wait; past

@@ -7,7 +7,7 @@
  * as in next/image, so a client can make the server render only a bounded
  * number of variants of each source.
  */
-import { CrossportError, type FieldProblem } from '../errors'
+import { CrossportError, type FieldProblem } from '../http/errors'
 
 export type OutputFormat = 'avif' | 'webp' | 'jpeg' | 'png' | 'gif'
 export type RequestedFormat = 'auto' | 'avif' | 'webp' | 'jpeg' | 'png'

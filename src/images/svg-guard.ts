@@ -24,7 +24,7 @@
  *
  * Filter cost is capped here too, before anything renders (see `checkSvgFilterCost`).
  */
-import { CrossportError } from '../errors'
+import { CrossportError } from '../http/errors'
 
 /** Larger SVG sources are refused: they are read whole into memory and checked on the event loop (~0.4 s per MiB of dense markup). */
 export const SVG_MAX_BYTES = 4 * 1024 * 1024

@@ -1,7 +1,18 @@
 import { constants as fsConstants } from 'node:fs'
 import { access } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
-import type { AppContext } from '../app-context'
+import type { Config } from '../config/config'
+import type { Db } from '../db/open'
+import type { LivePolicyTable } from '../db/live-policy-table'
+import type { Logger } from './log'
+
+/** What readiness looks at. */
+export interface ReadinessContext {
+  readonly config: Pick<Config, 'assetsDir'>
+  readonly db: Db
+  readonly policies: Pick<LivePolicyTable, 'current'>
+  readonly logger: Logger
+}
 import { schemaVersion } from '../db/migrate'
 
 export const HEALTHZ_PATH = '/healthz'
@@ -26,7 +37,7 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * check runs (not just up to the first failure) so an operator sees all of
  * what is wrong in one probe.
  */
-export async function checkReadiness(context: AppContext): Promise<Readiness> {
+export async function checkReadiness(context: ReadinessContext): Promise<Readiness> {
   let database = OK
   try {
     if (schemaVersion(context.db) <= 0) database = 'not migrated'
@@ -62,7 +73,7 @@ export async function checkReadiness(context: AppContext): Promise<Readiness> {
  * - `/healthz`: 200 whenever the process can run JavaScript (liveness: restart me if not).
  * - `/readyz`: 200 or 503 with every check (readiness: send me traffic or not).
  */
-export function handleHealthRequest(context: AppContext, pathname: string, method: string, res: ServerResponse): boolean {
+export function handleHealthRequest(context: ReadinessContext, pathname: string, method: string, res: ServerResponse): boolean {
   if (!HEALTH_PATHS.has(pathname)) return false
   // Probes are never cached: a CDN or proxy must not answer "ready" for us.
   res.setHeader('Cache-Control', 'no-store')

@@ -1,7 +1,15 @@
 import cluster from 'node:cluster'
 import type { Middleware } from 'koa'
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Histogram, Registry, type HistogramConfiguration, type PrometheusContentType } from 'prom-client'
-import type { AppContext, RequestRecord } from '../app-context'
+import type { Config } from '../config/config'
+import type { RequestRecord } from '../pipeline/request-record'
+import type { Telemetry } from './telemetry'
+
+/** What the metrics endpoint looks at. */
+interface MetricsContext {
+  readonly config: Pick<Config, 'workers'>
+  readonly telemetry: Telemetry
+}
 import { RequestTally } from './request-tally'
 
 export { statusClass, type StatusClass } from './request-tally'
@@ -236,8 +244,8 @@ async function collectClusterMetrics(own: Registry): Promise<Registry> {
 }
 
 /** Whether this process is the primary of a running cluster (it then reports for all workers). */
-const isClusterPrimary = (context: AppContext) => context.config.workers > 1 && cluster.isPrimary
-const isClusterWorker = (context: AppContext) => context.config.workers > 1 && cluster.isWorker
+const isClusterPrimary = (context: MetricsContext) => context.config.workers > 1 && cluster.isPrimary
+const isClusterWorker = (context: MetricsContext) => context.config.workers > 1 && cluster.isWorker
 
 /**
  * In the cluster primary: answers workers that serve `/admin/metrics`
@@ -282,7 +290,7 @@ function clusterTextFromPrimary(): Promise<string> {
  * The Prometheus text for this process, or for the whole cluster when called
  * in a cluster process. `undefined` when the telemetry keeps no metrics.
  */
-export async function renderMetrics(context: AppContext): Promise<{ contentType: string; body: string } | undefined> {
+export async function renderMetrics(context: MetricsContext): Promise<{ contentType: string; body: string } | undefined> {
   const metrics = metricsOf(context)
   if (!metrics) return undefined
   const { contentType } = metrics.registry
@@ -297,7 +305,7 @@ export async function renderMetrics(context: AppContext): Promise<{ contentType:
  * it before authentication: Prometheus scrapes without a token, and the admin
  * listener is on loopback (or a private network) by default.
  */
-export function createMetricsMiddleware(context: AppContext): Middleware {
+export function createMetricsMiddleware(context: MetricsContext): Middleware {
   return async (ctx, next) => {
     if (ctx.path !== METRICS_PATH) return next()
     if (ctx.method !== 'GET' && ctx.method !== 'HEAD') {
@@ -321,6 +329,6 @@ export function attachMetrics(telemetry: object, metrics: Metrics): void {
   metricsByTelemetry.set(telemetry, metrics)
 }
 
-export function metricsOf(context: Pick<AppContext, 'telemetry'>): Metrics | undefined {
+export function metricsOf(context: Pick<MetricsContext, 'telemetry'>): Metrics | undefined {
   return metricsByTelemetry.get(context.telemetry)
 }

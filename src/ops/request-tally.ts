@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../app-context'
+import type { RequestRecord } from '../pipeline/request-record'
 import type { CorsOutcome } from '../cors/types'
 
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster'
-import type { RequestRecord, Telemetry } from '../app-context'
-import type { Config } from '../config'
-import type { Logger } from '../log'
+import type { PipelineTelemetry, RequestRecord } from '../pipeline/request-record'
+import type { Config } from '../config/config'
+import type { Logger } from './log'
 import { HEALTH_PATHS } from './health'
 import { attachMetrics, createMetrics, serveClusterMetricsToWorkers, serveMetricsToPrimary, type Metrics, type MetricsOptions } from './metrics'
 
@@ -48,6 +48,11 @@ export function accessLogFields(r: RequestRecord): AccessLogFields {
     preflight: r.isPreflight,
     aborted: r.aborted,
   }
+}
+
+/** Everything the running process reports: the pipeline's and image rendering's events, and policy reloads. */
+export interface Telemetry extends PipelineTelemetry {
+  policyReloaded(): void
 }
 
 /** Access log plus Prometheus metrics; what `createTelemetry` returns. */

@@ -1,6 +1,6 @@
 import Koa from 'koa'
 import type { Server } from 'node:http'
-import type { AppContext } from '../app-context'
+import type { AppContext } from './app-context'
 import { createAuthMiddleware, FailedAuthLimiter } from '../admin/auth'
 import { createMetricsAuth } from '../admin/metrics-auth'
 import { createProblemMiddleware } from '../admin/problem'

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Context, Middleware } from 'koa'
-import { CrossportError } from '../errors'
+import { CrossportError } from '../http/errors'
 import { isAllowedHost } from './admin-hosts'
 
 /** The auth middleware (or the metrics token) put an actor on `ctx.state`: the request carried a valid token. */

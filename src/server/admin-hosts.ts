@@ -1,4 +1,4 @@
-import type { Config } from '../config'
+import type { Config } from '../config/config'
 
 /**
  * The Host check of the admin side, against DNS rebinding: a page on

@@ -1,8 +1,8 @@
 import type { RequestListener, Server } from 'node:http'
 import type { Duplex } from 'node:stream'
 import Koa from 'koa'
-import type { AppContext } from '../app-context'
-import { ALLOWED_METHODS, PublicDelivery } from '../delivery/public-delivery'
+import type { AppContext } from './app-context'
+import { ALLOWED_METHODS, PublicDelivery } from '../pipeline/public-delivery'
 import { FsAssetSource } from '../store/asset-source'
 import { createLimitedServer } from './http-server'
 

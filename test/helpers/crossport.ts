@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
-import { prepareDatabase, startCrossport, type RunningCrossport } from '../../src/app'
-import { loadConfig, type Config } from '../../src/config'
-import { createLogger } from '../../src/log'
+import { prepareDatabase, startCrossport, type RunningCrossport } from '../../src/server/app'
+import { loadConfig, type Config } from '../../src/config/config'
+import { createLogger } from '../../src/ops/log'
 
 export const TEST_ADMIN_TOKEN = 'test-bootstrap-token-0123456789'
 

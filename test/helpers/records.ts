@@ -1,4 +1,4 @@
-import type { RequestRecord } from '../../src/app-context'
+import type { RequestRecord } from '../../src/pipeline/request-record'
 import type { CorsRequest } from '../../src/cors/types'
 
 /** One finished public request as telemetry receives it; override what a test is about. */

@@ -3,7 +3,7 @@ import { request } from 'node:http'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { AuditRepo } from '../../src/db/audit-repo'
-import { formatEtag } from '../../src/delivery/etag'
+import { formatEtag } from '../../src/http/etag'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 
 interface AssetJson {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
-import { CrossportError } from '../../src/errors'
+import { CrossportError } from '../../src/http/errors'
 import { FsAssetStore, TEMP_DIR_NAME } from '../../src/store/fs-store'
 
 let dir: string

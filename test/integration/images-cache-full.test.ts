@@ -9,10 +9,11 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import { writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { AppEvents, Telemetry } from '../../src/app-context'
-import { loadConfig } from '../../src/config'
+import type { AppEvents } from '../../src/util/app-events'
+import type { Telemetry } from '../../src/ops/telemetry'
+import { loadConfig } from '../../src/config/config'
 import { createImageService } from '../../src/images'
-import { createLogger } from '../../src/log'
+import { createLogger } from '../../src/ops/log'
 import { photoJpeg } from '../fixtures/images/generate'
 
 const dirs: string[] = []

@@ -6,7 +6,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http'
 import { readdirSync, renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { RequestRecord } from '../../src/app-context'
+import type { RequestRecord } from '../../src/pipeline/request-record'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 
 const SIZE = 8 * 1024 * 1024

@@ -1,6 +1,6 @@
 import { request } from 'node:http'
 import { gzipSync, brotliCompressSync } from 'node:zlib'
-import { SVG_CSP } from '../../src/delivery/plan'
+import { SVG_CSP } from '../../src/pipeline/plan'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 
 const SVG = '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(document.domain)</script></svg>'

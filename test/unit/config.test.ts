@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os'
-import { ConfigError, loadConfig } from '../../src/config'
+import { ConfigError, loadConfig } from '../../src/config/config'
 
 const problemsOf = (env: Record<string, string>): readonly string[] => {
   try {

@@ -12,11 +12,11 @@ import { dirname, join, resolve } from 'node:path'
 const ROOT = join(__dirname, '..', '..')
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8')
 
-/** The keys of the zod object `schema` in src/config.ts: one `  NAME: …` line each. */
+/** The keys of the zod object `schema` in src/config/config.ts: one `  NAME: …` line each. */
 function schemaKeys(source: string): string[] {
   const start = source.indexOf('const schema = z.object({')
   const end = source.indexOf('\n})', start)
-  if (start === -1 || end === -1) throw new Error('src/config.ts: `const schema = z.object({ … })` not found')
+  if (start === -1 || end === -1) throw new Error('src/config/config.ts: `const schema = z.object({ … })` not found')
   return [...source.slice(start, end).matchAll(/^ {2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1] as string)
 }
 
@@ -27,7 +27,7 @@ function envExampleKeys(source: string): string[] {
 
 describe('docs/configuration.md', () => {
   const documented = read('docs/configuration.md')
-  const fromSchema = schemaKeys(read('src/config.ts'))
+  const fromSchema = schemaKeys(read('src/config/config.ts'))
   const fromExample = envExampleKeys(read('.env.example'))
 
   it('finds the settings to check (the parsers still fit the files)', () => {
@@ -37,7 +37,7 @@ describe('docs/configuration.md', () => {
     expect(fromExample).toContain('PORT')
   })
 
-  it('has a table row for every setting of src/config.ts and .env.example', () => {
+  it('has a table row for every setting of src/config/config.ts and .env.example', () => {
     const keys = [...new Set([...fromSchema, ...fromExample])]
     const missing = keys.filter((key) => !documented.includes(`| \`${key}\` |`))
     expect(missing).toEqual([])

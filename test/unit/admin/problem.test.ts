@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { problemForStatus, toProblemResponse } from '../../../src/admin/problem'
-import { CrossportError, problemType, validationFailed } from '../../../src/errors'
+import { CrossportError, problemType, validationFailed } from '../../../src/http/errors'
 
 describe('toProblemResponse', () => {
   it('keeps a CrossportError status, type, message, fields and headers', () => {

@@ -7,7 +7,7 @@ import {
   policySchema,
   toFieldProblems,
 } from '../../../src/admin/schemas'
-import { CrossportError } from '../../../src/errors'
+import { CrossportError } from '../../../src/http/errors'
 import { DEFAULT_POLICY } from '../../../src/policy/types'
 
 function fieldsOf(schema: Parameters<typeof parseInput>[0], value: unknown): { field: string; message: string }[] {

@@ -1,4 +1,4 @@
-import { CrossportError } from '../../../src/errors'
+import { CrossportError } from '../../../src/http/errors'
 import { RenderLimiter } from '../../../src/images/limiter'
 
 /** A task that runs until the test lets it finish. */

@@ -1,4 +1,4 @@
-import { CrossportError } from '../../../src/errors'
+import { CrossportError } from '../../../src/http/errors'
 import {
   chooseFormat,
   parseAccept,

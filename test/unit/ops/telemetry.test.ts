@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream'
-import { loadConfig } from '../../../src/config'
-import { createLogger } from '../../../src/log'
+import { loadConfig } from '../../../src/config/config'
+import { createLogger } from '../../../src/ops/log'
 import { accessLogFields, createTelemetry } from '../../../src/ops/telemetry'
 import { requestRecord } from '../../helpers/records'
 

@@ -1,4 +1,4 @@
-import { MAX_PATH_BYTES, parseSafePath } from '../../../src/delivery/safe-path'
+import { MAX_PATH_BYTES, parseSafePath } from '../../../src/http/safe-path'
 
 describe('parseSafePath(rawPath)', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { contentTypeFor, isSvgPath } from '../../../src/delivery/media-type'
+import { contentTypeFor, isSvgPath } from '../../../src/http/media-type'
 
 describe('contentTypeFor(path)', () => {
   it.each([

@@ -1,4 +1,4 @@
-import { isFingerprinted } from '../../../src/delivery/fingerprint'
+import { isFingerprinted } from '../../../src/http/fingerprint'
 
 describe('isFingerprinted(path)', () => {
   it.each([

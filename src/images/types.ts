@@ -1,31 +1,5 @@
-import type { EventEmitter } from 'node:events'
-import type { Config } from './config'
-import type { CorsOutcome } from './cors/types'
-import type { Db } from './db/open'
-import type { LivePolicyTable } from './db/live-policy-table'
-import type { Logger } from './log'
-
-/** One finished request on the public listener, as the access log and metrics see it. */
-export interface RequestRecord {
-  readonly method: string
-  readonly path: string
-  readonly status: number
-  /** Body bytes actually written (less than Content-Length when the client aborted). */
-  readonly bytes: number
-  readonly durationMs: number
-  readonly origin: string | undefined
-  readonly cors: CorsOutcome
-  /** Path of the folder whose policy applied, e.g. `/brand/`. */
-  readonly folder: string | undefined
-  readonly isPreflight: boolean
-  /** true when the client went away before the response was complete. */
-  readonly aborted: boolean
-}
-
-/** Where request outcomes and internal events are reported (access log + Prometheus). */
-export interface Telemetry {
-  requestFinished(record: RequestRecord): void
-  policyReloaded(): void
+/** What image rendering reports: counted by the operations side, declared here so images need nothing above them. */
+export interface ImageTelemetry {
   imageRendered(durationMs: number): void
   imageCacheHit(): void
 }
@@ -78,23 +52,4 @@ export interface ImageService {
   readonly rendersRunning: number
   /** Drops every derivative of one source (asset replaced or deleted). */
   purge(urlPath: string): Promise<void>
-}
-
-/** Events shared by the parts of one process; `main.ts` relays them across cluster workers. */
-export interface AppEvents extends EventEmitter {
-  emit(event: 'policy-changed'): boolean
-  emit(event: 'asset-changed', urlPath: string): boolean
-  on(event: 'policy-changed', listener: () => void): this
-  on(event: 'asset-changed', listener: (urlPath: string) => void): this
-}
-
-/** What every part of a running Crossport process shares. Built once in `app.ts`. */
-export interface AppContext {
-  readonly config: Readonly<Config>
-  readonly logger: Logger
-  readonly db: Db
-  readonly policies: LivePolicyTable
-  readonly events: AppEvents
-  readonly telemetry: Telemetry
-  readonly images: ImageService | undefined
 }

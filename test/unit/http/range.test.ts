@@ -1,4 +1,4 @@
-import { decideRange } from '../../../src/delivery/range'
+import { decideRange } from '../../../src/http/range'
 
 describe('decideRange(header, size)', () => {
   const size = 10_000

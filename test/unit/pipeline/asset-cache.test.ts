@@ -1,4 +1,4 @@
-import { AssetCache } from '../../../src/delivery/asset-cache'
+import { AssetCache } from '../../../src/pipeline/asset-cache'
 import type { AssetInfo, AssetSource, OpenedAsset } from '../../../src/store/asset-source'
 
 /** An in-memory store: path → bytes + version; the cache under test sees it only through AssetSource. */

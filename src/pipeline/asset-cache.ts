@@ -10,9 +10,9 @@
  */
 import type { AssetInfo, AssetSource, OpenedAsset } from '../store/asset-source'
 import { sameVersion } from '../store/asset-source'
-import { formatEtag, formatHttpDate, lastModifiedSeconds, type ContentCoding } from './etag'
-import { isFingerprinted } from './fingerprint'
-import { contentTypeFor, isSvgPath } from './media-type'
+import { formatEtag, formatHttpDate, lastModifiedSeconds, type ContentCoding } from '../http/etag'
+import { isFingerprinted } from '../http/fingerprint'
+import { contentTypeFor, isSvgPath } from '../http/media-type'
 import type { Representation } from './plan'
 
 /** One version of one file (identity or a precompressed sibling), ready to answer from. */

@@ -1,4 +1,4 @@
-import { chooseEncoding } from '../../../src/delivery/encoding'
+import { chooseEncoding } from '../../../src/http/encoding'
 
 const both = { br: true, gzip: true }
 

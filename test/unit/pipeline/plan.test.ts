@@ -1,4 +1,4 @@
-import { assetBaseHeaders, joinVary, planAssetResponse, SVG_CSP, type DeliveryRequest, type Representation } from '../../../src/delivery/plan'
+import { assetBaseHeaders, joinVary, planAssetResponse, SVG_CSP, type DeliveryRequest, type Representation } from '../../../src/pipeline/plan'
 
 const rep: Representation = {
   sizeBytes: 1000,

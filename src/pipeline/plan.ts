@@ -3,10 +3,10 @@
  * headers and byte range. Both the fast lane and the Koa lane call it, so
  * conditionals, ranges and validators behave the same whichever lane answers.
  */
-import { evaluatePreconditions, ifRangeAllowsPartial, type ConditionalHeaders } from './conditional'
-import type { ContentCoding } from './etag'
+import { evaluatePreconditions, ifRangeAllowsPartial, type ConditionalHeaders } from '../http/conditional'
+import type { ContentCoding } from '../http/etag'
 import { getOrCreate, newWeakMap } from '../util/maps'
-import { decideRange } from './range'
+import { decideRange } from '../http/range'
 
 export type HeaderMap = Record<string, string | number>
 

@@ -10,23 +10,28 @@
  * `planAssetResponse`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AppContext, DerivedImage } from '../app-context'
+import type { Config } from '../config/config'
+import type { LivePolicyTable } from '../db/live-policy-table'
+import type { DerivedImage, ImageService } from '../images/types'
+import type { AppEvents } from '../util/app-events'
+import type { Logger } from 'pino'
+import type { PipelineTelemetry } from './request-record'
 import { decideCorsRemembered } from '../cors/decision-memo'
 import { decideSignature } from '../cors/signature'
 import type { CorsDecision, CorsOutcome, CorsRequest } from '../cors/types'
-import { ERROR_CATALOGUE, isCrossportError, problemType, type CrossportError } from '../errors'
+import { ERROR_CATALOGUE, isCrossportError, problemType, type CrossportError } from '../http/errors'
 import { IMAGE_PARAMS } from '../images/params'
-import { handleHealthRequest } from '../ops/health'
+import { handleHealthRequest, type ReadinessContext } from '../ops/health'
 import type { CompiledFolder } from '../policy/table'
 import { capCacheControl, withoutSignatureParams } from '../signing'
 import { FsAssetSource, type AssetSource, type OpenedAsset } from '../store/asset-source'
 import type { Transfer } from '../store/file-transfer'
 import { getOrCreate, newMap, newWeakMap } from '../util/maps'
 import { AssetCache, type CachedAsset, type FileVersion } from './asset-cache'
-import { chooseEncoding } from './encoding'
-import { IMMUTABLE_CACHE_CONTROL } from './fingerprint'
+import { chooseEncoding } from '../http/encoding'
+import { IMMUTABLE_CACHE_CONTROL } from '../http/fingerprint'
 import { assetBaseHeaders, joinVary, planAssetResponse, type DeliveryRequest, type HeaderMap, type ResponsePlan } from './plan'
-import { isFolderPath, parseSafePath } from './safe-path'
+import { isFolderPath, parseSafePath } from '../http/safe-path'
 
 export const ALLOWED_METHODS = 'GET, HEAD, OPTIONS'
 
@@ -69,8 +74,18 @@ interface RecordState {
 const PENDING = Symbol('crossport.pending')
 type WithPending = IncomingMessage & { [PENDING]?: Pending }
 
+/** What the public pipeline needs from the running process. */
+export interface PipelineContext extends ReadinessContext {
+  readonly config: Readonly<Config>
+  readonly logger: Logger
+  readonly policies: LivePolicyTable
+  readonly events: AppEvents
+  readonly telemetry: PipelineTelemetry
+  readonly images: ImageService | undefined
+}
+
 export interface PublicDeliveryOptions {
-  readonly context: AppContext
+  readonly context: PipelineContext
   readonly source: AssetSource
 }
 
@@ -80,7 +95,7 @@ export class PublicDelivery {
   private derivatives: AssetCache | undefined
   /** Base headers of an asset's answers, per CORS decision, cache entry and extra Vary list (see `baseHeaders`). */
   private readonly rememberedBaseHeaders = new WeakMap<CorsDecision, WeakMap<CachedAsset, Map<readonly string[], HeaderMap>>>()
-  private readonly context: AppContext
+  private readonly context: PipelineContext
   private readonly onAssetChanged: (urlPath: string) => void
 
   constructor(options: PublicDeliveryOptions) {

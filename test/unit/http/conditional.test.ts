@@ -1,4 +1,4 @@
-import { evaluatePreconditions, ifRangeAllowsPartial, parseHttpDateSeconds } from '../../../src/delivery/conditional'
+import { evaluatePreconditions, ifRangeAllowsPartial, parseHttpDateSeconds } from '../../../src/http/conditional'
 
 const etag = '"2a-18c5f0e4b00"'
 const lastModifiedSeconds = Date.parse('Tue, 15 Nov 1994 12:45:26 GMT') / 1000

@@ -1,0 +1,16 @@
+import type { Config } from '../config/config'
+import type { Db } from '../db/open'
+import type { LivePolicyTable } from '../db/live-policy-table'
+import type { ImageService } from '../images/types'
+import type { Logger } from '../ops/log'
+import type { AppEvents } from '../util/app-events'
+
+/** What the admin API's routes share: built once by the server wiring. */
+export interface AdminContext {
+  readonly config: Readonly<Config>
+  readonly logger: Logger
+  readonly db: Db
+  readonly policies: LivePolicyTable
+  readonly events: AppEvents
+  readonly images: ImageService | undefined
+}
