@@ -9,6 +9,7 @@
  * it at once. Bodies live in an LRU bounded by `maxBytes`.
  */
 import type { AssetInfo, AssetSource, OpenedAsset } from '../store/asset-source'
+import { isPrecompressedSibling, PRECOMPRESSED_SIBLINGS } from '../http/precompressed'
 import { sameVersion } from '../store/asset-source'
 import { formatEtag, formatHttpDate, lastModifiedSeconds, type ContentCoding } from '../http/etag'
 import { isFingerprinted } from '../http/fingerprint'
@@ -45,10 +46,6 @@ export interface AssetCacheOptions {
 }
 
 const DEFAULT_MAX_ENTRIES = 50_000
-const SIBLINGS: ReadonlyArray<readonly [ContentCoding, string]> = [
-  ['br', '.br'],
-  ['gzip', '.gz'],
-]
 
 export function makeVersion(info: AssetInfo, contentType: string, coding: ContentCoding | undefined): FileVersion {
   const seconds = lastModifiedSeconds(info.mtimeMs)
@@ -113,7 +110,7 @@ export class AssetCache {
   /** Forget a path at once (asset written or deleted). A sibling's change also drops its base file. */
   invalidate(path: string): void {
     this.drop(path)
-    for (const [, suffix] of SIBLINGS) {
+    for (const [, suffix] of PRECOMPRESSED_SIBLINGS) {
       if (path.endsWith(suffix)) this.drop(path.slice(0, -suffix.length))
     }
   }
@@ -222,7 +219,7 @@ export class AssetCache {
   private async check(path: string): Promise<CachedAsset> {
     const old = this.entries.get(path)
     const contentType = old?.identity?.contentType ?? contentTypeFor(path)
-    const isSibling = SIBLINGS.some(([, suffix]) => path.endsWith(suffix))
+    const isSibling = isPrecompressedSibling(path)
     const [identity, br, gzip] = await Promise.all([
       this.source.lookup(path),
       isSibling ? undefined : this.source.lookup(path + '.br'),

@@ -1,4 +1,5 @@
 import { createReadStream, type Stats } from 'node:fs'
+import { PRECOMPRESSED_SIBLINGS } from '../http/precompressed'
 import { mkdir, open, readdir, realpath, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises'
 import { dirname, join, sep } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -26,9 +27,6 @@ const DEFAULT_SWEEP_INTERVAL_MS = 5 * 60 * 1000
 
 /** Temp files (full paths) that an upload of this process still writes or commits, across every store instance. */
 const liveTempFiles = new Set<string>()
-
-/** Precompressed siblings the public side serves in place of the identity file. */
-export const PRECOMPRESSED_SUFFIXES = ['.br', '.gz'] as const
 
 const DEFAULT_HEAD_BYTES = 64
 
@@ -144,7 +142,7 @@ export class FsAssetStore implements AssetStore {
       const target = this.fileFor(path)
       await unlink(target)
       const siblings: string[] = []
-      for (const suffix of PRECOMPRESSED_SUFFIXES) {
+      for (const [, suffix] of PRECOMPRESSED_SIBLINGS) {
         try {
           await unlink(target + suffix)
           siblings.push(path + suffix)
