@@ -3,8 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { FsAssetStore, TEMP_DIR_NAME } from '../../src/store/fs-store'
-import { localOwner, tempFileName } from '../../src/store/temp-files'
+import { FsAssetStore } from '../../src/store/fs/fs-store'
+import { localOwner, tempFileName } from '../../src/store/fs/temp-files'
+import { TEMP_DIR_NAME } from '../../src/store/fs/temp-sweep'
 
 const MINUTE = 60_000
 
@@ -48,12 +49,14 @@ function storeSweeping(name: string, sweepIntervalMs?: number): Promise<FsAssetS
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} was not swept`)), 5000)
     const store: FsAssetStore = new FsAssetStore(root, {
-      sweepIntervalMs,
-      onBackgroundError: reject,
-      onSwept: (removed) => {
-        if (!removed.includes(name)) return
-        clearTimeout(timer)
-        resolve(store)
+      sweep: {
+        intervalMs: sweepIntervalMs,
+        onError: reject,
+        onSwept: (removed) => {
+          if (!removed.includes(name)) return
+          clearTimeout(timer)
+          resolve(store)
+        },
       },
     })
     stores.push(store)
@@ -69,7 +72,7 @@ describe('sweeping upload temp files no live upload owns', () => {
 
   it('removes one left after start-up at the next periodic sweep', async () => {
     // A first store's start-up sweep has nothing to do; the file appears after it.
-    const quiet = new FsAssetStore(root, { sweepIntervalMs: 60 * MINUTE })
+    const quiet = new FsAssetStore(root, { sweep: { intervalMs: 60 * MINUTE } })
     stores.push(quiet)
     await quiet.sweepOrphanedTemp()
     const orphan = leftover(deadPid(), 10 * MINUTE)
