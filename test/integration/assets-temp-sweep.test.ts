@@ -3,6 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
+import { loadConfig } from '../../src/config/config'
+import { createLogger } from '../../src/ops/log'
+import { prepareDatabase, startCrossport } from '../../src/server/app'
 import { FsAssetStore } from '../../src/store/fs/fs-store'
 import { localOwner, tempFileName } from '../../src/store/fs/temp-files'
 import { TEMP_DIR_NAME } from '../../src/store/fs/temp-sweep'
@@ -111,5 +114,32 @@ describe('sweeping upload temp files no live upload owns', () => {
     expect(after.sizeBytes).toBe(1024)
     expect(readFileSync(join(root, 'live/big.bin')).subarray(1000)).toEqual(Buffer.alloc(24, 2))
     expect(existsSync(join(root, TEMP_DIR_NAME, name))).toBe(false)
+  })
+})
+
+describe('the running server', () => {
+  it('sweeps at start in a process that takes uploads', async () => {
+    const orphan = leftover(deadPid(), 10 * MINUTE)
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADMIN_PORT: '0',
+      ADMIN_HOST: '127.0.0.1',
+      ASSETS_DIR: root,
+      DATABASE_PATH: join(dir, 'crossport.db'),
+      CACHE_DIR: join(dir, 'cache'),
+      ADMIN_TOKEN: 'sweep-test-token-0123456789',
+      LOG_LEVEL: 'silent',
+      SEED_DEMO: 'false',
+    })
+    const logger = createLogger(config)
+    const running = await startCrossport(config, logger, prepareDatabase(config, logger))
+    try {
+      const deadline = Date.now() + 5000
+      while (tempNames().includes(orphan) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+      expect(tempNames()).not.toContain(orphan)
+    } finally {
+      await running.close()
+    }
   })
 })
