@@ -106,6 +106,10 @@ export function checkCdnSettings(value: ParsedCdnSettings, ctx: z.RefinementCtx)
   for (const name of REQUIRED[value.CDN]) {
     if (value[name] === undefined) ctx.addIssue({ code: 'custom', path: [name], message: `must be set when CDN=${value.CDN}` })
   }
+  // Akamai's API signs every request (EdgeGrid) with the API client's three credentials.
+  if (value.CDN === 'akamai' && value.CDN_API_TOKEN !== undefined && !/^[^:]+:[^:]+:[^:]+$/.test(value.CDN_API_TOKEN)) {
+    ctx.addIssue({ code: 'custom', path: ['CDN_API_TOKEN'], message: 'must be client_token:client_secret:access_token when CDN=akamai' })
+  }
 }
 
 /** Runs the check only when the CDN's own settings parsed, whatever else failed. */

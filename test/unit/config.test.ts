@@ -225,7 +225,7 @@ describe('loadConfig(env)', () => {
       ['fastly', {}, ['CDN_API_TOKEN', 'CDN_SERVICE_ID']],
       ['cloudflare', { CDN_API_TOKEN: 't' }, ['CDN_SERVICE_ID']],
       ['bunny', { CDN_SERVICE_ID: '42' }, ['CDN_API_TOKEN']],
-      ['akamai', { CDN_API_TOKEN: 't' }, ['CDN_API_URL']],
+      ['akamai', { CDN_API_TOKEN: 'ct:cs:at' }, ['CDN_API_URL']],
       ['varnish', {}, ['CDN_PURGE_URLS']],
       ['webhook', {}, ['CDN_PURGE_URLS']],
     ])('stops start-up when CDN=%s lacks a setting it needs, naming it', (kind, extra, missing) => {
@@ -249,6 +249,12 @@ describe('loadConfig(env)', () => {
       const problems = problemsOf({ [name]: value })
       expect(problems).toHaveLength(1)
       expect(problems[0]).toContain(message)
+    })
+
+    it('wants the three EdgeGrid credentials in CDN_API_TOKEN for Akamai', () => {
+      expect(problemsOf({ CDN: 'akamai', CDN_API_TOKEN: 'just-a-token', CDN_API_URL: 'https://akab-x.luna.akamaiapis.net' })).toEqual([
+        'CDN_API_TOKEN=(hidden): must be client_token:client_secret:access_token when CDN=akamai',
+      ])
     })
 
     it('never prints the CDN API token it refuses', () => {
