@@ -32,7 +32,7 @@ export async function sendPurgeRequest(request: PurgeHttpRequest, timeoutMs: num
     })
     body = await response.text()
   } catch (error: unknown) {
-    const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : String((error as Error).cause ?? error)
+    const reason = (error as { name?: unknown } | null)?.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : String((error as Error).cause ?? error)
     throw new PurgeDeliveryError(`${target}: ${reason}`, true, undefined, { cause: error })
   }
   if (response.status >= 200 && response.status < 300) return
