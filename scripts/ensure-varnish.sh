@@ -8,14 +8,9 @@ set -euo pipefail
 
 VARNISHD=/usr/sbin/varnishd
 
+# Debian puts vmods under /usr/lib/<triplet>/varnish/vmods.
 has_xkey() {
-  local vmod_dir
-  vmod_dir="$("$VARNISHD" -x parameter 2>/dev/null | sed -n 's/^ *Default is \(.*vmods.*\)$/\1/p' | head -n1)"
-  # Fall back to Debian's location when the parameter listing did not name it.
-  for dir in $vmod_dir /usr/lib/varnish/vmods /usr/lib/x86_64-linux-gnu/varnish/vmods /usr/lib/aarch64-linux-gnu/varnish/vmods; do
-    [ -f "$dir/libvmod_xkey.so" ] && return 0
-  done
-  return 1
+  compgen -G '/usr/lib/*/varnish/vmods/libvmod_xkey.so' >/dev/null || [ -f /usr/lib/varnish/vmods/libvmod_xkey.so ]
 }
 
 if [ -x "$VARNISHD" ] && has_xkey; then
