@@ -1,8 +1,9 @@
 /**
  * Cache tags: which stored CDN responses a change makes stale. Pure.
  *
- * Every response is tagged by the path it answers (decoded URL path, no
- * query), so all its variants (encodings, image derivatives, 404s,
+ * Every response is tagged by the path it answers: the decoded URL path,
+ * without the query (callers pass the path alone; a decoded `?` is part of
+ * a name). So all its variants (encodings, image derivatives, 404s,
  * preflights) share the tags of that path:
  * - one folder tag per folder prefix of the path (`/`, `/brand/`,
  *   `/brand/logos/`): a change to folder F purges tag(F), which every
@@ -57,12 +58,6 @@ function tagOf(prefix: string, path: string): string {
   return `${prefix}h~${sha256(path, HASH_CHARS)}`
 }
 
-/** Only the path part of a request target: tags never depend on the query. */
-const withoutQuery = (path: string): string => {
-  const q = path.indexOf('?')
-  return q === -1 ? path : path.slice(0, q)
-}
-
 /**
  * The folder prefixes of `path` that get a tag, shortest first: `/` and each
  * prefix ending in `/`, up to `MAX_FOLDER_DEPTH` levels below `/`. A folder
@@ -82,14 +77,10 @@ function taggedFolder(folderPath: string): string {
   return prefixes[prefixes.length - 1] as string
 }
 
-const normaliseFolder = (folderPath: string): string => {
-  const path = withoutQuery(folderPath)
-  const rooted = path.startsWith('/') ? path : `/${path}`
+const normaliseAsset = (path: string): string => (path.startsWith('/') ? path : `/${path}`)
+const normaliseFolder = (path: string): string => {
+  const rooted = normaliseAsset(path)
   return rooted.endsWith('/') ? rooted : `${rooted}/`
-}
-const normaliseAsset = (assetPath: string): string => {
-  const path = withoutQuery(assetPath)
-  return path.startsWith('/') ? path : `/${path}`
 }
 
 /** The tag of folder `folderPath` (its ancestor's when deeper than the tags reach). */
@@ -99,7 +90,8 @@ export const folderTag = (folderPath: string): string => tagOf(FOLDER_PREFIX, ta
 export const assetTag = (assetPath: string): string => tagOf(ASSET_PREFIX, normaliseAsset(assetPath))
 
 /**
- * The cache tags of any response for the decoded URL path `path`: one per
+ * The cache tags of any response for the decoded URL path `path` (no
+ * query: `?w=640` derivatives are tagged by their source's path): one per
  * folder prefix (`/` first) and the asset tag last; at most 50, each at most
  * 128 characters.
  */

@@ -16,6 +16,8 @@ export interface PurgeReceiver {
   readonly received: ReceivedRequest[]
   /** The status the next requests get (default 200); a function decides per request. */
   answerWith(status: number | ((request: ReceivedRequest) => number)): void
+  /** Holds each answer back this long (default 0), as an overloaded API would. */
+  answerAfter(ms: number): void
   /** Resolves once `count` requests in all have arrived. */
   waitFor(count: number): Promise<void>
   close(): Promise<void>
@@ -29,6 +31,7 @@ export async function startPurgeReceiver(port = 0): Promise<PurgeReceiver> {
   const received: ReceivedRequest[] = []
   const waiters: { count: number; resolve: () => void }[] = []
   let answer: number | ((request: ReceivedRequest) => number) = 200
+  let delayMs = 0
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
@@ -37,7 +40,8 @@ export async function startPurgeReceiver(port = 0): Promise<PurgeReceiver> {
       received.push(request)
       res.statusCode = typeof answer === 'function' ? answer(request) : answer
       res.setHeader('Content-Type', 'application/json')
-      res.end(res.statusCode < 300 ? '{"success":true}' : '{"success":false,"errors":[{"message":"refused by test"}]}')
+      const body = res.statusCode < 300 ? '{"success":true}' : '{"success":false,"errors":[{"message":"refused by test"}]}'
+      setTimeout(() => res.end(body), delayMs).unref()
       for (const waiter of waiters.filter((w) => received.length >= w.count)) {
         waiters.splice(waiters.indexOf(waiter), 1)
         waiter.resolve()
@@ -52,6 +56,9 @@ export async function startPurgeReceiver(port = 0): Promise<PurgeReceiver> {
     received,
     answerWith: (status) => {
       answer = status
+    },
+    answerAfter: (ms) => {
+      delayMs = ms
     },
     waitFor: (count) => (received.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve }))),
     close: () =>

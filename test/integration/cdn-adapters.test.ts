@@ -19,6 +19,7 @@ beforeEach(() => {
   for (const receiver of [api, second]) {
     receiver.received.length = 0
     receiver.answerWith(200)
+    receiver.answerAfter(0)
   }
 })
 
@@ -176,6 +177,15 @@ describe('purge(tags, paths) when the CDN refuses', () => {
     expect(error).toBeInstanceOf(PurgeDeliveryError)
     expect(error).toMatchObject({ isRetryable: false, status })
     expect((error as Error).message).toContain('refused by test')
+  })
+
+  it('no answer within CDN_PURGE_TIMEOUT_MS: a retryable error that says so', async () => {
+    api.answerAfter(1000)
+    const adapter = createCdnAdapter(settings('cloudflare', { apiToken: 't', serviceId: 'z', purgeTimeoutMs: 150 }))
+    const startedAt = performance.now()
+    const error = await adapter.purge(TAGS, []).catch((e: unknown) => e)
+    expect(error).toMatchObject({ isRetryable: true, status: undefined, message: expect.stringContaining('no answer within 150 ms') })
+    expect(performance.now() - startedAt).toBeLessThan(900)
   })
 
   it('no listener: a retryable error', async () => {

@@ -44,7 +44,7 @@ function startOrigin(): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] as string
     originHits.set(path, (originHits.get(path) ?? 0) + 1)
     const coding = /\bbr\b/.test(String(req.headers['accept-encoding'])) ? 'br' : /\bgzip\b/.test(String(req.headers['accept-encoding'])) ? 'gzip' : 'identity'
-    res.setHeader(tagging.tagHeader as string, tagging.tagHeaderValue(responseTags(req.url ?? '/')))
+    res.setHeader(tagging.tagHeader as string, tagging.tagHeaderValue(responseTags(path)))
     res.setHeader('Vary', 'Origin, Accept-Encoding')
     res.setHeader('Cache-Control', 'public, max-age=3600')
     if (req.headers.origin !== undefined) res.setHeader('Access-Control-Allow-Origin', req.headers.origin)

@@ -22,7 +22,7 @@ function random(seed: number): () => number {
   }
 }
 
-const SEGMENT_ALPHABETS = ['abc', 'aB', 'x.y-_', 'é ü', '%:,~', 'a'.repeat(40)]
+const SEGMENT_ALPHABETS = ['abc', 'aB', 'x.y-_', 'é ü', '%:,~?#', 'a'.repeat(40)]
 
 function randomSegment(next: () => number): string {
   const alphabet = SEGMENT_ALPHABETS[Math.floor(next() * SEGMENT_ALPHABETS.length)] as string
@@ -50,8 +50,10 @@ describe('responseTags(path)', () => {
     expect(responseTags('/brand/logos/a.png')).toEqual(['cpf~', 'cpf~brand~', 'cpf~brand~logos~', 'cpa~brand~logos~a.png'])
   })
 
-  it('ignores the query, so derivatives share the tags of their source', () => {
-    expect(responseTags('/brand/hero.jpg?w=640&fmt=auto')).toEqual(responseTags('/brand/hero.jpg'))
+  it('reads a decoded ? as part of a name, never as a query', () => {
+    expect(responseTags('/a?b/c.png')).toHaveLength(3)
+    expect(responseTags('/a?b/c.png')).toContain(folderChangeTags('/a?b/')[0])
+    expect(responseTags('/a/c.png')).not.toContain(folderChangeTags('/a?b/')[0])
   })
 
   it('tags the root path and folder paths', () => {
@@ -108,7 +110,7 @@ describe('folderChangeTags(folderPath)', () => {
     const wrong: string[] = []
     for (let round = 0; round < 30; round += 1) {
       const folders = randomFolders(next, 25)
-      const paths = folders.flatMap((folder) => [folder, `${folder}${randomSegment(next)}`, `${folder}${randomSegment(next)}.png?w=64`])
+      const paths = folders.flatMap((folder) => [folder, `${folder}${randomSegment(next)}`, `${folder}${randomSegment(next)}.png`])
       const tagsOf = new Map(paths.map((path) => [path, responseTags(path)]))
       for (const tags of tagsOf.values()) {
         if (tags.length > MAX_TAGS_PER_RESPONSE || tags.some((tag) => !CDN_SAFE_TAG.test(tag))) wrong.push(`unsafe: ${tags.join(' ')}`)
@@ -118,7 +120,7 @@ describe('folderChangeTags(folderPath)', () => {
         // Outside F only a deep folder's stand-in (its ancestor) may reach further.
         const isExact = folder.split('/').length - 2 <= MAX_FOLDER_DEPTH
         for (const [path, tags] of tagsOf) {
-          const isUnder = (path.split('?')[0] as string).startsWith(folder)
+          const isUnder = path.startsWith(folder)
           const isHit = tags.includes(purged as string)
           if (isUnder && !isHit) wrong.push(`missed ${path} under ${folder}`)
           if (!isUnder && isExact && isHit) wrong.push(`purged ${path} outside ${folder}`)
@@ -135,10 +137,9 @@ describe('folderChangeTags(folderPath)', () => {
 })
 
 describe('assetChangeTags(assetPath)', () => {
-  it('is the tag every response for the asset carries, derivatives included', () => {
+  it('is the tag every response for the asset carries', () => {
     const [tag] = assetChangeTags('/brand/hero.jpg')
     expect(responseTags('/brand/hero.jpg')).toContain(tag)
-    expect(responseTags('/brand/hero.jpg?w=640&fmt=webp')).toContain(tag)
   })
 
   it('maps a precompressed sibling to its identity path as well', () => {
@@ -158,7 +159,6 @@ describe('assetChangeTags(assetPath)', () => {
     for (let i = 0; i < 500; i += 1) {
       const path = `/${randomSegment(next)}/${randomSegment(next)}.${randomSegment(next)}`
       expect(responseTags(path)).toContain(assetChangeTags(path)[0])
-      expect(responseTags(`${path}?w=32`)).toContain(assetChangeTags(path)[0])
     }
   })
 })
