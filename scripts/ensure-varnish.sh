@@ -13,38 +13,29 @@ has_xkey() {
   compgen -G '/usr/lib/*/varnish/vmods/libvmod_xkey.so' >/dev/null || [ -f /usr/lib/varnish/vmods/libvmod_xkey.so ]
 }
 
-if [ -x "$VARNISHD" ] && has_xkey; then
-  exit 0
-fi
+fail() {
+  echo "ensure-varnish: $*" >&2
+  exit 1
+}
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "ensure-varnish: varnishd or the xkey vmod is missing and apt-get is not available" >&2
-  exit 1
-fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "ensure-varnish: varnishd or the xkey vmod is missing; run as root to install them (apt-get install varnish varnish-modules)" >&2
-  exit 1
-fi
+[ -x "$VARNISHD" ] && has_xkey && exit 0
+command -v apt-get >/dev/null 2>&1 || fail "varnishd or the xkey vmod is missing and apt-get is not available"
+[ "$(id -u)" -eq 0 ] || fail "varnishd or the xkey vmod is missing; run as root to install them (apt-get install varnish varnish-modules)"
 
 echo "ensure-varnish: installing varnish and varnish-modules with apt-get"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # policy-rc.d exit 101: do not start the system service during installation.
 POLICY=/usr/sbin/policy-rc.d
-created_policy=no
 if [ ! -e "$POLICY" ]; then
   printf '#!/bin/sh\nexit 101\n' >"$POLICY"
   chmod +x "$POLICY"
-  created_policy=yes
+  trap 'rm -f "$POLICY"' EXIT
 fi
 apt-get install -y -qq --no-install-recommends varnish varnish-modules >/dev/null
-[ "$created_policy" = yes ] && rm -f "$POLICY"
 if command -v systemctl >/dev/null 2>&1; then
   systemctl disable --now varnish >/dev/null 2>&1 || true
 fi
 
-if [ ! -x "$VARNISHD" ] || ! has_xkey; then
-  echo "ensure-varnish: apt-get finished but varnishd or libvmod_xkey.so is still missing" >&2
-  exit 1
-fi
+[ -x "$VARNISHD" ] && has_xkey || fail "apt-get finished but varnishd or libvmod_xkey.so is still missing"
 echo "ensure-varnish: $("$VARNISHD" -V 2>&1 | head -n1)"

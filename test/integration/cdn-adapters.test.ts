@@ -37,6 +37,15 @@ const settings = (kind: CdnKind, extra: Partial<CdnSettings> = {}): CdnSettings 
 
 const TAGS = ['cpf~brand~', 'cpa~brand~logo.png']
 
+/** Checks that every request the API got has this method, path and these headers. */
+function expectEachRequest(method: string, url: string, headers: Record<string, string>): void {
+  for (const request of api.received) {
+    expect([request.method, request.url]).toEqual([method, url])
+    for (const [name, value] of Object.entries(headers)) expect({ [name]: request.headers[name] }).toEqual({ [name]: value })
+  }
+}
+const bodies = <T>(): T[] => api.received.map((r) => JSON.parse(r.body) as T)
+
 describe('the tag header of each CDN', () => {
   it.each([
     ['varnish', 'xkey', 'cpf~brand~ cpa~brand~logo.png'],
@@ -90,18 +99,11 @@ describe('purge(tags, paths) sends the request each API documents', () => {
     const adapter = createCdnAdapter(settings('fastly', { apiToken: 'fastly-token', serviceId: 'SU1Z0isxPaozGVKXdv0eY' }))
     const tags = Array.from({ length: 300 }, (_, i) => `cpa~f${i}`)
     await adapter.purge(tags, [])
-    expect(api.received.map((r) => [r.method, r.url])).toEqual([
-      ['POST', '/service/SU1Z0isxPaozGVKXdv0eY/purge'],
-      ['POST', '/service/SU1Z0isxPaozGVKXdv0eY/purge'],
-    ])
-    for (const request of api.received) {
-      expect(request.headers['fastly-key']).toBe('fastly-token')
-      expect(request.headers['content-type']).toBe('application/json')
-      expect(request.headers.accept).toBe('application/json')
-    }
-    const bodies = api.received.map((r) => JSON.parse(r.body) as { surrogate_keys: string[] })
-    expect(bodies.map((b) => b.surrogate_keys.length).sort()).toEqual([256, 44])
-    expect(bodies.flatMap((b) => b.surrogate_keys).sort()).toEqual([...tags].sort())
+    expect(api.received).toHaveLength(2)
+    expectEachRequest('POST', '/service/SU1Z0isxPaozGVKXdv0eY/purge', { 'fastly-key': 'fastly-token', 'content-type': 'application/json', accept: 'application/json' })
+    const sent = bodies<{ surrogate_keys: string[] }>()
+    expect(sent.map((b) => b.surrogate_keys.length).sort()).toEqual([256, 44])
+    expect(sent.flatMap((b) => b.surrogate_keys).sort()).toEqual([...tags].sort())
   })
 
   it('cloudflare: POST /client/v4/zones/{zone}/purge_cache with a Bearer token and {"tags":[…]}, 100 per call', async () => {
@@ -109,25 +111,17 @@ describe('purge(tags, paths) sends the request each API documents', () => {
     const tags = Array.from({ length: 150 }, (_, i) => `cpa~c${i}`)
     await adapter.purge(tags, [])
     expect(api.received).toHaveLength(2)
-    for (const request of api.received) {
-      expect([request.method, request.url]).toEqual(['POST', '/client/v4/zones/023e105f4ecef8ad9ca31a8372d0c353/purge_cache'])
-      expect(request.headers.authorization).toBe('Bearer cf-token')
-      expect(request.headers['content-type']).toBe('application/json')
-      expect(Object.keys(JSON.parse(request.body) as object)).toEqual(['tags'])
-    }
-    expect(api.received.flatMap((r) => (JSON.parse(r.body) as { tags: string[] }).tags).sort()).toEqual([...tags].sort())
+    expectEachRequest('POST', '/client/v4/zones/023e105f4ecef8ad9ca31a8372d0c353/purge_cache', { authorization: 'Bearer cf-token', 'content-type': 'application/json' })
+    expect(bodies<object>().map((body) => Object.keys(body))).toEqual([['tags'], ['tags']])
+    expect(bodies<{ tags: string[] }>().flatMap((body) => body.tags).sort()).toEqual([...tags].sort())
   })
 
   it('bunny: POST /pullzone/{id}/purgeCache with AccessKey and {"CacheTag": …}, one call per (compact) tag', async () => {
     const adapter = createCdnAdapter(settings('bunny', { apiToken: 'bunny-key', serviceId: '12345' }))
     await adapter.purge(TAGS, [])
     expect(api.received).toHaveLength(2)
-    for (const request of api.received) {
-      expect([request.method, request.url]).toEqual(['POST', '/pullzone/12345/purgeCache'])
-      expect(request.headers.accesskey).toBe('bunny-key')
-      expect(request.headers['content-type']).toBe('application/json')
-    }
-    expect(api.received.map((r) => JSON.parse(r.body) as unknown).sort()).toEqual(TAGS.map((tag) => ({ CacheTag: compactTag(tag) })).sort())
+    expectEachRequest('POST', '/pullzone/12345/purgeCache', { accesskey: 'bunny-key', 'content-type': 'application/json' })
+    expect(bodies<unknown>().sort()).toEqual(TAGS.map((tag) => ({ CacheTag: compactTag(tag) })).sort())
   })
 
   it('akamai: POST /ccu/v3/delete/tag/production with {"objects":[…]} signed with EdgeGrid', async () => {
