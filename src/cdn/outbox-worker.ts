@@ -53,7 +53,7 @@ export class PurgeOutboxWorker {
   private readonly repo: PurgeOutboxRepo
   private readonly telemetry: PurgeTelemetry
   private readonly now: () => number
-  private readonly o: Required<Omit<OutboxWorkerOptions, 'db' | 'adapter' | 'telemetry' | 'now'>>
+  private readonly settings: Required<Omit<OutboxWorkerOptions, 'db' | 'adapter' | 'telemetry' | 'now'>>
   private timer: NodeJS.Timeout | undefined
   private running: Promise<void> | undefined
   private isStarted = false
@@ -64,7 +64,7 @@ export class PurgeOutboxWorker {
     this.repo = new PurgeOutboxRepo(options.db)
     this.telemetry = options.telemetry ?? NO_TELEMETRY
     this.now = options.now ?? Date.now
-    this.o = {
+    this.settings = {
       pollMs: options.pollMs ?? 1000,
       leaseMs: options.leaseMs ?? 60_000,
       batchSize: options.batchSize ?? 20,
@@ -98,9 +98,9 @@ export class PurgeOutboxWorker {
 
   /** Claims due purges and delivers them; returns how many it handled. */
   async runOnce(): Promise<number> {
-    const claimed = await retryWhileBusy(() => this.repo.claimDue(this.now(), this.o.batchSize, this.o.leaseMs), this.o.busyBudgetMs)
+    const claimed = await retryWhileBusy(() => this.repo.claimDue(this.now(), this.settings.batchSize, this.settings.leaseMs), this.settings.busyBudgetMs)
     await Promise.all(claimed.map((purge) => this.deliver(purge)))
-    if (claimed.length > 0) await retryWhileBusy(() => this.repo.pruneDone(this.now() - this.o.keepDoneMs), this.o.busyBudgetMs)
+    if (claimed.length > 0) await retryWhileBusy(() => this.repo.pruneDone(this.now() - this.settings.keepDoneMs), this.settings.busyBudgetMs)
     return claimed.length
   }
 
@@ -110,7 +110,7 @@ export class PurgeOutboxWorker {
     } catch (error: unknown) {
       return this.recordFailure(purge, error instanceof Error ? error : new Error(String(error)))
     }
-    await retryWhileBusy(() => this.repo.markDone(purge.id, this.now()), this.o.busyBudgetMs)
+    await retryWhileBusy(() => this.repo.markDone(purge.id, this.now()), this.settings.busyBudgetMs)
     this.telemetry.purgeSent(Math.max(0, this.now() - purge.createdAtMs))
   }
 
@@ -118,12 +118,12 @@ export class PurgeOutboxWorker {
     // Anything but a refusal by the CDN (a bug, an odd answer) is retried too: a purge is never dropped silently.
     const isPermanent = error instanceof PurgeDeliveryError && !error.isRetryable
     if (isPermanent) {
-      await retryWhileBusy(() => this.repo.markFailed(purge.id, error.message), this.o.busyBudgetMs)
+      await retryWhileBusy(() => this.repo.markFailed(purge.id, error.message), this.settings.busyBudgetMs)
       this.telemetry.purgeFailed(error)
       return
     }
-    const next = this.now() + retryDelayMs(purge.attempts, this.o.firstRetryMs, this.o.maxRetryMs)
-    await retryWhileBusy(() => this.repo.markRetry(purge.id, next, error.message), this.o.busyBudgetMs)
+    const next = this.now() + retryDelayMs(purge.attempts, this.settings.firstRetryMs, this.settings.maxRetryMs)
+    await retryWhileBusy(() => this.repo.markRetry(purge.id, next, error.message), this.settings.busyBudgetMs)
     this.telemetry.purgeRetried(purge.attempts, error)
   }
 
@@ -146,7 +146,7 @@ export class PurgeOutboxWorker {
         this.running = undefined
         if (!this.isStarted) return
         // A full batch may mean more are due; a wake-up during the round may mean a new purge.
-        this.schedule(handled >= this.o.batchSize || this.isWanted ? 0 : this.o.pollMs)
+        this.schedule(handled >= this.settings.batchSize || this.isWanted ? 0 : this.settings.pollMs)
       })
   }
 }
