@@ -5,6 +5,9 @@
 # Needs Varnish 6 or later with the xkey module (Debian: varnish and
 # varnish-modules). Set Crossport's CDN=varnish and
 # CDN_PURGE_URLS=http://<this varnish>:<port>/ (one URL per Varnish).
+# Start varnishd with -p http_gzip_support=off: Accept-Encoding then reaches
+# Crossport as the browser sent it, so its .br/.gz siblings are served and
+# cached per encoding (Vary), instead of Varnish re-compressing with gzip.
 vcl 4.1;
 
 import xkey;
