@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
 import { parseSigningKeys, type SigningKeyring } from '../signing'
+import { cdnSetting, cdnSettingsOf, cdnSettingsParsed, checkCdnSettings, type CdnSettings } from './cdn-settings'
 
 /**
  * Everything Crossport reads from the environment. `loadConfig` runs once in
@@ -34,6 +35,8 @@ export interface Config {
   readonly policyPollMs: number
   /** How long an admin write keeps retrying while another process holds the SQLite write lock, before 503. */
   readonly dbBusyRetryMs: number
+  /** The CDN in front: tag header and purges (CDN, CDN_PURGE_URLS, CDN_API_*, CACHE_TAG_HEADER). */
+  readonly cdn: CdnSettings
   readonly imageWidths: readonly number[]
   readonly imageQualities: readonly number[]
   readonly imageMaxPixels: number
@@ -145,6 +148,14 @@ const schema = z.object({
   MEMORY_CACHE_BYTES: positiveInt(64 * MIB),
   POLICY_POLL_MS: positiveInt(100),
   DB_BUSY_RETRY_MS: positiveInt(5000),
+  CDN: cdnSetting.kind,
+  CDN_PURGE_URLS: cdnSetting.purgeUrls,
+  CDN_API_TOKEN: cdnSetting.apiToken,
+  CDN_SERVICE_ID: cdnSetting.serviceId,
+  CDN_API_URL: cdnSetting.apiUrl,
+  CACHE_TAG_HEADER: cdnSetting.tagHeader,
+  CDN_PURGE_TIMEOUT_MS: cdnSetting.purgeTimeoutMs,
+  CDN_PURGE_RETRY_MAX_MS: cdnSetting.purgeRetryMaxMs,
   IMAGE_WIDTHS: intList('16,32,48,64,96,128,256,384,640,750,828,1080,1200,1920,2048,3840', 1, 8192),
   IMAGE_QUALITIES: intList('50,75,90', 1, 100),
   IMAGE_MAX_PIXELS: positiveInt(40_000_000),
@@ -175,10 +186,10 @@ const schema = z.object({
       return z.NEVER
     })
     .optional(),
-})
+}).superRefine(checkCdnSettings, { when: cdnSettingsParsed })
 
 /** Secrets never appear in a configuration error. */
-const SECRET_SETTINGS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'URL_SIGNING_KEYS'])
+const SECRET_SETTINGS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'URL_SIGNING_KEYS', 'CDN_API_TOKEN'])
 
 /**
  * Reads and validates the configuration. Every bad value is reported at once,
@@ -219,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     memoryCacheBytes: c.MEMORY_CACHE_BYTES,
     policyPollMs: c.POLICY_POLL_MS,
     dbBusyRetryMs: c.DB_BUSY_RETRY_MS,
+    cdn: cdnSettingsOf(c),
     imageWidths: Object.freeze(c.IMAGE_WIDTHS),
     imageQualities: Object.freeze(c.IMAGE_QUALITIES),
     imageMaxPixels: c.IMAGE_MAX_PIXELS,

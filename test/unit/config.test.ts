@@ -188,4 +188,79 @@ describe('loadConfig(env)', () => {
       expect(problems[0]).not.toContain('c2hvcnQtc2VjcmV0')
     })
   })
+
+  describe('CDN settings', () => {
+    const CDN_NAMES = ['CDN', 'CDN_PURGE_URLS', 'CDN_API_TOKEN', 'CDN_SERVICE_ID', 'CDN_API_URL', 'CACHE_TAG_HEADER', 'CDN_PURGE_TIMEOUT_MS', 'CDN_PURGE_RETRY_MAX_MS']
+
+    it('has no CDN by default: no tag header, no purges', () => {
+      expect(loadConfig({}).cdn).toEqual({
+        kind: 'none',
+        purgeUrls: [],
+        apiToken: undefined,
+        serviceId: undefined,
+        apiUrl: undefined,
+        tagHeader: undefined,
+        purgeTimeoutMs: 5000,
+        purgeRetryMaxMs: 300_000,
+      })
+    })
+
+    it('treats blank CDN settings as unset', () => {
+      const blank = Object.fromEntries(CDN_NAMES.map((name) => [name, ' ']))
+      expect(loadConfig(blank).cdn).toEqual(loadConfig({}).cdn)
+    })
+
+    it('reads Varnish purge URLs as a list', () => {
+      const { cdn } = loadConfig({ CDN: 'varnish', CDN_PURGE_URLS: 'http://10.0.0.5:6081/, http://10.0.0.6:6081' })
+      expect(cdn.kind).toBe('varnish')
+      expect(cdn.purgeUrls).toEqual(['http://10.0.0.5:6081/', 'http://10.0.0.6:6081'])
+    })
+
+    it('reads the API settings and drops a trailing slash of CDN_API_URL', () => {
+      const { cdn } = loadConfig({ CDN: 'fastly', CDN_API_TOKEN: 'tok-123', CDN_SERVICE_ID: 'SU1Z0isxPaozGVKXdv0eY', CDN_API_URL: 'http://127.0.0.1:9999/', CACHE_TAG_HEADER: 'X-Tags' })
+      expect([cdn.apiToken, cdn.serviceId, cdn.apiUrl, cdn.tagHeader]).toEqual(['tok-123', 'SU1Z0isxPaozGVKXdv0eY', 'http://127.0.0.1:9999', 'X-Tags'])
+    })
+
+    it.each([
+      ['fastly', {}, ['CDN_API_TOKEN', 'CDN_SERVICE_ID']],
+      ['cloudflare', { CDN_API_TOKEN: 't' }, ['CDN_SERVICE_ID']],
+      ['bunny', { CDN_SERVICE_ID: '42' }, ['CDN_API_TOKEN']],
+      ['akamai', { CDN_API_TOKEN: 'ct:cs:at' }, ['CDN_API_URL']],
+      ['varnish', {}, ['CDN_PURGE_URLS']],
+      ['webhook', {}, ['CDN_PURGE_URLS']],
+    ])('stops start-up when CDN=%s lacks a setting it needs, naming it', (kind, extra, missing) => {
+      const problems = problemsOf({ CDN: kind, ...extra })
+      expect(problems).toEqual(missing.map((name) => expect.stringMatching(new RegExp(`^${name}=.*: must be set when CDN=${kind}$`))))
+    })
+
+    it('reports a missing CDN setting together with other bad values', () => {
+      const problems = problemsOf({ CDN: 'fastly', CDN_API_TOKEN: 't', PORT: 'x' })
+      expect(problems).toHaveLength(2)
+      expect(problems).toContainEqual(expect.stringContaining('CDN_SERVICE_ID'))
+    })
+
+    it.each([
+      ['CDN', 'squid', 'must be one of none, varnish'],
+      ['CDN_PURGE_URLS', 'http://ok.example, ftp://x', 'not ftp://x'],
+      ['CDN_API_URL', 'api.fastly.com', 'must be an http(s) URL'],
+      ['CACHE_TAG_HEADER', 'Cache Tag', 'must be an HTTP header name'],
+      ['CDN_PURGE_TIMEOUT_MS', '10', 'must be at least 100'],
+    ])('refuses %s=%s', (name, value, message) => {
+      const problems = problemsOf({ [name]: value })
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toContain(message)
+    })
+
+    it('wants the three EdgeGrid credentials in CDN_API_TOKEN for Akamai', () => {
+      expect(problemsOf({ CDN: 'akamai', CDN_API_TOKEN: 'just-a-token', CDN_API_URL: 'https://akab-x.luna.akamaiapis.net' })).toEqual([
+        'CDN_API_TOKEN=(hidden): must be client_token:client_secret:access_token when CDN=akamai',
+      ])
+    })
+
+    it('never prints the CDN API token it refuses', () => {
+      const problems = problemsOf({ CDN_API_TOKEN: 'secret with spaces' })
+      expect(problems[0]).toContain('CDN_API_TOKEN=(hidden)')
+      expect(problems.join()).not.toContain('secret')
+    })
+  })
 })
