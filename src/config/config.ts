@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
-import { parseSigningKeys, type SigningKeyring } from '../signing'
+import { parseSigningKeys, type SigningKeyring } from '../signing/url-signature'
 
 /**
  * Everything Crossport reads from the environment. `loadConfig` runs once in

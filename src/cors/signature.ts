@@ -5,7 +5,7 @@
  * (decision-memo.ts), which is why this is a step of its own.
  */
 import type { CompiledFolder } from '../policy/table'
-import { verifySignature, type SignatureVerdict, type SigningKeyring } from '../signing'
+import { verifySignature, type SignatureVerdict, type SigningKeyring } from '../signing/url-signature'
 
 export interface SignatureFacts {
   /** Decoded, as the policy table resolved it. */

@@ -3,7 +3,8 @@
  * into what a request needs (DESIGN §1 "longest folder prefix", "no SQL per
  * request"). Pure: the live copy and its reloading are in `db/live-policy-table.ts`.
  */
-import { ANY_ORIGIN, createOriginMatcher, type OriginMatcher } from './origin'
+import { ANY_ORIGIN } from './origin'
+import { createOriginMatcher, type OriginMatcher } from './origin-matcher'
 import { DEFAULT_POLICY, type Folder, type Policy } from './types'
 
 /** One folder with everything `decideCors` needs precomputed, so a request allocates little. */
@@ -142,18 +143,6 @@ export function compilePolicyTable(folders: readonly Folder[]): FolderTable {
     table.set(folder)
   }
   return table
-}
-
-/** The folder paths that could apply to `urlPath`, longest first, ending with `/`. */
-export function folderPrefixes(urlPath: string): string[] {
-  const prefixes: string[] = []
-  let slash = urlPath.lastIndexOf('/')
-  while (slash > 0) {
-    prefixes.push(urlPath.slice(0, slash + 1))
-    slash = urlPath.lastIndexOf('/', slash - 1)
-  }
-  prefixes.push(ROOT_PATH)
-  return prefixes
 }
 
 export function compileFolder(folder: Folder): CompiledFolder {

@@ -21,6 +21,7 @@
  * `expires`, `kid` and `sig` must each appear exactly once.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
 
 export const EXPIRES_PARAM = 'expires'
 export const KEY_ID_PARAM = 'kid'
@@ -137,8 +138,12 @@ export interface SignatureVerdict {
  * request. Only authentic URLs are remembered: a forger pays the HMAC every
  * time and cannot fill this with junk. A new keyring (restart) starts afresh.
  */
-const authentic = new WeakMap<SigningKeyring, Map<string, { readonly kid: string; readonly expiresAtSeconds: number }>>()
-/** Per keyring; at about 200 bytes a URL, under 1 MiB. When full it starts over. */
+interface AuthenticUrl {
+  readonly kid: string
+  readonly expiresAtSeconds: number
+}
+const authentic = new WeakMap<SigningKeyring, LRUCache<string, AuthenticUrl>>()
+/** Per keyring; at about 200 bytes a URL, under 1 MiB. */
 const MAX_REMEMBERED_URLS = 4096
 
 function byClock(kid: string, expiresAtSeconds: number, nowSeconds: number): SignatureVerdict {
@@ -205,10 +210,11 @@ export function verifySignature(
   if (!timingSafeEqual(expected, Buffer.from(sig, 'base64url'))) {
     return { reason: 'bad-signature', kid, expiresAtSeconds, detail: 'The signature does not match the path and query: the URL was altered or signed with another secret.' }
   }
-  const memo = remembered ?? new Map()
-  if (remembered === undefined && keyring !== undefined) authentic.set(keyring, memo)
-  if (memo.size >= MAX_REMEMBERED_URLS) memo.clear()
-  memo.set(memoKey, { kid, expiresAtSeconds })
+  if (keyring !== undefined) {
+    const memo = remembered ?? new LRUCache<string, AuthenticUrl>({ max: MAX_REMEMBERED_URLS })
+    if (remembered === undefined) authentic.set(keyring, memo)
+    memo.set(memoKey, { kid, expiresAtSeconds })
+  }
   return byClock(kid, expiresAtSeconds, nowSeconds)
 }
 

@@ -1,4 +1,6 @@
-import { createOriginMatcher, originOfUrl, parseNewOriginRule, parseOrigin, parseOriginRule } from '../../../src/policy/origin'
+import { originOfUrl, parseOrigin } from '../../../src/policy/origin'
+import { createOriginMatcher } from '../../../src/policy/origin-matcher'
+import { parseNewOriginRule, parseOriginRule } from '../../../src/policy/origin-rule'
 
 describe('parseOrigin(input)', () => {
   it.each([

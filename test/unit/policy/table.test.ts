@@ -1,4 +1,4 @@
-import { compilePolicyTable, folderPrefixes, normaliseMethod } from '../../../src/policy/table'
+import { compilePolicyTable, normaliseMethod } from '../../../src/policy/table'
 import { DEFAULT_POLICY, type Folder, type Policy } from '../../../src/policy/types'
 
 let nextId = 1
@@ -104,14 +104,16 @@ describe('a compiled folder', () => {
   })
 })
 
-describe('folderPrefixes(urlPath)', () => {
+describe('resolve(urlPath) walks the folder prefixes longest first', () => {
+  const table = compilePolicyTable([folder('/'), folder('/brand/'), folder('/brand/logos/')])
   it.each([
-    ['/brand/logos/a.svg', ['/brand/logos/', '/brand/', '/']],
-    ['/brand/', ['/brand/', '/']],
-    ['/brand', ['/']],
-    ['/', ['/']],
-  ])('lists the folders that could apply to %s, longest first', (urlPath, expected) => {
-    expect(folderPrefixes(urlPath)).toEqual(expected)
+    ['/brand/logos/a.svg', '/brand/logos/'],
+    ['/brand/a.svg', '/brand/'],
+    ['/brand/', '/brand/'],
+    ['/brand', '/'],
+    ['/', '/'],
+  ])('resolves %s to %s', (urlPath, expected) => {
+    expect(table.resolve(urlPath).folder.path).toBe(expected)
   })
 })
 
