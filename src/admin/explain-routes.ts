@@ -1,6 +1,7 @@
 import type Router from '@koa/router'
 import type { AdminContext } from './context'
 import { decideCors } from '../cors/decide'
+import { explainReasons } from '../cors/reason-text'
 import { decideSignature, describeSignature, type SignatureDecision } from '../cors/signature'
 import type { CorsDecision, CorsRequest } from '../cors/types'
 import { parseSafePath } from '../http/safe-path'
@@ -57,7 +58,7 @@ export function registerExplainRoutes(router: Router, context: AdminContext): vo
       // undefined from decideCors means "deliver the asset": 200 (or 206/304, which explain cannot know).
       status: isUnsigned ? 403 : (decision.status ?? 200),
       headers,
-      reasons: signature === undefined ? decision.reasons : [...decision.reasons, ...describeSignature(signature, compiled)],
+      reasons: explainReasons(signature === undefined ? decision.reasons : [...decision.reasons, ...describeSignature(signature, compiled)]),
       signature: signatureOut(signature),
       policy: folder.policy,
     }

@@ -5,6 +5,7 @@
  * (decision-memo.ts), which is why this is a step of its own.
  */
 import type { CompiledFolder } from '../policy/table'
+import { SIGNATURE_NOT_NEEDED, SIGNATURE_REFUSED, type Reason } from './reasons'
 import { verifySignature, type SignatureVerdict, type SigningKeyring } from '../signing/url-signature'
 
 export interface SignatureFacts {
@@ -41,17 +42,12 @@ export function isSignatureRequired(compiled: CompiledFolder, hasImageParams: bo
   return mode === 'required' || (mode === 'derivatives' && hasImageParams)
 }
 
-/** Plain-language reasons for explain. */
-export function describeSignature(decision: SignatureDecision, compiled: CompiledFolder): string[] {
+/** Why the signature step answered as it did, for explain (`reasonText` words them). */
+export function describeSignature(decision: SignatureDecision, compiled: CompiledFolder): Reason[] {
   const mode = compiled.folder.policy.signedUrls
-  if (!decision.isRequired) {
-    if (mode === 'off') return []
-    return ['signedUrls is "derivatives" and the URL has no image parameters: a plain asset needs no signature.']
-  }
-  const why = mode === 'required' ? 'signedUrls is "required": every request needs a signature.' : 'signedUrls is "derivatives" and the URL has image parameters: it needs a signature.'
+  if (!decision.isRequired) return mode === 'off' ? [] : [SIGNATURE_NOT_NEEDED]
+  const why: Reason = { code: 'signature-required', mode: mode === 'required' ? 'required' : 'derivatives' }
   const { verdict } = decision
-  if (verdict.reason === 'valid') {
-    return [why, `${verdict.detail} It expires in ${decision.remainingSeconds ?? 0} s; Cache-Control is capped to that.`]
-  }
-  return [why, `Signature ${verdict.reason}: ${verdict.detail}`, 'Refused with 403 (empty body, Cache-Control: no-store).']
+  if (verdict.reason === 'valid') return [why, { code: 'signature-valid', detail: verdict.detail, remainingSeconds: decision.remainingSeconds ?? 0 }]
+  return [why, { code: 'signature-invalid', verdict: verdict.reason, detail: verdict.detail }, SIGNATURE_REFUSED]
 }
