@@ -14,6 +14,7 @@ import {
   CONTENT_TYPES,
   FILE_EXTENSIONS,
   isAnimationFormat,
+  NO_MODERN_FORMATS,
   parseAccept,
   parseImageParams,
   sourceFormatOf,
@@ -41,7 +42,6 @@ export interface ImageServiceInternals extends ImageService {
   readonly limiter: RenderLimiter
 }
 
-const NO_MODERN_FORMATS: AcceptedFormats = { avif: false, webp: false }
 // Shared arrays: delivery keys its per-answer header cache on their identity.
 const VARY_ACCEPT: readonly string[] = Object.freeze(['Accept'])
 const NO_VARY: readonly string[] = Object.freeze([])

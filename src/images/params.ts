@@ -7,6 +7,7 @@
  * as in next/image, so a client can make the server render only a bounded
  * number of variants of each source.
  */
+import Negotiator from 'negotiator'
 import { CrossportError, type FieldProblem } from '../http/errors'
 
 export type OutputFormat = 'avif' | 'webp' | 'jpeg' | 'png' | 'gif'
@@ -159,27 +160,24 @@ export interface AcceptedFormats {
   readonly webp: boolean
 }
 
+export const NO_MODERN_FORMATS: AcceptedFormats = Object.freeze({ avif: false, webp: false })
+
 /**
- * RFC 9110 §12.5.1. Only explicit `image/avif` / `image/webp` entries count:
- * browsers send `image/*` and `*\/*` whatever they can decode, so a wildcard
- * proves nothing (next/image and ipx decide the same way).
+ * RFC 9110 §12.5.1, read by `negotiator` (the same q-value parser as
+ * Accept-Encoding). Only explicit `image/avif` / `image/webp` entries with
+ * q > 0 count: browsers send `image/*` and `*\/*` whatever they can decode, so
+ * a wildcard proves nothing (next/image and ipx decide the same way).
  */
 export function parseAccept(accept: string | undefined): AcceptedFormats {
+  if (accept === undefined) return NO_MODERN_FORMATS
+  // Without a list to choose from, negotiator names every listed type with q > 0, as written.
+  const listed = new Negotiator({ headers: { accept } }).mediaTypes()
   let avif = false
   let webp = false
-  if (accept === undefined) return { avif, webp }
-  for (const part of accept.split(',')) {
-    const [rawType, ...rawParams] = part.split(';')
-    const type = (rawType ?? '').trim().toLowerCase()
-    if (type !== 'image/avif' && type !== 'image/webp') continue
-    let weight = 1
-    for (const param of rawParams) {
-      const [name, value] = param.split('=')
-      if ((name ?? '').trim().toLowerCase() === 'q') weight = Number((value ?? '').trim())
-    }
-    if (!(weight > 0)) continue
-    if (type === 'image/avif') avif = true
-    else webp = true
+  for (const type of listed) {
+    const lower = type.toLowerCase()
+    if (lower === 'image/avif') avif = true
+    else if (lower === 'image/webp') webp = true
   }
   return { avif, webp }
 }

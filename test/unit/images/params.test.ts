@@ -157,6 +157,10 @@ describe('parseAccept(accept)', () => {
     ['image/avif;q=0.0', { avif: false, webp: false }],
     ['image/avif;q=abc', { avif: false, webp: false }],
     ['image/avifx,image/web', { avif: false, webp: false }],
+    ['image/avif;q=0, image/avif', { avif: true, webp: false }],
+    ['text/html;note="x,image/avif"', { avif: false, webp: false }],
+    ['image/webp;q=0.5;level=1', { avif: false, webp: true }],
+    ['image/avif ;q = 0.5', { avif: true, webp: false }],
   ])('reads %j as %j', (accept, expected) => {
     expect(parseAccept(accept)).toEqual(expected)
   })
