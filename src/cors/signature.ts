@@ -37,7 +37,7 @@ export function decideSignature(facts: SignatureFacts, compiled: CompiledFolder,
   return { isRequired: true, verdict, remainingSeconds }
 }
 
-export function isSignatureRequired(compiled: CompiledFolder, hasImageParams: boolean): boolean {
+function isSignatureRequired(compiled: CompiledFolder, hasImageParams: boolean): boolean {
   const mode = compiled.folder.policy.signedUrls
   return mode === 'required' || (mode === 'derivatives' && hasImageParams)
 }

@@ -25,8 +25,6 @@ import {
 import { SharedWork, untilAborted } from './shared-work'
 import { checkSvgFilterCost, checkSvgSource, looksLikeMarkup } from './svg-guard'
 
-export { wantsDerivative } from './params'
-
 export interface ImageServiceDeps {
   readonly config: Readonly<Config>
   readonly logger: Logger

@@ -28,7 +28,7 @@ const FITS: readonly Fit[] = ['cover', 'contain', 'inside']
 const DPRS = [1, 2, 3]
 
 /** Used when `q` is absent and 75 is not in the configured set: the closest allowed value. */
-export const DEFAULT_QUALITY = 75
+const DEFAULT_QUALITY = 75
 
 // Plain decimal digits only: no signs, exponents, hex or leading zeros, so one
 // variant has exactly one spelling and `w=0640` is not a second cache entry.

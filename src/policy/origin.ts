@@ -53,7 +53,7 @@ export interface OriginParts {
   readonly portPart: string
 }
 
-export type PartsResult = { ok: true; parts: OriginParts } | { ok: false; reason: string }
+type PartsResult = { ok: true; parts: OriginParts } | { ok: false; reason: string }
 
 const normalisedCache = new LRUCache<string, string>({ max: NORMALISED_CACHE_SIZE })
 

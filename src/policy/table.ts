@@ -50,7 +50,7 @@ export interface PolicyTable {
   resolve(urlPath: string): CompiledFolder
 }
 
-export const ROOT_PATH = '/'
+const ROOT_PATH = '/'
 
 /** The `/` folder used when the database has none: no cross-origin access (DESIGN §1). */
 const SYNTHETIC_ROOT_FOLDER: Folder = Object.freeze({

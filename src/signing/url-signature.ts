@@ -23,14 +23,14 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { LRUCache } from 'lru-cache'
 
-export const EXPIRES_PARAM = 'expires'
-export const KEY_ID_PARAM = 'kid'
-export const SIGNATURE_PARAM = 'sig'
+const EXPIRES_PARAM = 'expires'
+const KEY_ID_PARAM = 'kid'
+const SIGNATURE_PARAM = 'sig'
 /** Parameter names a caller may not choose: the signature's own. */
 export const SIGNATURE_PARAMS: readonly string[] = Object.freeze([EXPIRES_PARAM, KEY_ID_PARAM, SIGNATURE_PARAM])
 
 /** NIST SP 800-107 §5.3.4: an HMAC-SHA256 key should carry at least 256 bits. */
-export const MIN_SECRET_BYTES = 32
+const MIN_SECRET_BYTES = 32
 const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/
 const BASE64URL = /^[A-Za-z0-9_-]+$/
 // 32 bytes of HMAC-SHA256 are 43 base64url characters without padding.
