@@ -1,6 +1,7 @@
 /**
- * The one CORS / hotlink decision (DESIGN §1), used by the public listener and
- * by the admin `explain` endpoint. Pure: request facts + compiled folder in,
+ * The one CORS / hotlink decision, used by the public listener and by the
+ * admin `explain` endpoint, so explain can never tell another story than a
+ * request gets. Pure: request facts + compiled folder in,
  * status, headers, Vary names and reasons out.
  *
  * References: Fetch §3.2 "CORS protocol" (https://fetch.spec.whatwg.org/#http-cors-protocol),
@@ -36,11 +37,11 @@ const PREFLIGHT_VARY: readonly string[] = Object.freeze([
 ])
 // Referer and Sec-Fetch-Site are deliberately not listed even in strict mode: varying on
 // Referer would make every page its own cache entry. Refusals are `no-store` instead, and
-// refusing cached hits to hotlinkers is the CDN's edge rule (DESIGN §1, docs/deploy.md).
+// refusing cached hits to hotlinkers is the CDN's edge rule (docs/deploy.md).
 const ORIGIN_VARY: readonly string[] = Object.freeze(['Origin'])
 const NO_VARY: readonly string[] = Object.freeze([])
 
-/** A refusal must never be stored and replayed to a site that is allowed (DESIGN §1). */
+/** A refusal must never be stored: a shared cache would replay it to a site that is allowed. */
 const NO_STORE = 'no-store'
 // Fetch §3.7: lets no-cors embeds (<img>, <video>) of a shared folder load under COEP.
 const CORP_CROSS_ORIGIN = 'cross-origin'

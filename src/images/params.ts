@@ -196,7 +196,7 @@ export interface SourceTraits {
  * The output format for one request.
  * - explicit `fmt` wins, except that an animation can only be written as WebP or GIF
  *   (the caller refuses the rest: see `isAnimationFormat`);
- * - `fmt=auto` picks AVIF, then WebP, from `Accept`, else JPEG (DESIGN §1), unless
+ * - `fmt=auto` picks AVIF, then WebP, from `Accept`, else JPEG, which every client decodes, unless
  *   JPEG would lose something: an animation stays GIF, a GIF stays GIF, and a
  *   source with an alpha channel becomes PNG;
  * - no `fmt`: the source's format where browsers decode it everywhere, else PNG or JPEG.

@@ -1,6 +1,6 @@
 /**
- * Checks an SVG before librsvg sees it (issue #14). Pure: bytes in, text or a
- * typed refusal out.
+ * Checks an SVG before librsvg sees it, so rendering one can never read
+ * another file. Pure: bytes in, text or a typed refusal out.
  *
  * librsvg resolves `<xi:include href=… parse="text">`, `<image href=…>`,
  * `<use href="other.svg#x">`, `@import`, `url(other.svg#f)` and external

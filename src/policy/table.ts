@@ -1,7 +1,8 @@
 /**
  * The compiled policy table: every folder's policy turned, once per change,
- * into what a request needs (DESIGN §1 "longest folder prefix", "no SQL per
- * request"). Pure: the live copy and its reloading are in `db/live-policy-table.ts`.
+ * into what a request needs, so finding the folder of the longest prefix costs
+ * a few Map lookups and no SQL. Pure: the live copy and its reloading are in
+ * `db/live-policy-table.ts`.
  */
 import { ANY_ORIGIN } from './origin'
 import { createOriginMatcher, type OriginMatcher } from './origin-matcher'
@@ -52,7 +53,7 @@ export interface PolicyTable {
 
 const ROOT_PATH = '/'
 
-/** The `/` folder used when the database has none: no cross-origin access (DESIGN §1). */
+/** The `/` folder used when the database has none: no cross-origin access, since sharing is opted into folder by folder. */
 const SYNTHETIC_ROOT_FOLDER: Folder = Object.freeze({
   id: 0,
   path: ROOT_PATH,

@@ -177,7 +177,7 @@ describe('chooseFormat(requested, accepted, source)', () => {
     ['auto', avifOnly, 'png', false, true, 'avif'],
     ['auto', webp, 'jpeg', false, false, 'webp'],
     ['auto', webp, 'png', false, true, 'webp'],
-    // Neither AVIF nor WebP: JPEG (DESIGN §1), unless JPEG would lose transparency or animation.
+    // Neither AVIF nor WebP: JPEG, which every client decodes, unless JPEG would lose transparency or animation.
     ['auto', none, 'jpeg', false, false, 'jpeg'],
     ['auto', none, 'png', false, false, 'jpeg'],
     ['auto', none, 'png', false, true, 'png'],
