@@ -10,21 +10,7 @@
  */
 import { normaliseMethod, type CompiledFolder } from '../policy/table'
 import { ANY_ORIGIN, originOfUrl, parseOrigin } from '../policy/origin'
-import {
-  ALLOWED_ANY_ORIGIN,
-  ANY_ORIGIN_WITH_CREDENTIALS,
-  ANY_ORIGIN_WITHOUT_ORIGIN,
-  HEADERS_ALLOWED,
-  NO_ORIGIN,
-  PREFLIGHT_REFUSED,
-  PRIVATE_NETWORK_ALLOWED,
-  PRIVATE_NETWORK_NOT_ALLOWED,
-  REFERER_NOT_URL,
-  STRICT_CROSS_SITE_HIDDEN,
-  STRICT_REFUSED,
-  type OriginRefusal,
-  type Reason,
-} from './reasons'
+import { fixedReason, type OriginRefusal, type Reason } from './reasons'
 import type { CorsDecision, CorsRequest } from './types'
 
 // A preflight answer depends on every request header the check reads (Fetch §3.2.4:
@@ -72,7 +58,7 @@ function decidePreflight(
   const { policy } = compiled.folder
   reasons.push({ code: 'preflight', origin, method: requestMethod })
   const refuse = (why: Reason): CorsDecision => {
-    reasons.push(why, PREFLIGHT_REFUSED)
+    reasons.push(why, fixedReason('preflight-refused'))
     return refusal(true, PREFLIGHT_VARY, reasons)
   }
 
@@ -80,7 +66,7 @@ function decidePreflight(
   const matchReason: Reason = { code: 'origin-match', match }
   if (!match.matched) return refuse(matchReason)
   reasons.push(matchReason)
-  if (match.rule === ANY_ORIGIN && policy.credentials) return refuse(ANY_ORIGIN_WITH_CREDENTIALS)
+  if (match.rule === ANY_ORIGIN && policy.credentials) return refuse(fixedReason('any-origin-with-credentials'))
 
   const method = normaliseMethod(requestMethod.trim())
   if (!compiled.methods.has(method)) {
@@ -110,11 +96,11 @@ function decidePreflight(
       isAuthorizationBeyondStar: compiled.allowsAnyHeader && refusedHeaders.includes(AUTHORIZATION),
     })
   }
-  if (requestedCount > 0) reasons.push(HEADERS_ALLOWED)
+  if (requestedCount > 0) reasons.push(fixedReason('headers-allowed'))
 
   if (request.requestPrivateNetwork) {
-    if (!policy.privateNetwork) return refuse(PRIVATE_NETWORK_NOT_ALLOWED)
-    reasons.push(PRIVATE_NETWORK_ALLOWED)
+    if (!policy.privateNetwork) return refuse(fixedReason('private-network-not-allowed'))
+    reasons.push(fixedReason('private-network-allowed'))
   }
 
   const headers: Record<string, string> = {
@@ -136,7 +122,7 @@ function decideActual(request: CorsRequest, compiled: CompiledFolder, reasons: R
   const origin = request.origin
 
   if (origin === undefined) {
-    reasons.push(NO_ORIGIN)
+    reasons.push(fixedReason('no-origin'))
     if (isStrict) {
       const refusal = strictRefusalWithoutOrigin(request, compiled, reasons)
       if (refusal !== undefined) return strictRefusal(refusal, vary, reasons)
@@ -146,7 +132,7 @@ function decideActual(request: CorsRequest, compiled: CompiledFolder, reasons: R
       // Harmless without Origin, and a shared cache can then reuse this answer for any site.
       headers['Access-Control-Allow-Origin'] = ANY_ORIGIN
       headers['Timing-Allow-Origin'] = ANY_ORIGIN
-      reasons.push(ANY_ORIGIN_WITHOUT_ORIGIN)
+      reasons.push(fixedReason('any-origin-without-origin'))
     }
     if (compiled.isShared) headers['Cross-Origin-Resource-Policy'] = CORP_CROSS_ORIGIN
     return { isPreflight: false, outcome: 'none', status: undefined, headers, vary, reasons }
@@ -156,7 +142,7 @@ function decideActual(request: CorsRequest, compiled: CompiledFolder, reasons: R
   reasons.push({ code: 'origin-match', match })
   let refusal: OriginRefusal | undefined
   if (!match.matched) refusal = { code: 'origin-not-allowed', origin }
-  else if (match.rule === ANY_ORIGIN && policy.credentials) refusal = ANY_ORIGIN_WITH_CREDENTIALS
+  else if (match.rule === ANY_ORIGIN && policy.credentials) refusal = fixedReason('any-origin-with-credentials')
 
   if (refusal !== undefined) {
     if (isOwnOrigin(origin, request.ownOrigin) || isSameOriginFetch(request)) {
@@ -175,7 +161,7 @@ function decideActual(request: CorsRequest, compiled: CompiledFolder, reasons: R
   // Resource Timing §4.5: detailed timings go to the same sites that may read the response.
   headers['Timing-Allow-Origin'] = allowOrigin
   if (compiled.isShared) headers['Cross-Origin-Resource-Policy'] = CORP_CROSS_ORIGIN
-  reasons.push(allowOrigin === ANY_ORIGIN ? ALLOWED_ANY_ORIGIN : { code: 'allowed-origin', origin, withCredentials: policy.credentials })
+  reasons.push(allowOrigin === ANY_ORIGIN ? fixedReason('allowed-any-origin') : { code: 'allowed-origin', origin, withCredentials: policy.credentials })
   return { isPreflight: false, outcome: 'allowed', status: undefined, headers, vary, reasons }
 }
 
@@ -193,7 +179,7 @@ function sharedHeaders(compiled: CompiledFolder): Record<string, string> {
 }
 
 function strictRefusal(why: Reason, vary: readonly string[], reasons: Reason[]): CorsDecision {
-  reasons.push(why, STRICT_REFUSED)
+  reasons.push(why, fixedReason('strict-refused'))
   return refusal(false, vary, reasons)
 }
 
@@ -212,7 +198,7 @@ function strictRefusalWithoutOrigin(request: CorsRequest, compiled: CompiledFold
   if (referer !== undefined && referer !== '') {
     const refererOrigin = originOfUrl(referer)
     if (refererOrigin === undefined) {
-      reasons.push(REFERER_NOT_URL)
+      reasons.push(fixedReason('referer-not-url'))
     } else {
       if (isOwnOrigin(refererOrigin, request.ownOrigin) || isSameOriginFetch(request)) {
         reasons.push({ code: 'strict-referer-own-origin', origin: refererOrigin })
@@ -227,7 +213,7 @@ function strictRefusalWithoutOrigin(request: CorsRequest, compiled: CompiledFold
     }
   }
   const site = request.secFetchSite?.trim().toLowerCase()
-  if (site === 'cross-site') return STRICT_CROSS_SITE_HIDDEN
+  if (site === 'cross-site') return fixedReason('strict-cross-site-hidden')
   reasons.push({ code: 'strict-no-other-site', secFetchSite: site })
   return undefined
 }

@@ -60,23 +60,22 @@ export type Reason =
   | { readonly code: 'signature-invalid'; readonly verdict: VerdictReason; readonly detail: string }
   | { readonly code: 'signature-refused' }
 
-/** The codes whose reason names nothing: one frozen object each, shared by every decision. */
-type ConstantCode = {
+/** The codes whose reason names nothing. */
+type FixedCode = {
   [R in Reason as R['code']]: Exclude<keyof R, 'code'> extends never ? R['code'] : never
 }[Reason['code']]
 
-const constant = <C extends ConstantCode>(code: C) => Object.freeze({ code }) as Extract<Reason, { code: C }>
+const FIXED = new Map<FixedCode, Reason>()
 
-export const HEADERS_ALLOWED = constant('headers-allowed')
-export const PRIVATE_NETWORK_NOT_ALLOWED = constant('private-network-not-allowed')
-export const PRIVATE_NETWORK_ALLOWED = constant('private-network-allowed')
-export const PREFLIGHT_REFUSED = constant('preflight-refused')
-export const NO_ORIGIN = constant('no-origin')
-export const ANY_ORIGIN_WITHOUT_ORIGIN = constant('any-origin-without-origin')
-export const ANY_ORIGIN_WITH_CREDENTIALS = constant('any-origin-with-credentials')
-export const STRICT_REFUSED = constant('strict-refused')
-export const ALLOWED_ANY_ORIGIN = constant('allowed-any-origin')
-export const REFERER_NOT_URL = constant('referer-not-url')
-export const STRICT_CROSS_SITE_HIDDEN = constant('strict-cross-site-hidden')
-export const SIGNATURE_NOT_NEEDED = constant('signature-not-needed')
-export const SIGNATURE_REFUSED = constant('signature-refused')
+/**
+ * The one frozen reason for a code that names nothing, shared by every
+ * decision: recording it allocates nothing.
+ */
+export function fixedReason<C extends FixedCode>(code: C): Extract<Reason, { code: C }> {
+  let reason = FIXED.get(code)
+  if (reason === undefined) {
+    reason = Object.freeze({ code }) as Reason
+    FIXED.set(code, reason)
+  }
+  return reason as Extract<Reason, { code: C }>
+}

@@ -5,7 +5,7 @@
  * (decision-memo.ts), which is why this is a step of its own.
  */
 import type { CompiledFolder } from '../policy/table'
-import { SIGNATURE_NOT_NEEDED, SIGNATURE_REFUSED, type Reason } from './reasons'
+import { fixedReason, type Reason } from './reasons'
 import { verifySignature, type SignatureVerdict, type SigningKeyring } from '../signing/url-signature'
 
 export interface SignatureFacts {
@@ -45,9 +45,9 @@ function isSignatureRequired(compiled: CompiledFolder, hasImageParams: boolean):
 /** Why the signature step answered as it did, for explain (`reasonText` words them). */
 export function describeSignature(decision: SignatureDecision, compiled: CompiledFolder): Reason[] {
   const mode = compiled.folder.policy.signedUrls
-  if (!decision.isRequired) return mode === 'off' ? [] : [SIGNATURE_NOT_NEEDED]
+  if (!decision.isRequired) return mode === 'off' ? [] : [fixedReason('signature-not-needed')]
   const why: Reason = { code: 'signature-required', mode: mode === 'required' ? 'required' : 'derivatives' }
   const { verdict } = decision
   if (verdict.reason === 'valid') return [why, { code: 'signature-valid', detail: verdict.detail, remainingSeconds: decision.remainingSeconds ?? 0 }]
-  return [why, { code: 'signature-invalid', verdict: verdict.reason, detail: verdict.detail }, SIGNATURE_REFUSED]
+  return [why, { code: 'signature-invalid', verdict: verdict.reason, detail: verdict.detail }, fixedReason('signature-refused')]
 }

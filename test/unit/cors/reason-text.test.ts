@@ -1,6 +1,6 @@
 import { decideCors } from '../../../src/cors/decide'
 import { explainReasons, reasonText } from '../../../src/cors/reason-text'
-import { ANY_ORIGIN_WITH_CREDENTIALS, NO_ORIGIN, type Reason } from '../../../src/cors/reasons'
+import { fixedReason, type Reason } from '../../../src/cors/reasons'
 import type { OriginMatch } from '../../../src/policy/origin-matcher'
 import { compilePolicyTable } from '../../../src/policy/table'
 import { DEFAULT_POLICY, type Policy } from '../../../src/policy/types'
@@ -9,6 +9,8 @@ import { corsRequest } from '../../helpers/records'
 const SHOP = 'https://shop.example'
 const miss: OriginMatch = { matched: false, rule: undefined, reason: 'https://evil.example does not match https://shop.example: its host evil.example is not shop.example' }
 const hit: OriginMatch = { matched: true, rule: SHOP, reason: 'https://shop.example matches the rule https://shop.example' }
+const ANY_ORIGIN_WITH_CREDENTIALS = fixedReason('any-origin-with-credentials')
+const NO_ORIGIN = fixedReason('no-origin')
 const CREDENTIALS_STAR =
   'The * rule cannot allow a request with credentials (Fetch §3.2.5 forbids Access-Control-Allow-Origin: * with credentials); list the origin exactly.'
 

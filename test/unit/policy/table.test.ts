@@ -104,19 +104,6 @@ describe('a compiled folder', () => {
   })
 })
 
-describe('resolve(urlPath) walks the folder prefixes longest first', () => {
-  const table = compilePolicyTable([folder('/'), folder('/brand/'), folder('/brand/logos/')])
-  it.each([
-    ['/brand/logos/a.svg', '/brand/logos/'],
-    ['/brand/a.svg', '/brand/'],
-    ['/brand/', '/brand/'],
-    ['/brand', '/'],
-    ['/', '/'],
-  ])('resolves %s to %s', (urlPath, expected) => {
-    expect(table.resolve(urlPath).folder.path).toBe(expected)
-  })
-})
-
 describe('normaliseMethod(method)', () => {
   it.each([
     ['get', 'GET'],
