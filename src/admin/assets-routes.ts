@@ -8,8 +8,9 @@ import { contentTypeFor } from '../http/media-type'
 import { parseSafePath } from '../http/safe-path'
 import { CrossportError, isCrossportError } from '../http/errors'
 import { HEALTH_PATHS } from '../ops/health'
-import type { AssetStat, AssetStore } from '../store/asset-store'
-import { bodyTooLarge, FsAssetStore } from '../store/fs-store'
+import { evaluateWritePreconditions, type ConditionalHeaders } from '../http/conditional'
+import type { AssetStore, StoredFile } from '../store/asset-store'
+import { bodyTooLarge } from '../store/upload-body'
 import { expectedKind, SNIFF_BYTES, sniffMismatch } from '../store/magic'
 import { getActor, requireScope } from './auth'
 import { ADMIN_PREFIX } from './folder-routes'
@@ -52,14 +53,7 @@ export interface AssetRoutesOptions {
 export function registerAssetRoutes(router: Router, context: AdminContext, options: AssetRoutesOptions = {}): void {
   const { db, config, events, logger } = context
   const log = logger.child({ component: 'assets' })
-  const store =
-    options.store ??
-    new FsAssetStore(config.assetsDir, {
-      onBackgroundError: (error) => log.warn({ err: error }, 'sweeping orphaned upload temp files failed'),
-      onSwept: (removed) => {
-        if (removed.length > 0) log.info({ count: removed.length }, 'removed upload temp files no live upload owns')
-      },
-    })
+  const store = options.store ?? context.store
   const audit = new AuditRepo(db)
   // The store has already changed when this runs, so the answer must say so even if the
   // audit row cannot be written in time: a lock held past DB_BUSY_RETRY_MS keeps the row
@@ -154,7 +148,7 @@ export function registerAssetRoutes(router: Router, context: AdminContext, optio
   })
 }
 
-function describe(stat: AssetStat): AssetMetadata {
+function describe(stat: StoredFile): AssetMetadata {
   return {
     path: stat.path,
     size: stat.sizeBytes,
@@ -164,7 +158,7 @@ function describe(stat: AssetStat): AssetMetadata {
   }
 }
 
-const auditFacts = (stat: AssetStat) => ({ size: stat.sizeBytes, etag: stat.etag })
+const auditFacts = (stat: StoredFile) => ({ size: stat.sizeBytes, etag: stat.etag })
 
 const assetNotFound = (path: string) => new CrossportError('ASSET_NOT_FOUND', `No asset at ${path}`)
 
@@ -205,47 +199,33 @@ function checkUploadHeaders(ctx: Context, maxBytes: number): void {
   if (declared !== '' && Number(declared) > maxBytes) throw bodyTooLarge(maxBytes)
 }
 
-interface Conditions {
-  /** `*` or the listed entity-tags; undefined when the header is absent. */
-  readonly ifMatch: '*' | readonly string[] | undefined
-  readonly ifNoneMatch: '*' | readonly string[] | undefined
-}
+/** `*` or the listed entity-tags (`"a", W/"b"`); undefined when the header is absent. */
+type Conditions = Pick<ConditionalHeaders, 'ifMatch' | 'ifNoneMatch'>
 
 function readConditions(ctx: Context): Conditions {
   return { ifMatch: parseEtagList(ctx.get('If-Match')), ifNoneMatch: parseEtagList(ctx.get('If-None-Match')) }
 }
 
 /** RFC 9110 §13.1.1: `*` or a comma-separated list of (possibly weak) entity-tags. */
-function parseEtagList(value: string): '*' | readonly string[] | undefined {
+function parseEtagList(value: string): string | undefined {
   const trimmed = value.trim()
   if (trimmed === '') return undefined
   if (trimmed === '*') return '*'
   const tags = trimmed.match(/(?:W\/)?"[^"]*"/g) ?? []
   if (tags.length === 0) throw new CrossportError('BAD_REQUEST', `Malformed entity-tag list: ${JSON.stringify(trimmed.slice(0, 100))} (send "<etag>" with the quotes)`)
-  return tags
+  return tags.join(', ')
 }
 
-/**
- * RFC 9110 §13.2.2 order: If-Match first (strong comparison, §8.8.3.2), then
- * If-None-Match (weak comparison). For a PUT a failed condition is 412.
- */
-function checkConditions(conditions: Conditions, current: AssetStat | undefined, path: string): void {
-  const { ifMatch, ifNoneMatch } = conditions
-  if (ifMatch !== undefined) {
-    const matches = current !== undefined && (ifMatch === '*' || ifMatch.some((tag) => !tag.startsWith('W/') && tag === current.etag))
-    if (!matches) {
-      throw new CrossportError(
-        'PRECONDITION_FAILED',
-        current === undefined ? `If-Match: ${path} does not exist` : `If-Match: ${path} is now ${current.etag}; fetch it again before replacing it`,
-      )
-    }
+/** For a PUT a failed condition is 412 (`evaluateWritePreconditions` has the RFC 9110 order and comparisons). */
+function checkConditions(conditions: Conditions, current: StoredFile | undefined, path: string): void {
+  const failed = evaluateWritePreconditions(conditions, current?.etag)
+  if (failed === 'if-match') {
+    throw new CrossportError(
+      'PRECONDITION_FAILED',
+      current === undefined ? `If-Match: ${path} does not exist` : `If-Match: ${path} is now ${current.etag}; fetch it again before replacing it`,
+    )
   }
-  if (ifNoneMatch !== undefined && current !== undefined) {
-    const opaque = (tag: string) => tag.replace(/^W\//, '')
-    if (ifNoneMatch === '*' || ifNoneMatch.some((tag) => opaque(tag) === current.etag)) {
-      throw new CrossportError('PRECONDITION_FAILED', `If-None-Match: ${path} already exists (${current.etag})`)
-    }
-  }
+  if (failed === 'if-none-match') throw new CrossportError('PRECONDITION_FAILED', `If-None-Match: ${path} already exists (${current?.etag})`)
 }
 
 /**
@@ -311,7 +291,7 @@ class ImageMetadataCache {
     private readonly maxEntries: number,
   ) {}
 
-  async get(stat: AssetStat): Promise<ImageMetadata | undefined> {
+  async get(stat: StoredFile): Promise<ImageMetadata | undefined> {
     if (!contentTypeFor(stat.path).startsWith('image/')) return undefined
     const key = `${stat.path}\n${stat.etag}`
     const cached = this.entries.get(key)

@@ -3,6 +3,7 @@ import type { Db } from '../db/open'
 import type { LivePolicyTable } from '../db/live-policy-table'
 import type { ImageService } from '../images/types'
 import type { Logger } from '../ops/log'
+import type { AssetStore } from '../store/asset-store'
 import type { AppEvents } from '../util/app-events'
 
 /** What the admin API's routes share: built once by the server wiring. */
@@ -13,4 +14,6 @@ export interface AdminContext {
   readonly policies: LivePolicyTable
   readonly events: AppEvents
   readonly images: ImageService | undefined
+  /** The one asset store: the admin API writes to the same object the public listener reads from. */
+  readonly store: AssetStore
 }

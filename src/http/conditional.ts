@@ -92,3 +92,22 @@ export function ifRangeAllowsPartial(ifRange: string | undefined, validators: Va
   const date = parseHttpDateSeconds(value)
   return date !== undefined && date === validators.lastModifiedSeconds
 }
+
+/** Which header refused a write. */
+export type WritePreconditionFailure = 'if-match' | 'if-none-match'
+
+/**
+ * RFC 9110 §13.2.2 for a request that replaces the resource (an upload):
+ * If-Match first (strong comparison; `*` needs a current representation),
+ * then If-None-Match (weak comparison; `*` fails when one exists). A failure
+ * is a 412 either way.
+ * @param currentEtag the current representation's ETag, undefined when there is none.
+ */
+export function evaluateWritePreconditions(
+  headers: Pick<ConditionalHeaders, 'ifMatch' | 'ifNoneMatch'>,
+  currentEtag: string | undefined,
+): WritePreconditionFailure | undefined {
+  if (headers.ifMatch !== undefined && (currentEtag === undefined || !matchesStrong(headers.ifMatch, currentEtag))) return 'if-match'
+  if (headers.ifNoneMatch !== undefined && currentEtag !== undefined && matchesWeak(headers.ifNoneMatch, currentEtag)) return 'if-none-match'
+  return undefined
+}

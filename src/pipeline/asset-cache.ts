@@ -8,9 +8,9 @@
  * (asynchronously) before answering; `invalidate` (on 'asset-changed') drops
  * it at once. Bodies live in an LRU bounded by `maxBytes`.
  */
-import type { AssetInfo, AssetSource, OpenedAsset } from '../store/asset-source'
+import type { AssetStore, OpenStoredFile, StoredFile } from '../store/asset-store'
 import { isPrecompressedSibling, PRECOMPRESSED_SIBLINGS } from '../http/precompressed'
-import { sameVersion } from '../store/asset-source'
+import { sameVersion } from '../store/asset-store'
 import { formatEtag, formatHttpDate, lastModifiedSeconds, type ContentCoding } from '../http/etag'
 import { isFingerprinted } from '../http/fingerprint'
 import { contentTypeFor, isSvgPath } from '../http/media-type'
@@ -18,7 +18,7 @@ import type { Representation } from './plan'
 
 /** One version of one file (identity or a precompressed sibling), ready to answer from. */
 export interface FileVersion extends Representation {
-  readonly info: AssetInfo
+  readonly info: StoredFile
   /** The whole file in memory, while it is in the LRU. */
   body: Buffer | undefined
 }
@@ -47,7 +47,7 @@ export interface AssetCacheOptions {
 
 const DEFAULT_MAX_ENTRIES = 50_000
 
-export function makeVersion(info: AssetInfo, contentType: string, coding: ContentCoding | undefined): FileVersion {
+export function makeVersion(info: StoredFile, contentType: string, coding: ContentCoding | undefined): FileVersion {
   const seconds = lastModifiedSeconds(info.mtimeMs)
   return {
     info,
@@ -73,7 +73,7 @@ export class AssetCache {
   private readonly maxEntries: number
 
   constructor(
-    private readonly source: AssetSource,
+    private readonly source: Pick<AssetStore, 'lookup' | 'open'>,
     private readonly options: AssetCacheOptions,
   ) {
     this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES
@@ -146,7 +146,7 @@ export class AssetCache {
    * The file changed under a cached version (seen by `fstat` after opening):
    * record the new version so the next requests use it.
    */
-  replaceVersion(path: string, old: FileVersion, info: AssetInfo): FileVersion {
+  replaceVersion(path: string, old: FileVersion, info: StoredFile): FileVersion {
     const version = makeVersion(info, old.contentType, old.contentEncoding)
     const entry = this.entries.get(path)
     if (entry !== undefined) {
@@ -162,7 +162,7 @@ export class AssetCache {
    * the opened bytes (a new one when the file was replaced since the stat);
    * undefined when the file is gone.
    */
-  async open(path: string, version: FileVersion): Promise<{ opened: OpenedAsset; version: FileVersion } | undefined> {
+  async open(path: string, version: FileVersion): Promise<{ opened: OpenStoredFile; version: FileVersion } | undefined> {
     const opened = await this.source.open(version.info.key)
     if (opened === undefined) {
       this.invalidate(path)
@@ -173,7 +173,7 @@ export class AssetCache {
 
   /**
    * Whether the version's file still opens where it was found (inside the
-   * store; see `AssetSource.open`), for readers that take a path rather than
+   * store; see `AssetStore.open`), for readers that take a path rather than
    * a handle (sharp). Forgets the path when it does not.
    */
   async isStillThere(path: string, version: FileVersion): Promise<boolean> {
@@ -225,7 +225,7 @@ export class AssetCache {
       isSibling ? undefined : this.source.lookup(path + '.br'),
       isSibling ? undefined : this.source.lookup(path + '.gz'),
     ])
-    const keep = (info: AssetInfo | undefined, previous: FileVersion | undefined, coding: ContentCoding | undefined) => {
+    const keep = (info: StoredFile | undefined, previous: FileVersion | undefined, coding: ContentCoding | undefined) => {
       // A sibling older than its file was compressed from an earlier version
       // (the file was replaced, the sibling not yet): never serve it.
       const isStale = coding !== undefined && info !== undefined && identity !== undefined && info.mtimeMs < identity.mtimeMs

@@ -25,8 +25,8 @@ import { handleHealthRequest, type ReadinessContext } from '../ops/health'
 import type { CompiledFolder } from '../policy/table'
 import { capCacheControl } from '../signing/cache-cap'
 import { withoutSignatureParams } from '../signing/url-signature'
-import { FsAssetSource, type AssetSource, type OpenedAsset } from '../store/asset-source'
-import type { Transfer } from '../store/file-transfer'
+import type { AssetStore, OpenStoredFile, Transfer } from '../store/asset-store'
+import { FsAssetStore } from '../store/fs/fs-store'
 import { getOrCreate, newMap, newWeakMap } from '../util/maps'
 import { AssetCache, type CachedAsset, type FileVersion } from './asset-cache'
 import { chooseEncoding } from '../http/encoding'
@@ -87,7 +87,7 @@ export interface PipelineContext extends ReadinessContext {
 
 export interface PublicDeliveryOptions {
   readonly context: PipelineContext
-  readonly source: AssetSource
+  readonly source: AssetStore
 }
 
 export class PublicDelivery {
@@ -372,7 +372,7 @@ export class PublicDelivery {
   private derivativeCache(cacheRoot: string): AssetCache {
     if (this.derivatives === undefined) {
       const { config } = this.context
-      this.derivatives = new AssetCache(new FsAssetSource(cacheRoot), {
+      this.derivatives = new AssetCache(new FsAssetStore(cacheRoot), {
         ttlMs: config.fileCacheTtlMs,
         maxFileBytes: config.memoryCacheFileBytes,
         // On top of the assets' budget: a quarter of it for rendered images.
@@ -446,7 +446,7 @@ export class PublicDelivery {
     return true
   }
 
-  private writeOpened(res: ServerResponse, record: RecordState, plan: ResponsePlan, opened: OpenedAsset): void {
+  private writeOpened(res: ServerResponse, record: RecordState, plan: ResponsePlan, opened: OpenStoredFile): void {
     const range = plan.body
     if (range === undefined || res.destroyed) {
       opened.close()

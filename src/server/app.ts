@@ -12,6 +12,8 @@ import { createImageService } from '../images'
 import type { Logger } from '../ops/log'
 import { closeGracefully } from '../ops/shutdown'
 import { createTelemetry } from '../ops/telemetry'
+import type { AssetStore } from '../store/asset-store'
+import { FsAssetStore } from '../store/fs/fs-store'
 import { createAdminApp, createAdminServer } from './admin-app'
 import { createPublicServer } from './public-app'
 
@@ -55,14 +57,20 @@ export function issueGeneratedToken(config: Readonly<Config>, db: Db): string | 
   return config.adminToken === undefined ? ensureBootstrapToken(db, undefined) : undefined
 }
 
-export function createContext(config: Readonly<Config>, logger: Logger, db: Db): AppContext {
+/** @param store the asset store both listeners share; a file store over ASSETS_DIR that takes no uploads by default. */
+export function createContext(
+  config: Readonly<Config>,
+  logger: Logger,
+  db: Db,
+  store: AssetStore = new FsAssetStore(config.assetsDir),
+): AppContext {
   const telemetry = createTelemetry(config, logger)
   const events = new EventEmitter() as AppEvents
   events.setMaxListeners(50)
   const policies = new LivePolicyTable(db, config.policyPollMs, () => telemetry.policyReloaded())
   events.on('policy-changed', () => policies.invalidate())
   const images = createImageService({ config, logger, telemetry, events })
-  return { config, logger, db, policies, events, telemetry, images }
+  return { config, logger, db, policies, events, telemetry, images, store }
 }
 
 export async function startCrossport(
@@ -76,11 +84,14 @@ export async function startCrossport(
   // connection's lock fails at once instead of sleeping on the event loop;
   // admin writes retry on timers (db/retry-busy.ts).
   setLockWait(db, 'fail-fast')
-  const context = createContext(config, logger, db)
 
   // ADMIN_ON_MAIN: whoever serves the public side serves the admin side with it (in a
   // cluster, every worker); no process opens an admin listener.
   const mountAdmin = config.adminOnMain && role !== 'admin'
+  const servesAdmin = mountAdmin || (role !== 'public' && !config.adminOnMain)
+  // One store for both sides; only a process that takes uploads sweeps their leftovers.
+  const store = new FsAssetStore(config.assetsDir, servesAdmin ? { sweep: sweepLogging(logger) } : {})
+  const context = createContext(config, logger, db, store)
   const publicServer =
     role === 'admin' ? undefined : createPublicServer(context, mountAdmin ? { admin: createAdminApp(context).callback() } : {})
   const adminServer = role === 'public' || config.adminOnMain ? undefined : createAdminServer(context)
@@ -96,11 +107,22 @@ export async function startCrossport(
       await Promise.all(
         [publicServer, adminServer].filter((s): s is Server => s !== undefined).map((s) => closeGracefully(s, config.shutdownTimeoutMs)),
       )
+      store.close()
       db.close()
     })()
     return closing
   }
   return { context, publicServer, adminServer, publicUrl, adminUrl, close }
+}
+
+function sweepLogging(logger: Logger) {
+  const log = logger.child({ component: 'assets' })
+  return {
+    onError: (error: unknown) => log.warn({ err: error }, 'sweeping orphaned upload temp files failed'),
+    onSwept: (removed: readonly string[]) => {
+      if (removed.length > 0) log.info({ count: removed.length }, 'removed upload temp files no live upload owns')
+    },
+  }
 }
 
 interface ListenTarget {

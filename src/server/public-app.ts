@@ -3,7 +3,6 @@ import type { Duplex } from 'node:stream'
 import Koa from 'koa'
 import type { AppContext } from './app-context'
 import { ALLOWED_METHODS, PublicDelivery } from '../pipeline/public-delivery'
-import { FsAssetSource } from '../store/asset-source'
 import { createLimitedServer } from './http-server'
 
 /** Where `/metrics` answers when the admin side is mounted on the main listener (assets own `/metrics` there). */
@@ -25,7 +24,7 @@ export interface PublicServerOptions {
  */
 export function createPublicServer(context: AppContext, options: PublicServerOptions = {}): Server {
   const { config, logger } = context
-  const delivery = new PublicDelivery({ context, source: new FsAssetSource(config.assetsDir) })
+  const delivery = new PublicDelivery({ context, source: context.store })
   const { admin } = options
 
   const app = new Koa()

@@ -1,46 +1,119 @@
-import type { Readable } from 'node:stream'
+import type { Readable, Writable } from 'node:stream'
 
 /**
- * The write side of the asset store, as the admin API sees it. The file
- * system is the default (`FsAssetStore`); an S3-compatible store implements
- * the same interface (multipart upload = the temp file, completing it = the
- * rename) without the request path changing.
+ * The asset store, whole: what the public listener reads and what the admin
+ * API writes, behind one interface. The file system under ASSETS_DIR is the
+ * default (`store/fs/`); an S3-compatible bucket implements the same methods
+ * with the requests named beside each one, so neither side changes.
  *
  * Paths are decoded asset paths that already passed `parseSafePath`
  * (`/brand/logo.png`); a store still refuses anything that would leave its
- * root.
+ * root. An object store maps a path to the key `prefix + path` without its
+ * leading `/`.
  */
 export interface AssetStore {
-  /** `undefined` when there is no such asset (or it is not a regular file). */
-  stat(path: string): Promise<AssetStat | undefined>
+  /**
+   * The current version of the file at `path`, for the public side: resolves
+   * undefined for anything that is not servable — missing, a folder, outside
+   * the root, or unreadable — so a visitor gets a 404 and learns nothing
+   * more. Never throws for such a file. (S3: HEAD; 404 and 403 are misses.)
+   */
+  lookup(path: string): Promise<StoredFile | undefined>
+  /**
+   * Opens a version found by `lookup` (its `key`). The opened handle
+   * describes the bytes it will read, which may be a newer version than the
+   * one looked up; undefined when the file disappeared or left the root
+   * meanwhile. (S3: the ranged GETs of the handle pin the version with
+   * `If-Match` on the object's ETag, or its version id.)
+   */
+  open(key: string): Promise<OpenStoredFile | undefined>
+  /**
+   * The current version of the asset at `path`, for the admin side:
+   * undefined when there is no such file; a file that exists but cannot be
+   * read is an error the operator must see (rejects). (S3: HEAD; 404 is
+   * undefined, 403 rejects.)
+   */
+  stat(path: string): Promise<StoredFile | undefined>
   /**
    * Streams `body` into the store. Nothing is visible at `path` until the body
    * is complete, within `maxBytes`, and accepted by `inspect` and
    * `precondition`; then the new content replaces the old one atomically. On
    * any failure (limit, mismatch, precondition, client gone) nothing is left
-   * behind and the error is rethrown.
+   * behind and the error is rethrown. A same-size replacement always gets a
+   * new ETag. (S3: a multipart upload, completed only after `precondition`
+   * passed, with `If-Match`/`If-None-Match: *` on the completion where the
+   * server has conditional writes; aborted on any failure.)
    */
   put(path: string, body: Readable, options: PutOptions): Promise<PutResult>
   /**
-   * Removes the asset and its precompressed siblings (`.br`, `.gz`).
-   * @returns what was removed, or `undefined` when there was no such asset.
+   * Removes the asset and its precompressed siblings (`PRECOMPRESSED_SIBLINGS`
+   * of `http/precompressed`).
+   * @returns what was removed, or undefined when there was no such asset.
+   * (S3: HEAD, then DeleteObjects for the object and its siblings.)
    */
   delete(path: string): Promise<DeleteResult | undefined>
-  /** One page of assets whose path starts with `prefix`, sorted by path, strictly after `after`. */
+  /**
+   * One page of assets whose path starts with `prefix`, sorted by path,
+   * strictly after `after`. Dotfiles are never listed. (S3: ListObjectsV2
+   * with `StartAfter`, `MaxKeys` and `Delimiter`.)
+   */
   list(options: ListOptions): Promise<ListPage>
-  /** The asset's bytes, for metadata readers such as sharp. */
+  /** The asset's bytes as a stream, for metadata readers such as sharp. (S3: GET.) */
   read(path: string): Readable
-  /** A local file path when the store has one (faster than `read` for sharp); undefined for remote stores. */
+  /** A local file path when the store has one (faster than `read` for sharp); remote stores leave it out. */
   localPath?(path: string): string | undefined
 }
 
-export interface AssetStat {
-  /** Decoded asset path, e.g. `/brand/logo.png`. */
+/** One version of one stored file. */
+export interface StoredFile {
+  /**
+   * Decoded asset path, e.g. `/brand/logo.png`: the path it was asked for or
+   * listed under; for an opened file, the path of its `key`.
+   */
   readonly path: string
+  /** Where the bytes live, as `open` takes it: the real (symlink-free) file path, or the object key. */
+  readonly key: string
   readonly sizeBytes: number
   readonly mtimeMs: number
-  /** Same strong ETag the public listener sends for the identity representation. */
+  /**
+   * Changes whenever the content is replaced, even if size and mtime stay the
+   * same: the inode on a file system, the object's own ETag or version id in S3.
+   */
+  readonly revision: string
+  /** The strong ETag the public listener sends for the identity representation (`http/etag`). */
   readonly etag: string
+}
+
+/** Whether two records describe the same version of the same file. */
+export const sameVersion = (a: StoredFile, b: StoredFile): boolean =>
+  a.key === b.key && a.sizeBytes === b.sizeBytes && a.mtimeMs === b.mtimeMs && a.revision === b.revision
+
+/** An opened version: `info` describes exactly the bytes this handle reads. */
+export interface OpenStoredFile {
+  readonly info: StoredFile
+  /**
+   * Sends bytes start..end (inclusive) to `sink` with back-pressure (a slow
+   * client holds the reader back), ends it, and releases the handle when done
+   * or when the sink closes first. Only the requested bytes are read (S3: a
+   * GET with `Range: bytes=start-end`, aborted when the sink closes).
+   */
+  sendTo(sink: Writable, start: number, end: number): Transfer
+  /** Reads the whole file (small files only) and releases the handle. */
+  readAll(): Promise<Buffer>
+  /** Releases the handle without reading (HEAD, a 304 decided after opening). */
+  close(): void
+}
+
+/** One transfer in progress. */
+export interface Transfer {
+  /** Bytes the sink has accepted so far (the access log's count when a client aborts). */
+  readonly bytesSent: number
+  /**
+   * Resolves when the range was sent and the sink ended, or when the sink
+   * closed first (a client that went away). Rejects when reading fails, after
+   * destroying the sink: a response is never completed with the wrong bytes.
+   */
+  readonly done: Promise<void>
 }
 
 export interface PutOptions {
@@ -57,16 +130,16 @@ export interface PutOptions {
    * replaces it, serialised with other puts and deletes of the same path in
    * this process; throw to refuse (If-Match / If-None-Match).
    */
-  readonly precondition?: (current: AssetStat | undefined) => void
+  readonly precondition?: (current: StoredFile | undefined) => void
 }
 
 export interface PutResult {
-  readonly before: AssetStat | undefined
-  readonly after: AssetStat
+  readonly before: StoredFile | undefined
+  readonly after: StoredFile
 }
 
 export interface DeleteResult {
-  readonly before: AssetStat
+  readonly before: StoredFile
   /** Precompressed siblings that were removed too, as asset paths. */
   readonly siblings: readonly string[]
 }
@@ -86,7 +159,7 @@ export interface ListOptions {
 }
 
 export interface ListPage {
-  readonly items: readonly AssetStat[]
+  readonly items: readonly StoredFile[]
   /** With `delimiter`: the child folders on this page (`/brand/logos/`), sorted; otherwise empty. */
   readonly folders: readonly string[]
   /** Whether more entries follow the last one. */

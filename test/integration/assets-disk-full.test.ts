@@ -8,7 +8,9 @@ import { registerAssetRoutes } from '../../src/admin/assets-routes'
 import { createAuthMiddleware } from '../../src/admin/auth'
 import { ADMIN_PREFIX } from '../../src/admin/folder-routes'
 import { createProblemMiddleware } from '../../src/admin/problem'
-import { FsAssetStore, TEMP_DIR_NAME, type WriteChunk } from '../../src/store/fs-store'
+import { FsAssetStore } from '../../src/store/fs/fs-store'
+import { TEMP_DIR_NAME } from '../../src/store/fs/temp-sweep'
+import type { WriteChunk } from '../../src/store/fs/write'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 
 let cp: TestCrossport

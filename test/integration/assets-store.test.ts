@@ -1,9 +1,23 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Readable } from 'node:stream'
 import { CrossportError } from '../../src/http/errors'
-import { FsAssetStore, TEMP_DIR_NAME } from '../../src/store/fs-store'
+import { FsAssetStore } from '../../src/store/fs/fs-store'
+import { TEMP_DIR_NAME } from '../../src/store/fs/temp-sweep'
+import { describeAssetStoreContract } from '../helpers/asset-store-contract'
+
+describeAssetStoreContract('FsAssetStore', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crossport-store-contract-'))
+  const store = new FsAssetStore(join(dir, 'assets'))
+  return {
+    store,
+    async dispose() {
+      store.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+})
 
 let dir: string
 let root: string
@@ -27,66 +41,21 @@ const write = (path: string, content: string) => {
 }
 const debris = () => (existsSync(join(root, TEMP_DIR_NAME)) ? readdirSync(join(root, TEMP_DIR_NAME)) : [])
 
-/** A body that delivers some bytes, then fails like a connection reset. */
-function failingBody(): Readable {
-  let sent = false
-  return new Readable({
-    read() {
-      if (!sent) {
-        sent = true
-        this.push(Buffer.alloc(128 * 1024, 1))
-      } else {
-        this.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }))
-      }
-    },
-  })
-}
-
-describe('FsAssetStore.put', () => {
-  it('rejects and leaves neither the file nor a temp file when the body fails midway', async () => {
-    await expect(store.put('/a/b.bin', failingBody(), { maxBytes: 10 * 1024 * 1024 })).rejects.toThrow(/aborted/)
-    expect(existsSync(join(root, 'a/b.bin'))).toBe(false)
-    expect(debris()).toEqual([])
-  })
-
-  it('rejects with BODY_TOO_LARGE as soon as the count passes maxBytes', async () => {
-    let produced = 0
-    const endless = new Readable({
+describe('FsAssetStore.put on the file system', () => {
+  it('leaves no temp file behind after a refusal or a failed body', async () => {
+    const failing = new Readable({
       read() {
-        produced += 1024
-        this.push(Buffer.alloc(1024))
+        this.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }))
       },
     })
-    const error = await store.put('/big.bin', endless, { maxBytes: 10 * 1024 }).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(CrossportError)
-    expect((error as CrossportError).code).toBe('BODY_TOO_LARGE')
-    // It stopped reading near the limit instead of draining the source.
-    expect(produced).toBeLessThan(200 * 1024)
-    expect(debris()).toEqual([])
-  })
-
-  it('hands inspect() the first bytes and stores nothing when it throws', async () => {
-    const heads: string[] = []
-    const refuse = (head: Buffer) => {
-      heads.push(head.toString())
+    await expect(store.put('/a/b.bin', failing, { maxBytes: 100 })).rejects.toThrow(/aborted/)
+    await expect(store.put('/big.bin', Readable.from([Buffer.alloc(200)]), { maxBytes: 100 })).rejects.toThrow(/MAX_UPLOAD_BYTES/)
+    const refuse = () => {
       throw new CrossportError('CONTENT_MISMATCH', 'no')
     }
-    await expect(store.put('/x.png', Readable.from([Buffer.from('abc'), Buffer.from('defghij')]), { maxBytes: 100, headBytes: 8, inspect: refuse })).rejects.toThrow('no')
-    expect(heads).toEqual(['abcdefgh'])
-    expect(existsSync(join(root, 'x.png'))).toBe(false)
+    await expect(store.put('/x.png', Readable.from([Buffer.from('abc')]), { maxBytes: 100, inspect: refuse })).rejects.toThrow('no')
     expect(debris()).toEqual([])
-  })
-
-  it('inspects a body shorter than headBytes once it ends', async () => {
-    const heads: string[] = []
-    await store.put('/short.txt', Readable.from([Buffer.from('hi')]), { maxBytes: 100, headBytes: 64, inspect: (head) => heads.push(head.toString()) })
-    expect(heads).toEqual(['hi'])
-    expect(readFileSync(join(root, 'short.txt'), 'utf8')).toBe('hi')
-  })
-
-  it('stores an empty body as an empty file', async () => {
-    const { after } = await store.put('/empty.txt', Readable.from([]), { maxBytes: 100 })
-    expect(after.sizeBytes).toBe(0)
+    expect(readdirSync(root).filter((name) => name !== TEMP_DIR_NAME)).toEqual([])
   })
 
   it('refuses to write through a symlinked folder that leads outside the root', async () => {
@@ -99,73 +68,6 @@ describe('FsAssetStore.put', () => {
     expect(debris()).toEqual([])
   })
 
-  it('runs precondition() with the current asset right before the rename', async () => {
-    write('p.txt', 'old')
-    const seen: Array<number | undefined> = []
-    await store.put('/p.txt', Readable.from([Buffer.from('new!')]), { maxBytes: 100, precondition: (current) => seen.push(current?.sizeBytes) })
-    await store.put('/q.txt', Readable.from([Buffer.from('new!')]), { maxBytes: 100, precondition: (current) => seen.push(current?.sizeBytes) })
-    expect(seen).toEqual([3, undefined])
-  })
-})
-
-describe('FsAssetStore.stat', () => {
-  it('does not follow a symlink out of the root', async () => {
-    writeFileSync(join(dir, 'secret.txt'), 'secret')
-    symlinkSync(join(dir, 'secret.txt'), join(root, 'link.txt'))
-    expect(await store.stat('/link.txt')).toBeUndefined()
-  })
-
-  it('answers undefined below a path that is a file', async () => {
-    write('file.txt', 'x')
-    expect(await store.stat('/file.txt/child')).toBeUndefined()
-  })
-})
-
-describe('FsAssetStore.list', () => {
-  beforeEach(() => {
-    // Names chosen so that naive per-folder ordering differs from path ordering:
-    // "/a.txt" < "/a/b.txt" because "." sorts before "/".
-    for (const path of ['a/b.txt', 'a.txt', 'a-z.txt', 'a/c/d.txt', 'b.txt', 'ab/x.txt', '.hidden', 'a/.dot/e.txt']) write(path, path)
-  })
-
-  it('returns every file in sorted path order, without dotfiles', async () => {
-    const page = await store.list({ prefix: '/', limit: 100 })
-    const paths = page.items.map((i) => i.path)
-    expect(paths).toEqual(['/a-z.txt', '/a.txt', '/a/b.txt', '/a/c/d.txt', '/ab/x.txt', '/b.txt'])
-    expect([...paths].sort()).toEqual(paths)
-    expect(page.hasMore).toBe(false)
-  })
-
-  it('pages after a cursor path, in any folder', async () => {
-    const all = (await store.list({ prefix: '/', limit: 100 })).items.map((i) => i.path)
-    for (let i = 0; i < all.length; i++) {
-      const page = await store.list({ prefix: '/', after: all[i], limit: 2 })
-      expect(page.items.map((item) => item.path)).toEqual(all.slice(i + 1, i + 3))
-      expect(page.hasMore).toBe(i + 3 < all.length)
-    }
-  })
-
-  it('filters by prefix, including a partial name', async () => {
-    expect((await store.list({ prefix: '/a/', limit: 100 })).items.map((i) => i.path)).toEqual(['/a/b.txt', '/a/c/d.txt'])
-    expect((await store.list({ prefix: '/a', limit: 100 })).items.map((i) => i.path)).toEqual(['/a-z.txt', '/a.txt', '/a/b.txt', '/a/c/d.txt', '/ab/x.txt'])
-  })
-})
-
-describe('FsAssetStore.delete', () => {
-  it('removes precompressed siblings and reports them', async () => {
-    write('app.js', 'js')
-    write('app.js.gz', 'gz')
-    const removed = await store.delete('/app.js')
-    expect(removed?.siblings).toEqual(['/app.js.gz'])
-    expect(readdirSync(root)).toEqual([])
-  })
-
-  it('answers undefined when there is nothing to delete', async () => {
-    expect(await store.delete('/none.txt')).toBeUndefined()
-  })
-})
-
-describe('FsAssetStore.put through a symlink', () => {
   it('creates no folder outside the root when a deeper path is refused', async () => {
     const outside = join(dir, 'outside2')
     mkdirSync(outside)
@@ -175,13 +77,31 @@ describe('FsAssetStore.put through a symlink', () => {
   })
 })
 
-describe('FsAssetStore.put ETags', () => {
-  it('gives a same-size replacement a new ETag even within the same millisecond', async () => {
-    const etags = new Set<string>()
-    for (let i = 0; i < 20; i++) {
-      const { after } = await store.put('/same.txt', Readable.from([Buffer.from(`v${i % 10}`)]), { maxBytes: 100 })
-      etags.add(after.etag)
-    }
-    expect(etags.size).toBe(20)
+describe('FsAssetStore reads on the file system', () => {
+  it('does not follow a symlink out of the root, on either side', async () => {
+    writeFileSync(join(dir, 'secret.txt'), 'secret')
+    symlinkSync(join(dir, 'secret.txt'), join(root, 'link.txt'))
+    expect(await store.stat('/link.txt')).toBeUndefined()
+    expect(await store.lookup('/link.txt')).toBeUndefined()
+  })
+
+  it('follows a symlink inside the root: the key is the real file, the path the one asked for', async () => {
+    write('v2/app.js', 'v2')
+    symlinkSync(join(root, 'v2/app.js'), join(root, 'latest.js'))
+    const found = await store.lookup('/latest.js')
+    expect(found).toMatchObject({ path: '/latest.js', sizeBytes: 2 })
+    const opened = await store.open(found?.key ?? '')
+    expect(opened?.info.path).toBe('/v2/app.js')
+    opened?.close()
+  })
+
+  it('opens only keys below the root', async () => {
+    writeFileSync(join(dir, 'secret.txt'), 'secret')
+    expect(await store.open(join(dir, 'secret.txt'))).toBeUndefined()
+  })
+
+  it('never lists dotfiles or the temp folder', async () => {
+    for (const path of ['a.txt', '.hidden', 'a/.dot/e.txt', `${TEMP_DIR_NAME}/x.part`]) write(path, path)
+    expect((await store.list({ prefix: '/', limit: 100 })).items.map((i) => i.path)).toEqual(['/a.txt'])
   })
 })

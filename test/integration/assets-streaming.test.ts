@@ -158,9 +158,9 @@ describe('memory while uploading 200 MB', () => {
     const { join } = require('node:path')
     const dist = process.argv[1]
     const dir = process.argv[2]
-    const { loadConfig } = require(join(dist, 'config.js'))
-    const { createLogger } = require(join(dist, 'log.js'))
-    const { prepareDatabase, startCrossport } = require(join(dist, 'app.js'))
+    const { loadConfig } = require(join(dist, 'config', 'config.js'))
+    const { createLogger } = require(join(dist, 'ops', 'log.js'))
+    const { prepareDatabase, startCrossport } = require(join(dist, 'server', 'app.js'))
     mkdirSync(join(dir, 'assets'), { recursive: true })
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ADMIN_PORT: '0', ADMIN_HOST: '127.0.0.1', ASSETS_DIR: join(dir, 'assets'),
       DATABASE_PATH: join(dir, 'crossport.db'), CACHE_DIR: join(dir, 'cache'), ADMIN_TOKEN: process.env.TOKEN, LOG_LEVEL: 'silent', SEED_DEMO: 'false' })

@@ -3,8 +3,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { FsAssetStore, TEMP_DIR_NAME } from '../../src/store/fs-store'
-import { localOwner, tempFileName } from '../../src/store/temp-files'
+import { loadConfig } from '../../src/config/config'
+import { createLogger } from '../../src/ops/log'
+import { prepareDatabase, startCrossport } from '../../src/server/app'
+import { FsAssetStore } from '../../src/store/fs/fs-store'
+import { localOwner, tempFileName } from '../../src/store/fs/temp-files'
+import { TEMP_DIR_NAME } from '../../src/store/fs/temp-sweep'
 
 const MINUTE = 60_000
 
@@ -48,12 +52,14 @@ function storeSweeping(name: string, sweepIntervalMs?: number): Promise<FsAssetS
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} was not swept`)), 5000)
     const store: FsAssetStore = new FsAssetStore(root, {
-      sweepIntervalMs,
-      onBackgroundError: reject,
-      onSwept: (removed) => {
-        if (!removed.includes(name)) return
-        clearTimeout(timer)
-        resolve(store)
+      sweep: {
+        intervalMs: sweepIntervalMs,
+        onError: reject,
+        onSwept: (removed) => {
+          if (!removed.includes(name)) return
+          clearTimeout(timer)
+          resolve(store)
+        },
       },
     })
     stores.push(store)
@@ -69,7 +75,7 @@ describe('sweeping upload temp files no live upload owns', () => {
 
   it('removes one left after start-up at the next periodic sweep', async () => {
     // A first store's start-up sweep has nothing to do; the file appears after it.
-    const quiet = new FsAssetStore(root, { sweepIntervalMs: 60 * MINUTE })
+    const quiet = new FsAssetStore(root, { sweep: { intervalMs: 60 * MINUTE } })
     stores.push(quiet)
     await quiet.sweepOrphanedTemp()
     const orphan = leftover(deadPid(), 10 * MINUTE)
@@ -108,5 +114,32 @@ describe('sweeping upload temp files no live upload owns', () => {
     expect(after.sizeBytes).toBe(1024)
     expect(readFileSync(join(root, 'live/big.bin')).subarray(1000)).toEqual(Buffer.alloc(24, 2))
     expect(existsSync(join(root, TEMP_DIR_NAME, name))).toBe(false)
+  })
+})
+
+describe('the running server', () => {
+  it('sweeps at start in a process that takes uploads', async () => {
+    const orphan = leftover(deadPid(), 10 * MINUTE)
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ADMIN_PORT: '0',
+      ADMIN_HOST: '127.0.0.1',
+      ASSETS_DIR: root,
+      DATABASE_PATH: join(dir, 'crossport.db'),
+      CACHE_DIR: join(dir, 'cache'),
+      ADMIN_TOKEN: 'sweep-test-token-0123456789',
+      LOG_LEVEL: 'silent',
+      SEED_DEMO: 'false',
+    })
+    const logger = createLogger(config)
+    const running = await startCrossport(config, logger, prepareDatabase(config, logger))
+    try {
+      const deadline = Date.now() + 5000
+      while (tempNames().includes(orphan) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+      expect(tempNames()).not.toContain(orphan)
+    } finally {
+      await running.close()
+    }
   })
 })

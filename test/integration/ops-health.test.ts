@@ -13,6 +13,7 @@ import { openDb } from '../../src/db/open'
 import { createLogger } from '../../src/ops/log'
 import { handleHealthRequest } from '../../src/ops/health'
 import { createTelemetry } from '../../src/ops/telemetry'
+import { FsAssetStore } from '../../src/store/fs/fs-store'
 
 /**
  * A real listener that answers only what `handleHealthRequest` answers (404
@@ -37,6 +38,7 @@ async function startProbeServer() {
     events: new EventEmitter() as AppEvents,
     telemetry,
     images: undefined,
+    store: new FsAssetStore(config.assetsDir),
   }
   const server: Server = createServer((req, res) => {
     const pathname = new URL(req.url ?? '/', 'http://localhost').pathname

@@ -16,6 +16,7 @@ import { createLogger } from '../../src/ops/log'
 import { createMetricsMiddleware } from '../../src/ops/metrics'
 import { createTelemetry } from '../../src/ops/telemetry'
 import { DEFAULT_POLICY } from '../../src/policy/types'
+import { FsAssetStore } from '../../src/store/fs/fs-store'
 import { requestRecord } from '../helpers/records'
 
 const record = requestRecord
@@ -44,7 +45,7 @@ describe('GET /metrics (admin listener middleware)', () => {
     const policies = new LivePolicyTable(db, config.policyPollMs, () => telemetry.policyReloaded())
     const events = new EventEmitter() as AppEvents
     events.on('policy-changed', () => policies.invalidate())
-    context = { config, logger, db, policies, events, telemetry, images: undefined }
+    context = { config, logger, db, policies, events, telemetry, images: undefined, store: new FsAssetStore(config.assetsDir) }
 
     const app = new Koa()
     app.use(createMetricsMiddleware(context))

@@ -1,5 +1,7 @@
 import { AssetCache } from '../../../src/pipeline/asset-cache'
-import type { AssetInfo, AssetSource, OpenedAsset } from '../../../src/store/asset-source'
+import type { AssetStore, OpenStoredFile, StoredFile } from '../../../src/store/asset-store'
+
+type AssetSource = Pick<AssetStore, 'lookup' | 'open'>
 
 /** An in-memory store: path → bytes + version; the cache under test sees it only through AssetSource. */
 class MemorySource implements AssetSource {
@@ -11,16 +13,16 @@ class MemorySource implements AssetSource {
     this.files.set(path, { bytes: Buffer.from(text), mtimeMs, ino: this.nextIno++ })
   }
 
-  private info(path: string): AssetInfo | undefined {
+  private info(path: string): StoredFile | undefined {
     const file = this.files.get(path)
-    return file && { key: path, sizeBytes: file.bytes.length, mtimeMs: file.mtimeMs, ino: file.ino }
+    return file && { path, key: path, sizeBytes: file.bytes.length, mtimeMs: file.mtimeMs, revision: String(file.ino), etag: `"${file.ino}"` }
   }
 
   async lookup(path: string) {
     return this.info(path)
   }
 
-  async open(key: string): Promise<OpenedAsset | undefined> {
+  async open(key: string): Promise<OpenStoredFile | undefined> {
     const info = this.info(key)
     const file = this.files.get(key)
     if (!info || !file) return undefined

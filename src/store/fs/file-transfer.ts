@@ -19,6 +19,7 @@
  */
 import { close as fsClose, read as fsRead } from 'node:fs'
 import type { Writable } from 'node:stream'
+import type { Transfer } from '../asset-store'
 import { promisify } from 'node:util'
 
 const readFd = promisify(fsRead)
@@ -52,18 +53,6 @@ const endRead = (): void => {
   // The slot passes straight to the next waiter; the count stays the same.
   if (next !== undefined) next()
   else readsInFlight -= 1
-}
-
-/** One transfer in progress. */
-export interface Transfer {
-  /** Bytes the sink has accepted so far (the access log's count when a client aborts). */
-  readonly bytesSent: number
-  /**
-   * Resolves when the range was sent and the sink ended, or when the sink
-   * closed first (a client that went away). Rejects when reading fails, after
-   * destroying the sink: a response is never completed with the wrong bytes.
-   */
-  readonly done: Promise<void>
 }
 
 /**

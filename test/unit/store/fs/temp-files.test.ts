@@ -1,4 +1,4 @@
-import { isOrphanedTemp, isProcessAlive, parseTempFileName, tempFileName, type SweepFacts } from '../../../src/store/temp-files'
+import { isOrphanedTemp, isProcessAlive, parseTempFileName, tempFileName, type SweepFacts } from '../../../../src/store/fs/temp-files'
 
 const self = { host: 'aaaaaaaaaaaa', pid: 100 }
 const MINUTE = 60_000

@@ -2,7 +2,7 @@ import { fstatSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync }
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { sendFileRange, TRANSFER_CHUNK_BYTES } from '../../../src/store/file-transfer'
+import { sendFileRange, TRANSFER_CHUNK_BYTES } from '../../../../src/store/fs/file-transfer'
 
 const CHUNK = TRANSFER_CHUNK_BYTES
 
