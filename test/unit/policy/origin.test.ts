@@ -273,6 +273,16 @@ describe('createOriginMatcher(rules)', () => {
     expect(Object.isFrozen(first)).toBe(true)
   })
 
+  it('keeps answering correctly, and keeps the origin in use, while more distinct origins pass than it remembers', () => {
+    const hot = match('https://cdn.shop.example')
+    for (let i = 0; i < 1000; i += 1) {
+      expect(match(`https://site${i}.example`).matched).toBe(false)
+      // Least recently used goes first: an origin a page keeps sending outlives the churn.
+      expect(match('https://cdn.shop.example')).toBe(hot)
+    }
+    expect(match('https://site0.example').reason).toContain('https://site0.example does not match')
+  })
+
   it('names only the three closest of many unrelated rules, and counts the rest', () => {
     const many = createOriginMatcher(Array.from({ length: 20 }, (_, i) => `https://site${i}.example`))
     expect(many('https://other.example').reason).toBe(
