@@ -70,6 +70,6 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 
 # node as PID 1 (not npm): SIGTERM reaches Crossport's handler, which finishes
-# in-flight responses within SHUTDOWN_TIMEOUT. Give `docker stop` more than that.
+# in-flight responses within SHUTDOWN_TIMEOUT_MS. Give `docker stop` more than that.
 STOPSIGNAL SIGTERM
 CMD ["node", "dist/main.js"]

@@ -184,6 +184,8 @@ async function runWorker(config: Readonly<Config>, logger: Logger): Promise<void
 async function main(): Promise<void> {
   const config = readConfig()
   const logger = createLogger(config)
+  // Once per start: workers read the same environment and would repeat it.
+  if (cluster.isPrimary) for (const warning of config.warnings) logger.warn(warning)
   if (config.workers > 1) {
     if (cluster.isPrimary) await runPrimary(config, logger)
     else await runWorker(config, logger.child({ worker: cluster.worker?.id }))

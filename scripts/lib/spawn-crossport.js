@@ -50,7 +50,7 @@ async function spawnCrossport(options = {}) {
       // Access lines would cost the load generator's pipe more than the server; warnings still show.
       LOG_LEVEL: 'warn',
       WORKERS: '1',
-      SHUTDOWN_TIMEOUT: '5000',
+      SHUTDOWN_TIMEOUT_MS: '5000',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -1,13 +1,15 @@
 import type Router from '@koa/router'
 import type { AdminContext } from './context'
 import { decideCors } from '../cors/decide'
+import { explainReasons } from '../cors/reason-text'
 import { decideSignature, describeSignature, type SignatureDecision } from '../cors/signature'
 import type { CorsDecision, CorsRequest } from '../cors/types'
 import { parseSafePath } from '../http/safe-path'
 import { CrossportError, validationFailed } from '../http/errors'
 import { IMAGE_PARAMS } from '../images/params'
 import type { CompiledFolder } from '../policy/table'
-import { parseOrigin, parseOriginRule } from '../policy/origin'
+import { parseOrigin } from '../policy/origin'
+import { parseOriginRule } from '../policy/origin-rule'
 import { requireScope } from './auth'
 import { explainQuerySchema, parseInput } from './schemas'
 
@@ -56,7 +58,7 @@ export function registerExplainRoutes(router: Router, context: AdminContext): vo
       // undefined from decideCors means "deliver the asset": 200 (or 206/304, which explain cannot know).
       status: isUnsigned ? 403 : (decision.status ?? 200),
       headers,
-      reasons: signature === undefined ? decision.reasons : [...decision.reasons, ...describeSignature(signature, compiled)],
+      reasons: explainReasons(signature === undefined ? decision.reasons : [...decision.reasons, ...describeSignature(signature, compiled)]),
       signature: signatureOut(signature),
       policy: folder.policy,
     }

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import type { FieldProblem } from '../http/errors'
 import { validationFailed } from '../http/errors'
 import { parseSafePath } from '../http/safe-path'
-import { parseNewOriginRule } from '../policy/origin'
+import { parseNewOriginRule } from '../policy/origin-rule'
 import { DEFAULT_POLICY, type Policy } from '../policy/types'
 
 /**

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
-import { parseSigningKeys, type SigningKeyring } from '../signing'
+import { parseSigningKeys, type SigningKeyring } from '../signing/url-signature'
 import { cdnSetting, cdnSettingsOf, cdnSettingsParsed, checkCdnSettings, type CdnSettings } from './cdn-settings'
 
 /**
@@ -64,6 +64,8 @@ export interface Config {
   readonly adminUnauthenticatedTimeoutMs: number
   /** URL_SIGNING_KEYS: the first key signs, all verify; undefined when unset. */
   readonly urlSigningKeys: SigningKeyring | undefined
+  /** Settings under an old name: one line each for the log at start. */
+  readonly warnings: readonly string[]
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -165,7 +167,7 @@ const schema = z.object({
   CACHE_MAX_BYTES: positiveInt(512 * MIB),
   MAX_UPLOAD_BYTES: positiveInt(1024 * MIB),
   ADMIN_BODY_LIMIT_BYTES: positiveInt(64 * 1024),
-  SHUTDOWN_TIMEOUT: positiveInt(30_000),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(30_000),
   HEADERS_TIMEOUT_MS: positiveInt(10_000),
   REQUEST_TIMEOUT_MS: positiveInt(60_000),
   KEEP_ALIVE_TIMEOUT_MS: positiveInt(65_000),
@@ -188,6 +190,13 @@ const schema = z.object({
     .optional(),
 }).superRefine(checkCdnSettings, { when: cdnSettingsParsed })
 
+/**
+ * Old names still read, each → its new name. Every duration is named in its
+ * unit (`…_MS`); a setting renamed for that keeps working, with a warning, so
+ * an upgrade never silently drops an operator's value.
+ */
+const RENAMED_SETTINGS: Readonly<Record<string, string>> = Object.freeze({ SHUTDOWN_TIMEOUT: 'SHUTDOWN_TIMEOUT_MS' })
+
 /** Secrets never appear in a configuration error. */
 const SECRET_SETTINGS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'URL_SIGNING_KEYS', 'CDN_API_TOKEN'])
 
@@ -199,10 +208,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
   // Empty strings in .env files mean "unset", as they do for most tools. So
   // does a value of only spaces (PORT=" "): z.coerce.number would read it as 0.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''))
-  const parsed = schema.safeParse(cleaned)
+  const { settings, readFrom, warnings } = applyRenames(cleaned)
+  const parsed = schema.safeParse(settings)
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? 'config')
+      // A value given under its old name is reported under that name: it is the one the operator wrote.
+      const name = readFrom.get(String(issue.path[0] ?? 'config')) ?? String(issue.path[0] ?? 'config')
       const value = env[name]
       const shown = SECRET_SETTINGS.has(name) ? '(hidden)' : JSON.stringify(value)
       return `${name}=${shown}: ${issue.message}`
@@ -240,7 +251,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     cacheMaxBytes: c.CACHE_MAX_BYTES,
     maxUploadBytes: c.MAX_UPLOAD_BYTES,
     adminBodyLimitBytes: c.ADMIN_BODY_LIMIT_BYTES,
-    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     headersTimeoutMs: c.HEADERS_TIMEOUT_MS,
     requestTimeoutMs: c.REQUEST_TIMEOUT_MS,
     keepAliveTimeoutMs: c.KEEP_ALIVE_TIMEOUT_MS,
@@ -249,5 +260,33 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     metricsToken: c.METRICS_TOKEN,
     adminUnauthenticatedTimeoutMs: c.ADMIN_UNAUTHENTICATED_TIMEOUT_MS,
     urlSigningKeys: c.URL_SIGNING_KEYS,
+    warnings: Object.freeze(warnings),
   })
+}
+
+/**
+ * Moves a value set only under an old name to the new one; with both set,
+ * the new name wins and the old value is dropped unread. Either way one
+ * warning names both.
+ */
+function applyRenames(env: Readonly<Record<string, string | undefined>>): {
+  settings: Record<string, string | undefined>
+  readFrom: Map<string, string>
+  warnings: string[]
+} {
+  const settings = { ...env }
+  const readFrom = new Map<string, string>()
+  const warnings: string[] = []
+  for (const [oldName, newName] of Object.entries(RENAMED_SETTINGS)) {
+    if (settings[oldName] === undefined) continue
+    if (settings[newName] === undefined) {
+      settings[newName] = settings[oldName]
+      readFrom.set(newName, oldName)
+      warnings.push(`${oldName} is deprecated: it is read for now, but rename it to ${newName} (same value)`)
+    } else {
+      warnings.push(`${oldName} is ignored because ${newName} is set; remove ${oldName}`)
+    }
+    delete settings[oldName]
+  }
+  return { settings, readFrom, warnings }
 }

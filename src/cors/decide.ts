@@ -1,6 +1,7 @@
 /**
- * The one CORS / hotlink decision (DESIGN §1), used by the public listener and
- * by the admin `explain` endpoint. Pure: request facts + compiled folder in,
+ * The one CORS / hotlink decision, used by the public listener and by the
+ * admin `explain` endpoint, so explain can never tell another story than a
+ * request gets. Pure: request facts + compiled folder in,
  * status, headers, Vary names and reasons out.
  *
  * References: Fetch §3.2 "CORS protocol" (https://fetch.spec.whatwg.org/#http-cors-protocol),
@@ -9,6 +10,7 @@
  */
 import { normaliseMethod, type CompiledFolder } from '../policy/table'
 import { ANY_ORIGIN, originOfUrl, parseOrigin } from '../policy/origin'
+import { fixedReason, type OriginRefusal, type Reason } from './reasons'
 import type { CorsDecision, CorsRequest } from './types'
 
 // A preflight answer depends on every request header the check reads (Fetch §3.2.4:
@@ -21,11 +23,11 @@ const PREFLIGHT_VARY: readonly string[] = Object.freeze([
 ])
 // Referer and Sec-Fetch-Site are deliberately not listed even in strict mode: varying on
 // Referer would make every page its own cache entry. Refusals are `no-store` instead, and
-// refusing cached hits to hotlinkers is the CDN's edge rule (DESIGN §1, docs/deploy.md).
+// refusing cached hits to hotlinkers is the CDN's edge rule (docs/deploy.md).
 const ORIGIN_VARY: readonly string[] = Object.freeze(['Origin'])
 const NO_VARY: readonly string[] = Object.freeze([])
 
-/** A refusal must never be stored and replayed to a site that is allowed (DESIGN §1). */
+/** A refusal must never be stored: a shared cache would replay it to a site that is allowed. */
 const NO_STORE = 'no-store'
 // Fetch §3.7: lets no-cors embeds (<img>, <video>) of a shared folder load under COEP.
 const CORP_CROSS_ORIGIN = 'cross-origin'
@@ -41,7 +43,7 @@ export function isPreflightRequest(request: CorsRequest): request is CorsRequest
 }
 
 export function decideCors(request: CorsRequest, compiled: CompiledFolder): CorsDecision {
-  const reasons = [`Folder ${compiled.folder.path} applies (the longest folder prefix with a policy).`]
+  const reasons: Reason[] = [{ code: 'folder-applies', folder: compiled.folder.path }]
   if (isPreflightRequest(request)) return decidePreflight(request, request.origin, request.requestMethod, compiled, reasons)
   return decideActual(request, compiled, reasons)
 }
@@ -51,25 +53,26 @@ function decidePreflight(
   origin: string,
   requestMethod: string,
   compiled: CompiledFolder,
-  reasons: string[],
+  reasons: Reason[],
 ): CorsDecision {
   const { policy } = compiled.folder
-  reasons.push(`Preflight: OPTIONS from ${origin} asking to send ${requestMethod || '(empty method)'}.`)
-  const refuse = (why: string): CorsDecision => {
-    reasons.push(why, 'Answered 403 without CORS headers, so the browser will not send the request.')
+  reasons.push({ code: 'preflight', origin, method: requestMethod })
+  const refuse = (why: Reason): CorsDecision => {
+    reasons.push(why, fixedReason('preflight-refused'))
     return refusal(true, PREFLIGHT_VARY, reasons)
   }
 
   const match = compiled.matchOrigin(origin)
-  if (!match.matched) return refuse(match.reason)
-  reasons.push(match.reason)
-  if (match.rule === ANY_ORIGIN && policy.credentials) return refuse(STAR_WITH_CREDENTIALS)
+  const matchReason: Reason = { code: 'origin-match', match }
+  if (!match.matched) return refuse(matchReason)
+  reasons.push(matchReason)
+  if (match.rule === ANY_ORIGIN && policy.credentials) return refuse(fixedReason('any-origin-with-credentials'))
 
   const method = normaliseMethod(requestMethod.trim())
   if (!compiled.methods.has(method)) {
-    return refuse(`Method ${method || '(empty)'} is not among the allowed methods (${compiled.allowMethodsHeader || 'none'}).`)
+    return refuse({ code: 'method-not-allowed', method, allowed: compiled.allowMethodsHeader })
   }
-  reasons.push(`Method ${method} is allowed.`)
+  reasons.push({ code: 'method-allowed', method })
 
   const refusedHeaders: string[] = []
   let requestedCount = 0
@@ -86,20 +89,18 @@ function decidePreflight(
     }
   }
   if (refusedHeaders.length > 0) {
-    const list = refusedHeaders.join(', ')
-    const allowed = compiled.allowHeadersHeader || 'none'
-    const star = compiled.allowsAnyHeader && refusedHeaders.includes(AUTHORIZATION)
-      ? ' (* never covers Authorization; list it by name)'
-      : ''
-    return refuse(`Request header${refusedHeaders.length > 1 ? 's' : ''} ${list} ${refusedHeaders.length > 1 ? 'are' : 'is'} not among the allowed headers (${allowed})${star}.`)
+    return refuse({
+      code: 'headers-not-allowed',
+      headers: refusedHeaders,
+      allowed: compiled.allowHeadersHeader,
+      isAuthorizationBeyondStar: compiled.allowsAnyHeader && refusedHeaders.includes(AUTHORIZATION),
+    })
   }
-  if (requestedCount > 0) reasons.push('Every requested header is allowed.')
+  if (requestedCount > 0) reasons.push(fixedReason('headers-allowed'))
 
   if (request.requestPrivateNetwork) {
-    if (!policy.privateNetwork) {
-      return refuse('Private Network Access was requested, but the policy does not allow it (privateNetwork is false).')
-    }
-    reasons.push('Private Network Access was requested and the policy allows it.')
+    if (!policy.privateNetwork) return refuse(fixedReason('private-network-not-allowed'))
+    reasons.push(fixedReason('private-network-allowed'))
   }
 
   const headers: Record<string, string> = {
@@ -110,18 +111,18 @@ function decidePreflight(
   if (compiled.allowHeadersHeader !== '') headers['Access-Control-Allow-Headers'] = compiled.allowHeadersHeader
   headers['Access-Control-Max-Age'] = compiled.maxAgeHeader
   if (request.requestPrivateNetwork) headers['Access-Control-Allow-Private-Network'] = 'true'
-  reasons.push(`Answered 204; the browser may cache this preflight for ${compiled.maxAgeHeader} seconds.`)
+  reasons.push({ code: 'preflight-allowed', maxAgeSeconds: compiled.maxAgeHeader })
   return { isPreflight: true, outcome: 'allowed', status: 204, headers, vary: PREFLIGHT_VARY, reasons }
 }
 
-function decideActual(request: CorsRequest, compiled: CompiledFolder, reasons: string[]): CorsDecision {
+function decideActual(request: CorsRequest, compiled: CompiledFolder, reasons: Reason[]): CorsDecision {
   const { policy } = compiled.folder
   const isStrict = policy.mode === 'strict'
   const vary = compiled.dependsOnOrigin ? ORIGIN_VARY : NO_VARY
   const origin = request.origin
 
   if (origin === undefined) {
-    reasons.push('No Origin header: this is not a CORS request.')
+    reasons.push(fixedReason('no-origin'))
     if (isStrict) {
       const refusal = strictRefusalWithoutOrigin(request, compiled, reasons)
       if (refusal !== undefined) return strictRefusal(refusal, vary, reasons)
@@ -131,25 +132,25 @@ function decideActual(request: CorsRequest, compiled: CompiledFolder, reasons: s
       // Harmless without Origin, and a shared cache can then reuse this answer for any site.
       headers['Access-Control-Allow-Origin'] = ANY_ORIGIN
       headers['Timing-Allow-Origin'] = ANY_ORIGIN
-      reasons.push('The * rule allows every site, so the answer carries Access-Control-Allow-Origin: * anyway.')
+      reasons.push(fixedReason('any-origin-without-origin'))
     }
     if (compiled.isShared) headers['Cross-Origin-Resource-Policy'] = CORP_CROSS_ORIGIN
     return { isPreflight: false, outcome: 'none', status: undefined, headers, vary, reasons }
   }
 
   const match = compiled.matchOrigin(origin)
-  reasons.push(match.reason)
-  let refusal: string | undefined
-  if (!match.matched) refusal = `${origin} is not allowed.`
-  else if (match.rule === ANY_ORIGIN && policy.credentials) refusal = STAR_WITH_CREDENTIALS
+  reasons.push({ code: 'origin-match', match })
+  let refusal: OriginRefusal | undefined
+  if (!match.matched) refusal = { code: 'origin-not-allowed', origin }
+  else if (match.rule === ANY_ORIGIN && policy.credentials) refusal = fixedReason('any-origin-with-credentials')
 
   if (refusal !== undefined) {
     if (isOwnOrigin(origin, request.ownOrigin) || isSameOriginFetch(request)) {
-      reasons.push(`${origin} is this server's own origin: a same-origin request, so CORS does not apply.`)
+      reasons.push({ code: 'same-origin', origin })
       return { isPreflight: false, outcome: 'none', status: undefined, headers: sharedHeaders(compiled), vary, reasons }
     }
-    if (isStrict) return strictRefusal(`Strict mode: ${refusal}`, vary, reasons)
-    reasons.push(`${refusal} Served without CORS headers, so the browser will not let the page read it.`)
+    if (isStrict) return strictRefusal({ code: 'strict-refusal', refusal }, vary, reasons)
+    reasons.push({ code: 'served-without-cors', refusal })
     return { isPreflight: false, outcome: 'refused', status: undefined, headers: sharedHeaders(compiled), vary, reasons }
   }
 
@@ -160,16 +161,9 @@ function decideActual(request: CorsRequest, compiled: CompiledFolder, reasons: s
   // Resource Timing §4.5: detailed timings go to the same sites that may read the response.
   headers['Timing-Allow-Origin'] = allowOrigin
   if (compiled.isShared) headers['Cross-Origin-Resource-Policy'] = CORP_CROSS_ORIGIN
-  reasons.push(
-    allowOrigin === ANY_ORIGIN
-      ? 'Allowed: Access-Control-Allow-Origin: * (the folder allows every site and no credentials).'
-      : `Allowed: Access-Control-Allow-Origin echoes ${origin}${policy.credentials ? ', with credentials' : ''}.`,
-  )
+  reasons.push(allowOrigin === ANY_ORIGIN ? fixedReason('allowed-any-origin') : { code: 'allowed-origin', origin, withCredentials: policy.credentials })
   return { isPreflight: false, outcome: 'allowed', status: undefined, headers, vary, reasons }
 }
-
-const STAR_WITH_CREDENTIALS =
-  'The * rule cannot allow a request with credentials (Fetch §3.2.5 forbids Access-Control-Allow-Origin: * with credentials); list the origin exactly.'
 
 /**
  * `*` only when a `*` rule exists and credentials are off; otherwise the
@@ -184,13 +178,13 @@ function sharedHeaders(compiled: CompiledFolder): Record<string, string> {
   return compiled.isShared ? { 'Cross-Origin-Resource-Policy': CORP_CROSS_ORIGIN } : {}
 }
 
-function strictRefusal(why: string, vary: readonly string[], reasons: string[]): CorsDecision {
-  reasons.push(why, 'Refused with 403 (Cache-Control: no-store, so no cache replays it to an allowed site).')
+function strictRefusal(why: Reason, vary: readonly string[], reasons: Reason[]): CorsDecision {
+  reasons.push(why, fixedReason('strict-refused'))
   return refusal(false, vary, reasons)
 }
 
 /** Every 403: no CORS headers, and never stored by a shared cache that could replay it to an allowed site. */
-function refusal(isPreflight: boolean, vary: readonly string[], reasons: string[]): CorsDecision {
+function refusal(isPreflight: boolean, vary: readonly string[], reasons: readonly Reason[]): CorsDecision {
   return { isPreflight, outcome: 'refused', status: 403, headers: { 'Cache-Control': NO_STORE }, vary, reasons }
 }
 
@@ -199,30 +193,28 @@ function refusal(isPreflight: boolean, vary: readonly string[], reasons: string[
  * Sec-Fetch-Site (Fetch Metadata §2.4), which a browser sends even when a
  * Referrer-Policy hides the page. Returns the refusal reason, or undefined to serve.
  */
-function strictRefusalWithoutOrigin(request: CorsRequest, compiled: CompiledFolder, reasons: string[]): string | undefined {
+function strictRefusalWithoutOrigin(request: CorsRequest, compiled: CompiledFolder, reasons: Reason[]): Reason | undefined {
   const { referer } = request
   if (referer !== undefined && referer !== '') {
     const refererOrigin = originOfUrl(referer)
     if (refererOrigin === undefined) {
-      reasons.push('The Referer is not an http(s) URL, so it is treated as absent.')
+      reasons.push(fixedReason('referer-not-url'))
     } else {
       if (isOwnOrigin(refererOrigin, request.ownOrigin) || isSameOriginFetch(request)) {
-        reasons.push(`Strict mode: the Referer is from this server's own origin ${refererOrigin}; served.`)
+        reasons.push({ code: 'strict-referer-own-origin', origin: refererOrigin })
         return undefined
       }
       const match = compiled.matchOrigin(refererOrigin)
       if (match.matched) {
-        reasons.push(`Strict mode: the Referer's origin is allowed (${match.reason}); served.`)
+        reasons.push({ code: 'strict-referer-allowed', match })
         return undefined
       }
-      return `Strict mode: the Referer's origin ${refererOrigin} is neither allowed nor this server's own origin (${match.reason}).`
+      return { code: 'strict-referer-refused', origin: refererOrigin, match }
     }
   }
   const site = request.secFetchSite?.trim().toLowerCase()
-  if (site === 'cross-site') {
-    return 'Strict mode: no Origin and no usable Referer, but Sec-Fetch-Site says cross-site: a cross-site request that hides who it is.'
-  }
-  reasons.push(`Strict mode: no Origin or Referer reveals another site (Sec-Fetch-Site: ${site ?? 'absent'}), as with direct navigation; served.`)
+  if (site === 'cross-site') return fixedReason('strict-cross-site-hidden')
+  reasons.push({ code: 'strict-no-other-site', secFetchSite: site })
   return undefined
 }
 

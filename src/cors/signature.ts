@@ -5,7 +5,8 @@
  * (decision-memo.ts), which is why this is a step of its own.
  */
 import type { CompiledFolder } from '../policy/table'
-import { verifySignature, type SignatureVerdict, type SigningKeyring } from '../signing'
+import { fixedReason, type Reason } from './reasons'
+import { verifySignature, type SignatureVerdict, type SigningKeyring } from '../signing/url-signature'
 
 export interface SignatureFacts {
   /** Decoded, as the policy table resolved it. */
@@ -36,22 +37,17 @@ export function decideSignature(facts: SignatureFacts, compiled: CompiledFolder,
   return { isRequired: true, verdict, remainingSeconds }
 }
 
-export function isSignatureRequired(compiled: CompiledFolder, hasImageParams: boolean): boolean {
+function isSignatureRequired(compiled: CompiledFolder, hasImageParams: boolean): boolean {
   const mode = compiled.folder.policy.signedUrls
   return mode === 'required' || (mode === 'derivatives' && hasImageParams)
 }
 
-/** Plain-language reasons for explain. */
-export function describeSignature(decision: SignatureDecision, compiled: CompiledFolder): string[] {
+/** Why the signature step answered as it did, for explain (`reasonText` words them). */
+export function describeSignature(decision: SignatureDecision, compiled: CompiledFolder): Reason[] {
   const mode = compiled.folder.policy.signedUrls
-  if (!decision.isRequired) {
-    if (mode === 'off') return []
-    return ['signedUrls is "derivatives" and the URL has no image parameters: a plain asset needs no signature.']
-  }
-  const why = mode === 'required' ? 'signedUrls is "required": every request needs a signature.' : 'signedUrls is "derivatives" and the URL has image parameters: it needs a signature.'
+  if (!decision.isRequired) return mode === 'off' ? [] : [fixedReason('signature-not-needed')]
+  const why: Reason = { code: 'signature-required', mode: mode === 'required' ? 'required' : 'derivatives' }
   const { verdict } = decision
-  if (verdict.reason === 'valid') {
-    return [why, `${verdict.detail} It expires in ${decision.remainingSeconds ?? 0} s; Cache-Control is capped to that.`]
-  }
-  return [why, `Signature ${verdict.reason}: ${verdict.detail}`, 'Refused with 403 (empty body, Cache-Control: no-store).']
+  if (verdict.reason === 'valid') return [why, { code: 'signature-valid', detail: verdict.detail, remainingSeconds: decision.remainingSeconds ?? 0 }]
+  return [why, { code: 'signature-invalid', verdict: verdict.reason, detail: verdict.detail }, fixedReason('signature-refused')]
 }

@@ -1,3 +1,5 @@
+import type { Reason } from './reasons'
+
 /** Facts about one request that the CORS decision needs; gathered by the HTTP layer. */
 export interface CorsRequest {
   /** Request method, upper case. */
@@ -31,6 +33,6 @@ export interface CorsDecision {
   readonly headers: Readonly<Record<string, string>>
   /** Request header names this answer depends on, for `Vary` (e.g. `Origin`). */
   readonly vary: readonly string[]
-  /** Plain-language reasons, in order, for `explain` and the logs. */
-  readonly reasons: readonly string[]
+  /** Why, in order, for `explain` and the logs (`reasonText` words them). */
+  readonly reasons: readonly Reason[]
 }

@@ -1,4 +1,5 @@
 import type { Statement } from 'better-sqlite3'
+import { LRUCache } from 'lru-cache'
 import type { Folder, Policy, SignedUrlsMode } from '../policy/types'
 import type { Db } from './open'
 
@@ -26,14 +27,14 @@ interface OriginRow {
 // Most folders share their methods and header lists: one frozen array per
 // distinct JSON text keeps 100,000 folders from holding 100,000 copies.
 const MAX_SHARED_LISTS = 1_000
-const sharedLists = new Map<string, readonly string[]>()
+const sharedLists = new LRUCache<string, readonly string[]>({ max: MAX_SHARED_LISTS })
 
 const jsonList = (text: string): readonly string[] => {
   const shared = sharedLists.get(text)
   if (shared !== undefined) return shared
   const value: unknown = JSON.parse(text)
   const list = Object.freeze(Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [])
-  if (sharedLists.size < MAX_SHARED_LISTS) sharedLists.set(text, list)
+  sharedLists.set(text, list)
   return list
 }
 

@@ -8,7 +8,7 @@ export const BOOTSTRAP_TOKEN_ID = 'bootstrap'
 
 /** The demo folder and the sample site it is shared with (README walk-through). */
 export const DEMO_FOLDER = '/demo/'
-export const DEMO_ORIGINS: readonly string[] = ['https://shop.example', 'http://localhost:3000']
+const DEMO_ORIGINS: readonly string[] = ['https://shop.example', 'http://localhost:3000']
 
 /**
  * Makes sure an admin can sign in. With ADMIN_TOKEN set, the `bootstrap` token

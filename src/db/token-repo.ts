@@ -25,9 +25,9 @@ interface TokenRow {
 }
 
 /** Secrets carry a recognisable prefix so leaked ones are easy to grep for. */
-export const TOKEN_PREFIX = 'cpt_'
+const TOKEN_PREFIX = 'cpt_'
 
-export const hashToken = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex')
+const hashToken = (secret: string): string => createHash('sha256').update(secret, 'utf8').digest('hex')
 
 export const generateTokenSecret = (): string => TOKEN_PREFIX + randomBytes(32).toString('base64url')
 

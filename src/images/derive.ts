@@ -35,9 +35,9 @@ export interface SourceInfo {
  * with the same size at 2 and 3 and ~40% smaller at 4. Cold renders sit on a
  * request's critical path, so speed wins; the result is cached anyway.
  */
-export const AVIF_EFFORT = 2
+const AVIF_EFFORT = 2
 /** WebP's default; 15-30 ms for the same image. */
-export const WEBP_EFFORT = 4
+const WEBP_EFFORT = 4
 
 /** Bytes that decide `isRasterMagic`. */
 const MAGIC_BYTES = 12

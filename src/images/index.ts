@@ -14,6 +14,7 @@ import {
   CONTENT_TYPES,
   FILE_EXTENSIONS,
   isAnimationFormat,
+  NO_MODERN_FORMATS,
   parseAccept,
   parseImageParams,
   sourceFormatOf,
@@ -23,8 +24,6 @@ import {
 } from './params'
 import { SharedWork, untilAborted } from './shared-work'
 import { checkSvgFilterCost, checkSvgSource, looksLikeMarkup } from './svg-guard'
-
-export { wantsDerivative } from './params'
 
 export interface ImageServiceDeps {
   readonly config: Readonly<Config>
@@ -41,7 +40,6 @@ export interface ImageServiceInternals extends ImageService {
   readonly limiter: RenderLimiter
 }
 
-const NO_MODERN_FORMATS: AcceptedFormats = { avif: false, webp: false }
 // Shared arrays: delivery keys its per-answer header cache on their identity.
 const VARY_ACCEPT: readonly string[] = Object.freeze(['Accept'])
 const NO_VARY: readonly string[] = Object.freeze([])

@@ -7,6 +7,7 @@
  * as in next/image, so a client can make the server render only a bounded
  * number of variants of each source.
  */
+import Negotiator from 'negotiator'
 import { CrossportError, type FieldProblem } from '../http/errors'
 
 export type OutputFormat = 'avif' | 'webp' | 'jpeg' | 'png' | 'gif'
@@ -27,7 +28,7 @@ const FITS: readonly Fit[] = ['cover', 'contain', 'inside']
 const DPRS = [1, 2, 3]
 
 /** Used when `q` is absent and 75 is not in the configured set: the closest allowed value. */
-export const DEFAULT_QUALITY = 75
+const DEFAULT_QUALITY = 75
 
 // Plain decimal digits only: no signs, exponents, hex or leading zeros, so one
 // variant has exactly one spelling and `w=0640` is not a second cache entry.
@@ -159,27 +160,24 @@ export interface AcceptedFormats {
   readonly webp: boolean
 }
 
+export const NO_MODERN_FORMATS: AcceptedFormats = Object.freeze({ avif: false, webp: false })
+
 /**
- * RFC 9110 §12.5.1. Only explicit `image/avif` / `image/webp` entries count:
- * browsers send `image/*` and `*\/*` whatever they can decode, so a wildcard
- * proves nothing (next/image and ipx decide the same way).
+ * RFC 9110 §12.5.1, read by `negotiator` (the same q-value parser as
+ * Accept-Encoding). Only explicit `image/avif` / `image/webp` entries with
+ * q > 0 count: browsers send `image/*` and `*\/*` whatever they can decode, so
+ * a wildcard proves nothing (next/image and ipx decide the same way).
  */
 export function parseAccept(accept: string | undefined): AcceptedFormats {
+  if (accept === undefined) return NO_MODERN_FORMATS
+  // Without a list to choose from, negotiator names every listed type with q > 0, as written.
+  const listed = new Negotiator({ headers: { accept } }).mediaTypes()
   let avif = false
   let webp = false
-  if (accept === undefined) return { avif, webp }
-  for (const part of accept.split(',')) {
-    const [rawType, ...rawParams] = part.split(';')
-    const type = (rawType ?? '').trim().toLowerCase()
-    if (type !== 'image/avif' && type !== 'image/webp') continue
-    let weight = 1
-    for (const param of rawParams) {
-      const [name, value] = param.split('=')
-      if ((name ?? '').trim().toLowerCase() === 'q') weight = Number((value ?? '').trim())
-    }
-    if (!(weight > 0)) continue
-    if (type === 'image/avif') avif = true
-    else webp = true
+  for (const type of listed) {
+    const lower = type.toLowerCase()
+    if (lower === 'image/avif') avif = true
+    else if (lower === 'image/webp') webp = true
   }
   return { avif, webp }
 }
@@ -198,7 +196,7 @@ export interface SourceTraits {
  * The output format for one request.
  * - explicit `fmt` wins, except that an animation can only be written as WebP or GIF
  *   (the caller refuses the rest: see `isAnimationFormat`);
- * - `fmt=auto` picks AVIF, then WebP, from `Accept`, else JPEG (DESIGN §1), unless
+ * - `fmt=auto` picks AVIF, then WebP, from `Accept`, else JPEG, which every client decodes, unless
  *   JPEG would lose something: an animation stays GIF, a GIF stays GIF, and a
  *   source with an alpha channel becomes PNG;
  * - no `fmt`: the source's format where browsers decode it everywhere, else PNG or JPEG.

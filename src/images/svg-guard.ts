@@ -1,6 +1,6 @@
 /**
- * Checks an SVG before librsvg sees it (issue #14). Pure: bytes in, text or a
- * typed refusal out.
+ * Checks an SVG before librsvg sees it, so rendering one can never read
+ * another file. Pure: bytes in, text or a typed refusal out.
  *
  * librsvg resolves `<xi:include href=… parse="text">`, `<image href=…>`,
  * `<use href="other.svg#x">`, `@import`, `url(other.svg#f)` and external
@@ -103,7 +103,7 @@ function checkDeclarations(text: string): void {
 }
 
 /** `&#x2e;`, `&#46;` and the five predefined entities, in one pass (as the XML parser does). */
-export function decodeXmlReferences(text: string): string {
+function decodeXmlReferences(text: string): string {
   return text.replace(/&(?:#x([0-9a-f]+)|#([0-9]+)|(lt|gt|amp|quot|apos));/gi, (whole, hex: string | undefined, dec: string | undefined, name: string | undefined) => {
     if (name !== undefined) return PREDEFINED[name.toLowerCase()] ?? whole
     const code = hex !== undefined ? parseInt(hex, 16) : Number(dec)
@@ -114,7 +114,7 @@ export function decodeXmlReferences(text: string): string {
 const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" }
 
 /** CSS escapes (`\40`, `\72 `, `\@`) decoded, so `\40 import` is seen as `@import`. */
-export function decodeCssEscapes(text: string): string {
+function decodeCssEscapes(text: string): string {
   return text.replace(/\\([0-9a-f]{1,6})\s?|\\([^\n])/gi, (_whole, hex: string | undefined, char: string | undefined) => {
     if (hex === undefined) return char ?? ''
     const code = parseInt(hex, 16)
@@ -180,9 +180,9 @@ const shorten = (value: string) => {
  * SVG_MAX_FILTER_PRIMITIVES primitives, or when that work times the rendered
  * megapixels passes SVG_FILTER_BUDGET. IMAGE_RENDER_TIMEOUT_MS bounds the rest.
  */
-export const SVG_MAX_FILTER_PRIMITIVES = 16
+const SVG_MAX_FILTER_PRIMITIVES = 16
 /** Work units × rendered megapixels: a drop shadow (6 units) renders up to ≈1000×1300 px. */
-export const SVG_FILTER_BUDGET = 8
+const SVG_FILTER_BUDGET = 8
 
 const HEAVY_PRIMITIVES = new Set(['feMorphology', 'feConvolveMatrix', 'feTurbulence', 'feDiffuseLighting', 'feSpecularLighting', 'feDisplacementMap'])
 const BLUR_PRIMITIVES = new Set(['feGaussianBlur', 'feDropShadow'])

@@ -12,8 +12,6 @@ interface MetricsContext {
 }
 import { RequestTally } from './request-tally'
 
-export { statusClass, type StatusClass } from './request-tally'
-
 /** The path the admin listener answers Prometheus scrapes on. */
 export const METRICS_PATH = '/metrics'
 
@@ -290,7 +288,7 @@ function clusterTextFromPrimary(): Promise<string> {
  * The Prometheus text for this process, or for the whole cluster when called
  * in a cluster process. `undefined` when the telemetry keeps no metrics.
  */
-export async function renderMetrics(context: MetricsContext): Promise<{ contentType: string; body: string } | undefined> {
+async function renderMetrics(context: MetricsContext): Promise<{ contentType: string; body: string } | undefined> {
   const metrics = metricsOf(context)
   if (!metrics) return undefined
   const { contentType } = metrics.registry
@@ -329,6 +327,6 @@ export function attachMetrics(telemetry: object, metrics: Metrics): void {
   metricsByTelemetry.set(telemetry, metrics)
 }
 
-export function metricsOf(context: Pick<MetricsContext, 'telemetry'>): Metrics | undefined {
+function metricsOf(context: Pick<MetricsContext, 'telemetry'>): Metrics | undefined {
   return metricsByTelemetry.get(context.telemetry)
 }

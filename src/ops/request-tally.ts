@@ -1,13 +1,13 @@
 import type { RequestRecord } from '../pipeline/request-record'
 import type { CorsOutcome } from '../cors/types'
 
-export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const
 export type StatusClass = (typeof STATUS_CLASSES)[number]
-export const CORS_OUTCOMES: readonly CorsOutcome[] = ['none', 'allowed', 'refused']
+const CORS_OUTCOMES: readonly CorsOutcome[] = ['none', 'allowed', 'refused']
 
 const CORS_INDEX: Readonly<Record<CorsOutcome, number>> = { none: 0, allowed: 1, refused: 2 }
 
-export function statusClassIndex(status: number): number {
+function statusClassIndex(status: number): number {
   if (status < 200) return 0
   if (status < 300) return 1
   if (status < 400) return 2

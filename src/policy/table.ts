@@ -1,9 +1,11 @@
 /**
  * The compiled policy table: every folder's policy turned, once per change,
- * into what a request needs (DESIGN §1 "longest folder prefix", "no SQL per
- * request"). Pure: the live copy and its reloading are in `db/live-policy-table.ts`.
+ * into what a request needs, so finding the folder of the longest prefix costs
+ * a few Map lookups and no SQL. Pure: the live copy and its reloading are in
+ * `db/live-policy-table.ts`.
  */
-import { ANY_ORIGIN, createOriginMatcher, type OriginMatcher } from './origin'
+import { ANY_ORIGIN } from './origin'
+import { createOriginMatcher, type OriginMatcher } from './origin-matcher'
 import { DEFAULT_POLICY, type Folder, type Policy } from './types'
 
 /** One folder with everything `decideCors` needs precomputed, so a request allocates little. */
@@ -49,9 +51,9 @@ export interface PolicyTable {
   resolve(urlPath: string): CompiledFolder
 }
 
-export const ROOT_PATH = '/'
+const ROOT_PATH = '/'
 
-/** The `/` folder used when the database has none: no cross-origin access (DESIGN §1). */
+/** The `/` folder used when the database has none: no cross-origin access, since sharing is opted into folder by folder. */
 const SYNTHETIC_ROOT_FOLDER: Folder = Object.freeze({
   id: 0,
   path: ROOT_PATH,
@@ -142,18 +144,6 @@ export function compilePolicyTable(folders: readonly Folder[]): FolderTable {
     table.set(folder)
   }
   return table
-}
-
-/** The folder paths that could apply to `urlPath`, longest first, ending with `/`. */
-export function folderPrefixes(urlPath: string): string[] {
-  const prefixes: string[] = []
-  let slash = urlPath.lastIndexOf('/')
-  while (slash > 0) {
-    prefixes.push(urlPath.slice(0, slash + 1))
-    slash = urlPath.lastIndexOf('/', slash - 1)
-  }
-  prefixes.push(ROOT_PATH)
-  return prefixes
 }
 
 export function compileFolder(folder: Folder): CompiledFolder {

@@ -27,7 +27,7 @@ export interface RunningCrossport {
   /** `http://host:port` of each listener that runs here (real port when 0 was asked for). */
   readonly publicUrl: string | undefined
   readonly adminUrl: string | undefined
-  /** Stops accepting, lets in-flight responses finish (up to SHUTDOWN_TIMEOUT), closes the database. */
+  /** Stops accepting, lets in-flight responses finish (up to SHUTDOWN_TIMEOUT_MS), closes the database. */
   close(): Promise<void>
 }
 

@@ -21,15 +21,16 @@
  * `expires`, `kid` and `sig` must each appear exactly once.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
 
-export const EXPIRES_PARAM = 'expires'
-export const KEY_ID_PARAM = 'kid'
-export const SIGNATURE_PARAM = 'sig'
+const EXPIRES_PARAM = 'expires'
+const KEY_ID_PARAM = 'kid'
+const SIGNATURE_PARAM = 'sig'
 /** Parameter names a caller may not choose: the signature's own. */
 export const SIGNATURE_PARAMS: readonly string[] = Object.freeze([EXPIRES_PARAM, KEY_ID_PARAM, SIGNATURE_PARAM])
 
 /** NIST SP 800-107 §5.3.4: an HMAC-SHA256 key should carry at least 256 bits. */
-export const MIN_SECRET_BYTES = 32
+const MIN_SECRET_BYTES = 32
 const KEY_ID = /^[A-Za-z0-9_-]{1,64}$/
 const BASE64URL = /^[A-Za-z0-9_-]+$/
 // 32 bytes of HMAC-SHA256 are 43 base64url characters without padding.
@@ -137,8 +138,12 @@ export interface SignatureVerdict {
  * request. Only authentic URLs are remembered: a forger pays the HMAC every
  * time and cannot fill this with junk. A new keyring (restart) starts afresh.
  */
-const authentic = new WeakMap<SigningKeyring, Map<string, { readonly kid: string; readonly expiresAtSeconds: number }>>()
-/** Per keyring; at about 200 bytes a URL, under 1 MiB. When full it starts over. */
+interface AuthenticUrl {
+  readonly kid: string
+  readonly expiresAtSeconds: number
+}
+const authentic = new WeakMap<SigningKeyring, LRUCache<string, AuthenticUrl>>()
+/** Per keyring; at about 200 bytes a URL, under 1 MiB. */
 const MAX_REMEMBERED_URLS = 4096
 
 function byClock(kid: string, expiresAtSeconds: number, nowSeconds: number): SignatureVerdict {
@@ -205,10 +210,11 @@ export function verifySignature(
   if (!timingSafeEqual(expected, Buffer.from(sig, 'base64url'))) {
     return { reason: 'bad-signature', kid, expiresAtSeconds, detail: 'The signature does not match the path and query: the URL was altered or signed with another secret.' }
   }
-  const memo = remembered ?? new Map()
-  if (remembered === undefined && keyring !== undefined) authentic.set(keyring, memo)
-  if (memo.size >= MAX_REMEMBERED_URLS) memo.clear()
-  memo.set(memoKey, { kid, expiresAtSeconds })
+  if (keyring !== undefined) {
+    const memo = remembered ?? new LRUCache<string, AuthenticUrl>({ max: MAX_REMEMBERED_URLS })
+    if (remembered === undefined) authentic.set(keyring, memo)
+    memo.set(memoKey, { kid, expiresAtSeconds })
+  }
   return byClock(kid, expiresAtSeconds, nowSeconds)
 }
 

@@ -53,7 +53,7 @@ export async function startTestCrossport(options: StartOptions = {}): Promise<Te
     ADMIN_TOKEN: TEST_ADMIN_TOKEN,
     LOG_LEVEL: 'silent',
     SEED_DEMO: 'false',
-    SHUTDOWN_TIMEOUT: '2000',
+    SHUTDOWN_TIMEOUT_MS: '2000',
     ...options.env,
   })
   const writeAsset = (path: string, content: string | Buffer) => {

@@ -47,7 +47,7 @@ function expectOnlyReplaced(before: Map<string, CompiledFolder>, table: LivePoli
   }
 }
 
-describe('LivePolicyTable: incremental changes (issue #22)', () => {
+describe('LivePolicyTable: incremental changes', () => {
   it("recompiles only the folder this process changed, not every folder", () => {
     createMany(db, 50)
     const repo = new FolderRepo(db)

@@ -32,7 +32,7 @@ function start(dir: string, env: Readonly<Record<string, string>>): Started {
       SEED_DEMO: 'false',
       LOG_LEVEL: 'info',
       WORKERS: '1',
-      SHUTDOWN_TIMEOUT: '2000',
+      SHUTDOWN_TIMEOUT_MS: '2000',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

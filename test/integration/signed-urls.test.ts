@@ -5,7 +5,7 @@
  * token scope, and explain.
  */
 import sharp from 'sharp'
-import { signQuery } from '../../src/signing'
+import { signQuery } from '../../src/signing/url-signature'
 import { createFolder, startTestCrossport, type TestCrossport } from '../helpers/crossport'
 import { photoJpeg } from '../fixtures/images/generate'
 

@@ -70,7 +70,7 @@ describe('loadConfig(env)', () => {
       'CACHE_MAX_BYTES',
       'MAX_UPLOAD_BYTES',
       'ADMIN_BODY_LIMIT_BYTES',
-      'SHUTDOWN_TIMEOUT',
+      'SHUTDOWN_TIMEOUT_MS',
       'HEADERS_TIMEOUT_MS',
       'REQUEST_TIMEOUT_MS',
       'KEEP_ALIVE_TIMEOUT_MS',
@@ -98,6 +98,42 @@ describe('loadConfig(env)', () => {
   it('bounds image renders at 10 s unless IMAGE_RENDER_TIMEOUT_MS says otherwise', () => {
     expect(loadConfig({}).imageRenderTimeoutMs).toBe(10_000)
     expect(loadConfig({ IMAGE_RENDER_TIMEOUT_MS: '2500' }).imageRenderTimeoutMs).toBe(2500)
+  })
+
+  describe('SHUTDOWN_TIMEOUT_MS and its old name SHUTDOWN_TIMEOUT', () => {
+    it('gives in-flight responses 30 s by default, and warns about nothing', () => {
+      const config = loadConfig({})
+      expect(config.shutdownTimeoutMs).toBe(30_000)
+      expect(config.warnings).toEqual([])
+    })
+
+    it('reads SHUTDOWN_TIMEOUT_MS in ms', () => {
+      const config = loadConfig({ SHUTDOWN_TIMEOUT_MS: '2500' })
+      expect(config.shutdownTimeoutMs).toBe(2500)
+      expect(config.warnings).toEqual([])
+    })
+
+    it('still reads SHUTDOWN_TIMEOUT alone, with one warning naming the new name', () => {
+      const config = loadConfig({ SHUTDOWN_TIMEOUT: '4000' })
+      expect(config.shutdownTimeoutMs).toBe(4000)
+      expect(config.warnings).toEqual(['SHUTDOWN_TIMEOUT is deprecated: it is read for now, but rename it to SHUTDOWN_TIMEOUT_MS (same value)'])
+    })
+
+    it('lets SHUTDOWN_TIMEOUT_MS win when both are set, warning once that the old one is ignored', () => {
+      const config = loadConfig({ SHUTDOWN_TIMEOUT: '4000', SHUTDOWN_TIMEOUT_MS: '2500' })
+      expect(config.shutdownTimeoutMs).toBe(2500)
+      expect(config.warnings).toEqual(['SHUTDOWN_TIMEOUT is ignored because SHUTDOWN_TIMEOUT_MS is set; remove SHUTDOWN_TIMEOUT'])
+    })
+
+    it('names the old setting when its value is bad, and ignores a bad old value the new name overrides', () => {
+      expect(problemsOf({ SHUTDOWN_TIMEOUT: 'soon' })).toEqual(['SHUTDOWN_TIMEOUT="soon": must be a number'])
+      expect(problemsOf({ SHUTDOWN_TIMEOUT_MS: '-5' })[0]).toContain('SHUTDOWN_TIMEOUT_MS="-5"')
+      expect(loadConfig({ SHUTDOWN_TIMEOUT: 'soon', SHUTDOWN_TIMEOUT_MS: '100' }).shutdownTimeoutMs).toBe(100)
+    })
+
+    it('treats an old name of only spaces as unset: no warning', () => {
+      expect(loadConfig({ SHUTDOWN_TIMEOUT: '  ' }).warnings).toEqual([])
+    })
   })
 
   it.each(['0', 'auto'])('WORKERS=%s means one worker per core', (value) => {

@@ -1,5 +1,6 @@
 import { decideCors } from '../../../src/cors/decide'
-import type { CorsRequest } from '../../../src/cors/types'
+import { explainReasons } from '../../../src/cors/reason-text'
+import type { CorsDecision, CorsRequest } from '../../../src/cors/types'
 import { compilePolicyTable, type CompiledFolder } from '../../../src/policy/table'
 import { DEFAULT_POLICY, type Policy } from '../../../src/policy/types'
 import { corsRequest, OWN_ORIGIN } from '../../helpers/records'
@@ -20,6 +21,8 @@ function compiled(policy: Partial<Policy>, path = '/brand/'): CompiledFolder {
 }
 
 const get = corsRequest
+/** The reasons as explain words them, in one line. */
+const textOf = (reasons: CorsDecision['reasons']): string => explainReasons(reasons).join(' ')
 
 function preflight(origin: string, requestMethod: string, overrides: Partial<CorsRequest> = {}): CorsRequest {
   return get({ method: 'OPTIONS', origin, requestMethod, ...overrides })
@@ -68,8 +71,8 @@ describe('decideCors for an actual request with Origin', () => {
 
   it('explains a refusal naming the folder and the rule that did not match', () => {
     const { reasons } = decideCors(get({ origin: 'https://shop.example.evil.net' }), shared)
-    expect(reasons[0]).toContain('/brand/')
-    expect(reasons.join(' ')).toContain('does not match https://*.shop.example: its host is not under shop.example')
+    expect(reasons[0]).toEqual({ code: 'folder-applies', folder: '/brand/' })
+    expect(textOf(reasons)).toContain('does not match https://*.shop.example: its host is not under shop.example')
   })
 
   it('answers * for a * rule without credentials, with TAO *', () => {
@@ -222,7 +225,7 @@ describe('decideCors for a preflight', () => {
     const decision = decideCors(request, shared)
     expect(decision).toMatchObject({ isPreflight: true, outcome: 'refused', status: 403, vary: PREFLIGHT_VARY })
     expect(decision.headers).toEqual({ 'Cache-Control': 'no-store' })
-    expect(decision.reasons.join(' ')).toContain(reason)
+    expect(textOf(decision.reasons)).toContain(reason)
   })
 
   it('ignores empty entries and spacing in Access-Control-Request-Headers', () => {
@@ -234,7 +237,7 @@ describe('decideCors for a preflight', () => {
     expect(decideCors(preflight(SHOP, 'GET', { requestHeaders: 'x-anything, x-other' }), anyHeader).status).toBe(204)
     const withAuth = decideCors(preflight(SHOP, 'GET', { requestHeaders: 'authorization' }), anyHeader)
     expect(withAuth.status).toBe(403)
-    expect(withAuth.reasons.join(' ')).toContain('* never covers Authorization')
+    expect(textOf(withAuth.reasons)).toContain('* never covers Authorization')
   })
 
   it('treats * in allowHeaders literally when credentials are on', () => {
@@ -315,12 +318,12 @@ describe('decideCors in strict mode (hotlink protection)', () => {
 
   it('says why it refused a hotlink', () => {
     const { reasons } = decideCors(get({ referer: 'https://evil.example/page' }), strict)
-    expect(reasons.join(' ')).toContain("the Referer's origin https://evil.example is neither allowed nor this server's own origin")
+    expect(textOf(reasons)).toContain("the Referer's origin https://evil.example is neither allowed nor this server's own origin")
   })
 
   it('says why it refused a cross-site request that hides who it is', () => {
     const { reasons } = decideCors(get({ secFetchSite: 'cross-site' }), strict)
-    expect(reasons.join(' ')).toContain('Sec-Fetch-Site says cross-site')
+    expect(textOf(reasons)).toContain('Sec-Fetch-Site says cross-site')
   })
 
   it('varies on Origin even with no origin rules', () => {

@@ -157,6 +157,10 @@ describe('parseAccept(accept)', () => {
     ['image/avif;q=0.0', { avif: false, webp: false }],
     ['image/avif;q=abc', { avif: false, webp: false }],
     ['image/avifx,image/web', { avif: false, webp: false }],
+    ['image/avif;q=0, image/avif', { avif: true, webp: false }],
+    ['text/html;note="x,image/avif"', { avif: false, webp: false }],
+    ['image/webp;q=0.5;level=1', { avif: false, webp: true }],
+    ['image/avif ;q = 0.5', { avif: true, webp: false }],
   ])('reads %j as %j', (accept, expected) => {
     expect(parseAccept(accept)).toEqual(expected)
   })
@@ -173,7 +177,7 @@ describe('chooseFormat(requested, accepted, source)', () => {
     ['auto', avifOnly, 'png', false, true, 'avif'],
     ['auto', webp, 'jpeg', false, false, 'webp'],
     ['auto', webp, 'png', false, true, 'webp'],
-    // Neither AVIF nor WebP: JPEG (DESIGN §1), unless JPEG would lose transparency or animation.
+    // Neither AVIF nor WebP: JPEG, which every client decodes, unless JPEG would lose transparency or animation.
     ['auto', none, 'jpeg', false, false, 'jpeg'],
     ['auto', none, 'png', false, false, 'jpeg'],
     ['auto', none, 'png', false, true, 'png'],

@@ -1,4 +1,4 @@
-import { statusClass } from '../../../src/ops/metrics'
+import { statusClass } from '../../../src/ops/request-tally'
 
 describe('statusClass(status)', () => {
   it.each([

@@ -10,7 +10,7 @@ const folder = (path: string, origins: string[] = []): Folder => ({
   updatedAt: '2024-01-01T00:00:00.000Z',
 })
 
-describe('FolderTable: one folder changes at a time (issue #22)', () => {
+describe('FolderTable: one folder changes at a time', () => {
   it('a created folder takes its subtree from its parent, and a deleted one gives it back', () => {
     const table = compilePolicyTable([folder('/', ['https://root.example']), folder('/a/', ['https://a.example'])])
     expect(table.resolve('/a/b/c/x.png').folder.path).toBe('/a/')

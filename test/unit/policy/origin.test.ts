@@ -1,4 +1,6 @@
-import { createOriginMatcher, originOfUrl, parseNewOriginRule, parseOrigin, parseOriginRule } from '../../../src/policy/origin'
+import { originOfUrl, parseOrigin } from '../../../src/policy/origin'
+import { createOriginMatcher } from '../../../src/policy/origin-matcher'
+import { parseNewOriginRule, parseOriginRule } from '../../../src/policy/origin-rule'
 
 describe('parseOrigin(input)', () => {
   it.each([
@@ -269,6 +271,16 @@ describe('createOriginMatcher(rules)', () => {
     const first = match('https://cdn.shop.example')
     expect(match('https://cdn.shop.example')).toBe(first)
     expect(Object.isFrozen(first)).toBe(true)
+  })
+
+  it('keeps answering correctly, and keeps the origin in use, while more distinct origins pass than it remembers', () => {
+    const hot = match('https://cdn.shop.example')
+    for (let i = 0; i < 1000; i += 1) {
+      expect(match(`https://site${i}.example`).matched).toBe(false)
+      // Least recently used goes first: an origin a page keeps sending outlives the churn.
+      expect(match('https://cdn.shop.example')).toBe(hot)
+    }
+    expect(match('https://site0.example').reason).toContain('https://site0.example does not match')
   })
 
   it('names only the three closest of many unrelated rules, and counts the rest', () => {

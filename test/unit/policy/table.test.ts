@@ -1,4 +1,4 @@
-import { compilePolicyTable, folderPrefixes, normaliseMethod } from '../../../src/policy/table'
+import { compilePolicyTable, normaliseMethod } from '../../../src/policy/table'
 import { DEFAULT_POLICY, type Folder, type Policy } from '../../../src/policy/types'
 
 let nextId = 1
@@ -101,17 +101,6 @@ describe('a compiled folder', () => {
   it('treats * in allowHeaders as a wildcard only without credentials', () => {
     expect(compilePolicyTable([folder('/', { allowHeaders: ['*'] })]).resolve('/').allowsAnyHeader).toBe(true)
     expect(compilePolicyTable([folder('/', { allowHeaders: ['*'], credentials: true })]).resolve('/').allowsAnyHeader).toBe(false)
-  })
-})
-
-describe('folderPrefixes(urlPath)', () => {
-  it.each([
-    ['/brand/logos/a.svg', ['/brand/logos/', '/brand/', '/']],
-    ['/brand/', ['/brand/', '/']],
-    ['/brand', ['/']],
-    ['/', ['/']],
-  ])('lists the folders that could apply to %s, longest first', (urlPath, expected) => {
-    expect(folderPrefixes(urlPath)).toEqual(expected)
   })
 })
 

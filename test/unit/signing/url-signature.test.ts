@@ -1,12 +1,12 @@
+import { capCacheControl } from '../../../src/signing/cache-cap'
 import {
   canonicalString,
-  capCacheControl,
   parseSigningKeys,
   signQuery,
   verifySignature,
   withoutSignatureParams,
   type SigningKeyring,
-} from '../../../src/signing'
+} from '../../../src/signing/url-signature'
 
 // The documented test vector (docs: signed URLs), computed independently with Python's hmac module.
 const VECTOR = {
