@@ -1,4 +1,5 @@
 import type { Context, Middleware } from 'koa'
+import { LRUCache } from 'lru-cache'
 import type { AdminContext } from './context'
 import { TokenRepo, type TokenScope } from '../db/token-repo'
 import { CrossportError } from '../http/errors'
@@ -47,14 +48,18 @@ interface Window {
  * full speed. Successful authentications are never counted.
  */
 export class FailedAuthLimiter {
-  private readonly windows = new Map<string, Window>()
+  // Read with `peek` only, so the oldest window is the one evicted first when a scan fills it.
+  private readonly windows: LRUCache<string, Window>
 
   constructor(
     private readonly maxFailures: number = MAX_FAILED_AUTHS,
     private readonly windowMs: number = FAILED_AUTH_WINDOW_MS,
     private readonly now: () => number = Date.now,
-    private readonly maxClients: number = MAX_TRACKED_CLIENTS,
-  ) {}
+    maxClients: number = MAX_TRACKED_CLIENTS,
+  ) {
+    // ttlResolution 0: ask the clock every time rather than trust a cached reading.
+    this.windows = new LRUCache({ max: maxClients, ttl: windowMs, ttlResolution: 0, perf: { now } })
+  }
 
   /** Seconds until the client may try again, or 0 when it is not blocked. */
   retryAfterSeconds(client: string): number {
@@ -69,30 +74,19 @@ export class FailedAuthLimiter {
       window.failures++
       return
     }
-    if (this.windows.size >= this.maxClients) this.evict()
+    // Ended windows go before any live one is evicted.
+    if (this.windows.size >= this.windows.max) this.windows.purgeStale()
     this.windows.set(client, { startedAtMs: this.now(), failures: 1 })
   }
 
+  /** The client's window, unless it has ended (at windowMs exactly: the cache itself only drops it after). */
   private current(client: string): Window | undefined {
-    const window = this.windows.get(client)
+    const window = this.windows.peek(client)
     if (window && this.now() - window.startedAtMs >= this.windowMs) {
       this.windows.delete(client)
       return undefined
     }
     return window
-  }
-
-  private evict(): void {
-    const now = this.now()
-    for (const [client, window] of this.windows) {
-      if (now - window.startedAtMs >= this.windowMs) this.windows.delete(client)
-    }
-    // Map iteration follows insertion order, so the first key is the oldest window.
-    while (this.windows.size >= this.maxClients) {
-      const oldest = this.windows.keys().next()
-      if (oldest.done === true) break
-      this.windows.delete(oldest.value)
-    }
   }
 }
 
