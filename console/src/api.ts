@@ -1,4 +1,4 @@
-import type { AssetInfo } from './types.js'
+import type { Asset } from './types.js'
 
 /** RFC 9457 problem details as the admin API sends them (plus its `errors` member). */
 export interface Problem {
@@ -104,7 +104,7 @@ export const encodePath = (path: string): string => path.split('/').map(encodeUR
  * `PUT /assets/{path}` with the file as the raw body. XMLHttpRequest, not
  * fetch: only XHR reports upload progress (`upload.onprogress`).
  */
-export function uploadAsset(path: string, file: File, onProgress: (loaded: number, total: number) => void): Promise<AssetInfo> {
+export function uploadAsset(path: string, file: File, onProgress: (loaded: number, total: number) => void): Promise<Asset> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
     xhr.open('PUT', apiUrl(`/assets${encodePath(path)}`))
@@ -116,7 +116,7 @@ export function uploadAsset(path: string, file: File, onProgress: (loaded: numbe
     xhr.onabort = () => reject(new ApiError(0, { status: 0, title: 'Aborted', detail: `Uploading ${path} was cancelled` }))
     xhr.onload = () => {
       try {
-        resolve(readAnswer<AssetInfo>(xhr.status, xhr.getResponseHeader('content-type') ?? '', xhr.responseText))
+        resolve(readAnswer<Asset>(xhr.status, xhr.getResponseHeader('content-type') ?? '', xhr.responseText))
       } catch (error) {
         reject(error)
       }
