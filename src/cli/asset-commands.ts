@@ -14,9 +14,8 @@ interface UploadCommandOptions {
 }
 
 /** `assets upload|ls|rm`: the store, through the admin API. */
-export function registerAssetCommands(program: Command, kit: CommandKit): void {
+export function registerAssetCommands(assets: Command, kit: CommandKit): void {
   const { io } = kit
-  const assets = program.command('assets').description('upload, list and delete assets')
   assets
     .command('upload <localDir>')
     .description('upload the files of a local folder that changed (same size and not newer locally = unchanged)')

@@ -79,10 +79,9 @@ export async function findFolder(client: ApiClient, path: string): Promise<Folde
   return folder
 }
 
-/** `folders list|add|remove|set`: folders and their CORS policies. */
-export function registerFolderCommands(program: Command, kit: CommandKit): void {
+/** `folders list|add|remove|set` under the `folders` group: folders and their CORS policies. */
+export function registerFolderCommands(folders: Command, kit: CommandKit): void {
   const { io } = kit
-  const folders = program.command('folders').description('folders and their CORS policies')
   folders
     .command('list')
     .description('list folders with their policies')

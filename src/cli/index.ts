@@ -88,12 +88,13 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
     explicitDatabase: (command) => globals(command).database,
   }
 
-  registerFolderCommands(program, kit)
-  registerOriginCommands(program, kit)
+  // In this order in --help.
+  registerFolderCommands(program.command('folders').description('folders and their CORS policies'), kit)
+  registerOriginCommands(program.command('origins').description('allow or revoke one origin of a folder'), kit)
   registerExplainCommand(program, kit)
-  registerTokenCommands(program, kit)
+  registerTokenCommands(program.command('tokens').description('admin API tokens'), kit)
   registerSignCommand(program, kit)
-  registerAssetCommands(program, kit)
+  registerAssetCommands(program.command('assets').description('upload, list and delete assets'), kit)
   registerDbCommands(program, kit)
   return program
 }

@@ -8,13 +8,12 @@ import { printJson, printLine } from './output'
 type OriginChange = (client: ApiClient, folder: Folder, origin: string, command: Command) => Promise<void>
 
 /** `origins allow|revoke <folder> <origin>`: one origin of one folder, found by its path. */
-export function registerOriginCommands(program: Command, kit: CommandKit): void {
+export function registerOriginCommands(origins: Command, kit: CommandKit): void {
   const { io } = kit
   const onFolder = (change: OriginChange) => async (path: string, origin: string, _options: unknown, command: Command) => {
     const client = kit.api(command)
     await change(client, await findFolder(client, path), origin, command)
   }
-  const origins = program.command('origins').description('allow or revoke one origin of a folder')
   origins
     .command('allow <folder> <origin>')
     .description('allow one origin for a folder, e.g. origins allow /brand/ https://shop.example')

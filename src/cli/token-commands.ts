@@ -6,9 +6,8 @@ import { createTokenOffline } from './offline-tokens'
 import { printJson, printLine, printTable } from './output'
 
 /** `tokens create|list|revoke`: admin API tokens; `create` also works offline, straight in the database. */
-export function registerTokenCommands(program: Command, kit: CommandKit): void {
+export function registerTokenCommands(tokens: Command, kit: CommandKit): void {
   const { io } = kit
-  const tokens = program.command('tokens').description('admin API tokens')
   tokens
     .command('create <name>')
     .description('create a token; its secret is shown once. With --database <file>, offline: straight in the database, no server or token needed (recovery)')
