@@ -48,7 +48,9 @@ interface Window {
  * full speed. Successful authentications are never counted.
  */
 export class FailedAuthLimiter {
-  // Read with `peek` only, so the oldest window is the one evicted first when a scan fills it.
+  // Read with `peek` only, so the least recently set window is evicted first when a scan fills
+  // the cache; all windows last windowMs, so that is also the first to end: ended windows go
+  // before live ones.
   private readonly windows: LRUCache<string, Window>
 
   constructor(
@@ -57,8 +59,7 @@ export class FailedAuthLimiter {
     private readonly now: () => number = Date.now,
     maxClients: number = MAX_TRACKED_CLIENTS,
   ) {
-    // ttlResolution 0: ask the clock every time rather than trust a cached reading.
-    this.windows = new LRUCache({ max: maxClients, ttl: windowMs, ttlResolution: 0, perf: { now } })
+    this.windows = new LRUCache({ max: maxClients })
   }
 
   /** Seconds until the client may try again, or 0 when it is not blocked. */
@@ -74,12 +75,10 @@ export class FailedAuthLimiter {
       window.failures++
       return
     }
-    // Ended windows go before any live one is evicted.
-    if (this.windows.size >= this.windows.max) this.windows.purgeStale()
     this.windows.set(client, { startedAtMs: this.now(), failures: 1 })
   }
 
-  /** The client's window, unless it has ended (at windowMs exactly: the cache itself only drops it after). */
+  /** The client's window, unless it has ended. */
   private current(client: string): Window | undefined {
     const window = this.windows.peek(client)
     if (window && this.now() - window.startedAtMs >= this.windowMs) {
