@@ -1,13 +1,11 @@
-import type { Asset } from './types.js'
+import type { Asset, Problem as ApiProblem } from './types.js'
 
-/** RFC 9457 problem details as the admin API sends them (plus its `errors` member). */
-export interface Problem {
-  readonly type?: string
-  readonly title?: string
-  readonly status: number
-  readonly detail?: string
-  readonly errors?: readonly { readonly field: string; readonly message: string }[]
-}
+/**
+ * RFC 9457 problem details as the admin API sends them (plus its `errors`
+ * member); only `status` is sure, since an answer from something else (a
+ * proxy, a network error) may carry none of the rest.
+ */
+export type Problem = Partial<ApiProblem> & { readonly status: number }
 
 export class ApiError extends Error {
   constructor(

@@ -5,7 +5,7 @@ import { setUpFolderSearch } from './folder-search.js'
 import { folderOf } from './paths.js'
 import { expandTo, newTreeView, renderTree, type TreeActions } from './tree-view.js'
 import { describePolicy, renderPolicyForm } from './policy-form.js'
-import type { Folder, ItemList, Policy } from './types.js'
+import type { Folder, FolderPage, Policy } from './types.js'
 
 /** Last list the API gave; re-fetched after every change, never edited locally. */
 let folders: readonly Folder[] = []
@@ -28,7 +28,7 @@ export async function fetchFolders(): Promise<readonly Folder[]> {
   const all: Folder[] = []
   let cursor: string | null | undefined
   do {
-    const page: ItemList<Folder> & { nextCursor?: string | null } = await api('GET', `/folders?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+    const page: FolderPage = await api('GET', `/folders?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
     all.push(...page.items)
     cursor = page.nextCursor
   } while (cursor)

@@ -1,6 +1,6 @@
 import { api } from './api.js'
 import { announce, byId, confirmButton, copyButton, describeError, field, formatTime, h, replaceChildren, setUpForm } from './dom.js'
-import type { CreatedToken, ItemList, Session, TokenInfo } from './types.js'
+import type { CreatedToken, Session, TokenInfo, TokenList } from './types.js'
 
 export function setUpTokens(): void {
   const name = field('Token name', h('input', { id: 'token-name', name: 'name', placeholder: 'ci', autocomplete: 'off', required: true }))
@@ -57,7 +57,7 @@ export async function showTokens(): Promise<void> {
   const error = byId('tokens-error')
   error.textContent = ''
   try {
-    const [list, me] = await Promise.all([api<ItemList<TokenInfo>>('GET', '/tokens'), currentSession()])
+    const [list, me] = await Promise.all([api<TokenList>('GET', '/tokens'), currentSession()])
     replaceChildren(
       byId('token-list'),
       list.items.length === 0 ? h('p', { class: 'empty' }, 'No tokens.') : h(

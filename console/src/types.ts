@@ -5,16 +5,17 @@ export type {
   Asset,
   AssetPage,
   AuditEntry,
+  AuditList,
   CreatedToken,
   EnforcementMode,
   Explanation,
   Folder,
+  FolderPage,
   Policy,
+  Problem,
   Session,
   SignedUrlsMode,
   TokenInfo,
+  TokenList,
   TokenScope,
 } from '../../src/admin/schemas/api-types'
-export interface ItemList<T> {
-  readonly items: readonly T[]
-}
