@@ -26,11 +26,11 @@ RUN npm ci --no-audit --no-fund
 
 # --- build: TypeScript -> dist/ (server and admin console)
 FROM install AS build
-COPY tsconfig.json tsconfig.build.json tsconfig.console.json ./
+COPY tsconfig.json tsconfig.build.json tsconfig.console.json tsconfig.api-types.json ./
 COPY src ./src
 COPY console ./console
 RUN npx tsc -p tsconfig.build.json \
- && npx tsc -p tsconfig.console.json \
+ && npx tsc -b tsconfig.console.json \
  && date -u +%FT%TZ > dist/.build-stamp
 
 # --- deps: production dependencies only, pruned from the full install, so a

@@ -23,14 +23,15 @@ const mtimeOf = (file) => (existsSync(file) ? statSync(file).mtimeMs : 0)
 const sources = Math.max(
   newestMtime(join(root, 'src')),
   existsSync(join(root, 'console', 'src')) ? newestMtime(join(root, 'console', 'src')) : 0,
-  ...['tsconfig.json', 'tsconfig.build.json', 'tsconfig.console.json'].map((name) => mtimeOf(join(root, name))),
+  ...['tsconfig.json', 'tsconfig.build.json', 'tsconfig.console.json', 'tsconfig.api-types.json'].map((name) => mtimeOf(join(root, name))),
 )
 if (!existsSync(stamp) || statSync(stamp).mtimeMs < sources) {
   process.stderr.write('crossport: building (tsc)...\n')
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root })
   const consoleConfig = join(root, 'tsconfig.console.json')
   if (existsSync(consoleConfig)) {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', consoleConfig], { stdio: 'inherit', cwd: root })
+    // -b: the console's type-only imports need the declarations of tsconfig.api-types.json built first.
+    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', consoleConfig], { stdio: 'inherit', cwd: root })
   }
   require('node:fs').writeFileSync(stamp, new Date().toISOString() + '\n')
 }

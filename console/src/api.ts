@@ -1,13 +1,11 @@
-import type { AssetInfo } from './types.js'
+import type { Asset, Problem as ApiProblem } from './types.js'
 
-/** RFC 9457 problem details as the admin API sends them (plus its `errors` member). */
-export interface Problem {
-  readonly type?: string
-  readonly title?: string
-  readonly status: number
-  readonly detail?: string
-  readonly errors?: readonly { readonly field: string; readonly message: string }[]
-}
+/**
+ * RFC 9457 problem details as the admin API sends them (plus its `errors`
+ * member); only `status` is sure, since an answer from something else (a
+ * proxy, a network error) may carry none of the rest.
+ */
+export type Problem = Partial<ApiProblem> & { readonly status: number }
 
 export class ApiError extends Error {
   constructor(
@@ -104,7 +102,7 @@ export const encodePath = (path: string): string => path.split('/').map(encodeUR
  * `PUT /assets/{path}` with the file as the raw body. XMLHttpRequest, not
  * fetch: only XHR reports upload progress (`upload.onprogress`).
  */
-export function uploadAsset(path: string, file: File, onProgress: (loaded: number, total: number) => void): Promise<AssetInfo> {
+export function uploadAsset(path: string, file: File, onProgress: (loaded: number, total: number) => void): Promise<Asset> {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
     xhr.open('PUT', apiUrl(`/assets${encodePath(path)}`))
@@ -116,7 +114,7 @@ export function uploadAsset(path: string, file: File, onProgress: (loaded: numbe
     xhr.onabort = () => reject(new ApiError(0, { status: 0, title: 'Aborted', detail: `Uploading ${path} was cancelled` }))
     xhr.onload = () => {
       try {
-        resolve(readAnswer<AssetInfo>(xhr.status, xhr.getResponseHeader('content-type') ?? '', xhr.responseText))
+        resolve(readAnswer<Asset>(xhr.status, xhr.getResponseHeader('content-type') ?? '', xhr.responseText))
       } catch (error) {
         reject(error)
       }

@@ -4,7 +4,7 @@ import { prefillExplain } from './explain.js'
 import { knownFolders, sourceBadge, summarise } from './folders.js'
 import { folderChain, folderOf, nameOf, nearestFolder } from './paths.js'
 import { chosenFiles, droppedFiles, uploadAll, type PendingUpload } from './uploads.js'
-import type { AssetInfo, AssetPage } from './types.js'
+import type { Asset, AssetPage } from './types.js'
 
 // Remembered for the tab only, like the token: a display preference, not API state.
 const PUBLIC_URL_KEY = 'crossport.publicUrl'
@@ -209,7 +209,7 @@ function publicUrlOf(path: string): string {
   return publicBaseUrl() + encodePath(path)
 }
 
-function renderAsset(asset: AssetInfo): HTMLTableRowElement {
+function renderAsset(asset: Asset): HTMLTableRowElement {
   const url = publicUrlOf(asset.path)
   const name = nameOf(asset.path)
   return h(
@@ -256,7 +256,7 @@ async function deleteAsset(path: string): Promise<void> {
   await loadPage(state.page)
 }
 
-function preview(asset: AssetInfo, url: string): HTMLElement {
+function preview(asset: Asset, url: string): HTMLElement {
   if (!asset.contentType.startsWith('image/')) return h('span', { class: 'preview none', 'aria-hidden': 'true' }, asset.contentType.split('/')[0] ?? '')
   // SVG is not transformed by the image pipeline; anything else asks for a small derivative.
   const src = asset.contentType.startsWith('image/svg') ? url : `${url}?w=${PREVIEW_WIDTH}`
@@ -268,7 +268,7 @@ function preview(asset: AssetInfo, url: string): HTMLElement {
 const escapeAttribute = (value: string): string => value.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;')
 
 /** The element a page would use for this asset, with `crossorigin` so the folder's CORS policy applies. */
-export function snippetFor(asset: Pick<AssetInfo, 'contentType'>, url: string): string {
+export function snippetFor(asset: Pick<Asset, 'contentType'>, url: string): string {
   const src = escapeAttribute(url)
   const type = asset.contentType.split(';')[0]?.trim() ?? ''
   if (type.startsWith('image/')) return `<img src="${src}" crossorigin="anonymous" alt="">`

@@ -1,7 +1,7 @@
 import { api } from './api.js'
 import { byId, describeError, field, formatTime, h, replaceChildren } from './dom.js'
 import { describeChange, summariseEntry } from './audit-summary.js'
-import type { AuditEntry, ItemList } from './types.js'
+import type { AuditEntry, AuditList } from './types.js'
 
 const PAGE_SIZE = 50
 let target = ''
@@ -32,7 +32,7 @@ export async function showAudit(isMore = false): Promise<void> {
   if (isMore && oldestId !== undefined) query.set('before', String(oldestId))
   const mine = ++sequence
   try {
-    const list = await api<ItemList<AuditEntry>>('GET', `/audit?${query}`)
+    const list = await api<AuditList>('GET', `/audit?${query}`)
     if (mine !== sequence) return
     const rows = list.items.map(renderEntry)
     const holder = byId('audit-list')

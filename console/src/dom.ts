@@ -206,3 +206,30 @@ export function clearProblems(fields: Readonly<Record<string, Field<HTMLElement>
   for (const f of Object.values(fields)) f.showError(undefined)
   general.textContent = ''
 }
+
+/**
+ * Fills the form `id` with a heading, its fields and a submit button. `submit`
+ * runs with the previous problems cleared; an API error it throws is shown at
+ * the fields it names (`showProblem`).
+ */
+export function setUpForm(
+  id: string,
+  heading: string,
+  fields: Readonly<Record<string, Field<HTMLElement>>>,
+  submitLabel: string,
+  submit: (form: HTMLFormElement) => Promise<void>,
+  problemOptions?: { prefix?: string; fallback?: string },
+): void {
+  const general = h('p', { class: 'form-error', 'aria-live': 'polite' })
+  const form = byId<HTMLFormElement>(id)
+  replaceChildren(form, h('h3', {}, heading), Object.values(fields).map((f) => f.wrapper), h('button', { type: 'submit' }, submitLabel), general)
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault()
+    clearProblems(fields, general)
+    try {
+      await submit(form)
+    } catch (error) {
+      showProblem(error, fields, general, problemOptions)
+    }
+  })
+}

@@ -1,23 +1,11 @@
 import { api } from './api.js'
-import {
-  announce,
-  byId,
-  clearProblems,
-  confirmButton,
-  describeError,
-  field,
-  formatTime,
-  h,
-  replaceChildren,
-  showProblem,
-  splitList,
-  type Field,
-} from './dom.js'
+import { announce, byId, confirmButton, describeError, field, formatTime, h, replaceChildren, setUpForm, showProblem, splitList, clearProblems } from './dom.js'
 import { buildFolderTree, flattenTree, type TreeNode } from './folder-tree.js'
 import { setUpFolderSearch } from './folder-search.js'
 import { folderOf } from './paths.js'
 import { expandTo, newTreeView, renderTree, type TreeActions } from './tree-view.js'
-import type { Folder, ItemList, Policy, SignedUrlsMode } from './types.js'
+import { describePolicy, renderPolicyForm } from './policy-form.js'
+import type { Folder, FolderPage, Policy } from './types.js'
 
 /** Last list the API gave; re-fetched after every change, never edited locally. */
 let folders: readonly Folder[] = []
@@ -40,7 +28,7 @@ export async function fetchFolders(): Promise<readonly Folder[]> {
   const all: Folder[] = []
   let cursor: string | null | undefined
   do {
-    const page: ItemList<Folder> & { nextCursor?: string | null } = await api('GET', `/folders?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
+    const page: FolderPage = await api('GET', `/folders?limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)
     all.push(...page.items)
     cursor = page.nextCursor
   } while (cursor)
@@ -79,24 +67,22 @@ export function setUpFolders(): void {
     h('input', { id: 'new-folder-origins', name: 'origins', placeholder: 'https://shop.example https://*.shop.example', autocomplete: 'off' }),
     'Separate several with spaces or commas. Empty: no cross-origin access.',
   )
-  const general = h('p', { class: 'form-error', 'aria-live': 'polite' })
-  const form = byId<HTMLFormElement>('create-folder-form')
-  replaceChildren(form, h('h3', {}, 'Create a folder'), path.wrapper, origins.wrapper, h('button', { type: 'submit' }, 'Create folder'), general)
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    clearProblems({ path, origins }, general)
-    const newPath = folderOf(path.control.value)
-    try {
+  setUpForm(
+    'create-folder-form',
+    'Create a folder',
+    { path, origins },
+    'Create folder',
+    async (form) => {
+      const newPath = folderOf(path.control.value)
       await api('POST', '/folders', { path: newPath, policy: { origins: splitList(origins.control.value) } })
       form.reset()
       view.selectedPath = newPath
       expandTo(view, newPath)
       announce(`Folder ${newPath} created.`)
       await showFolders()
-    } catch (error) {
-      showProblem(error, { path, origins }, general, { prefix: 'policy.', fallback: 'path' })
-    }
-  })
+    },
+    { prefix: 'policy.', fallback: 'path' },
+  )
 }
 
 const treeActions: TreeActions = {
@@ -172,24 +158,6 @@ function renderInherited(node: TreeNode): HTMLElement {
   )
 }
 
-function describePolicy(policy: Policy): HTMLElement {
-  const row = (term: string, value: string) => [h('dt', {}, term), h('dd', {}, value)]
-  return h(
-    'dl',
-    { class: 'policy' },
-    row('Origins', policy.origins.length === 0 ? 'none (no cross-origin access)' : policy.origins.join(', ')),
-    row('Methods', policy.methods.join(', ')),
-    row('Allowed request headers', policy.allowHeaders.join(', ') || 'none'),
-    row('Exposed response headers', policy.exposeHeaders.join(', ') || 'none'),
-    row('Preflight max-age', `${policy.maxAge} s`),
-    row('Credentials', policy.credentials ? 'allowed' : 'not allowed'),
-    row('Private Network Access', policy.privateNetwork ? 'answered' : 'not answered'),
-    row('Mode', policy.mode === 'strict' ? 'strict (also refuses hotlinks)' : 'cors (browser-enforced)'),
-    row('Cache-Control', policy.cacheControl),
-    row('Signed URLs', SIGNED_URLS_LABELS[policy.signedUrls]),
-  )
-}
-
 function explainButton(path: string): HTMLButtonElement {
   const button = h('button', { type: 'button', class: 'secondary' }, 'Explain a request here')
   button.addEventListener('click', () => onExplain(path))
@@ -203,7 +171,7 @@ function renderFolder(folder: Folder): HTMLElement {
     h('h3', { tabindex: -1, id: 'folder-detail-title' }, folder.path, ' ', h('span', { class: 'badge own' }, 'own policy')),
     h('p', { class: 'meta' }, `Folder #${folder.id} · created ${formatTime(folder.createdAt)} · changed ${formatTime(folder.updatedAt)}`),
     renderOrigins(folder),
-    renderPolicyForm(folder),
+    renderPolicyForm(folder, showFolders),
     h(
       'div',
       { class: 'actions' },
@@ -263,99 +231,4 @@ function renderOrigins(folder: Folder): HTMLElement {
     items.length === 0 ? h('p', { class: 'empty' }, 'None: no site may use these assets cross-origin.') : h('ul', { class: 'origin-list' }, items),
     form,
   )
-}
-
-const LIST_FIELDS = ['methods', 'allowHeaders', 'exposeHeaders'] as const
-
-function renderPolicyForm(folder: Folder): HTMLElement {
-  const policy = folder.policy
-  const text = (id: string, value: string) => h('input', { id, autocomplete: 'off', value })
-  const fields = {
-    methods: field('Methods', text('policy-methods', policy.methods.join(', ')), 'e.g. GET, HEAD'),
-    allowHeaders: field('Allowed request headers', text('policy-allow-headers', policy.allowHeaders.join(', ')), 'Access-Control-Allow-Headers, e.g. Range'),
-    exposeHeaders: field('Exposed response headers', text('policy-expose-headers', policy.exposeHeaders.join(', ')), 'Access-Control-Expose-Headers'),
-    maxAge: field('Preflight max-age (seconds)', h('input', { id: 'policy-max-age', type: 'number', min: 0, step: 1, value: policy.maxAge })),
-    credentials: field('Allow credentials (cookies, HTTP auth)', h('input', { id: 'policy-credentials', type: 'checkbox', checked: policy.credentials })),
-    privateNetwork: field('Answer Private Network Access preflights', h('input', { id: 'policy-private-network', type: 'checkbox', checked: policy.privateNetwork })),
-    mode: field(
-      'Mode',
-      h(
-        'select',
-        { id: 'policy-mode' },
-        h('option', { value: 'cors', selected: policy.mode === 'cors' }, 'cors: browsers enforce the allow-list'),
-        h('option', { value: 'strict', selected: policy.mode === 'strict' }, 'strict: also refuse other sites (hotlink protection)'),
-      ),
-    ),
-    cacheControl: field('Cache-Control', text('policy-cache-control', policy.cacheControl)),
-    signedUrls: field(
-      'Signed URLs',
-      h(
-        'select',
-        { id: 'policy-signed-urls' },
-        (Object.keys(SIGNED_URLS_LABELS) as SignedUrlsMode[]).map((mode) => h('option', { value: mode, selected: policy.signedUrls === mode }, `${mode}: ${SIGNED_URLS_LABELS[mode]}`)),
-      ),
-      'Needs URL_SIGNING_KEYS; mint URLs with POST /admin/v1/sign or crossport sign',
-    ),
-  } satisfies Record<string, Field<HTMLElement>>
-  const general = h('p', { class: 'form-error', 'aria-live': 'polite' })
-  const form = h(
-    'form',
-    { class: 'policy-form', 'aria-label': `Policy of ${folder.path}` },
-    h('h4', {}, 'Policy'),
-    Object.values(fields).map((f) => f.wrapper),
-    h('button', { type: 'submit' }, 'Save policy'),
-    general,
-  )
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    clearProblems(fields, general)
-    const patch = changedFields(policy, {
-      methods: splitList(fields.methods.control.value),
-      allowHeaders: splitList(fields.allowHeaders.control.value),
-      exposeHeaders: splitList(fields.exposeHeaders.control.value),
-      maxAge: numberOrRaw(fields.maxAge.control.value),
-      credentials: fields.credentials.control.checked,
-      privateNetwork: fields.privateNetwork.control.checked,
-      mode: fields.mode.control.value,
-      cacheControl: fields.cacheControl.control.value,
-      signedUrls: fields.signedUrls.control.value,
-    })
-    if (Object.keys(patch).length === 0) {
-      general.textContent = 'Nothing changed.'
-      return
-    }
-    try {
-      await api('PATCH', `/folders/${folder.id}`, patch)
-      announce(`Policy of ${folder.path} saved.`)
-      await showFolders()
-    } catch (error) {
-      showProblem(error, fields, general)
-    }
-  })
-  return form
-}
-
-const SIGNED_URLS_LABELS: Readonly<Record<SignedUrlsMode, string>> = {
-  off: 'not needed',
-  derivatives: 'needed for image parameters (w, q, fmt…)',
-  required: 'needed for every request',
-}
-
-/** A number when the input holds one; otherwise the raw text, so the API says what is wrong with it. */
-function numberOrRaw(value: string): number | string {
-  const trimmed = value.trim()
-  const n = Number(trimmed)
-  return trimmed !== '' && Number.isFinite(n) ? n : trimmed
-}
-
-/** Only the fields the operator changed: one PATCH, and an audit entry that says what changed. */
-function changedFields(policy: Policy, form: Record<string, unknown>): Record<string, unknown> {
-  const patch: Record<string, unknown> = {}
-  for (const [name, value] of Object.entries(form)) {
-    const current = (policy as unknown as Record<string, unknown>)[name]
-    const isList = (LIST_FIELDS as readonly string[]).includes(name)
-    const same = isList ? JSON.stringify(current) === JSON.stringify(value) : current === value
-    if (!same) patch[name] = value
-  }
-  return patch
 }

@@ -1,6 +1,6 @@
 import { api } from './api.js'
-import { announce, byId, clearProblems, confirmButton, copyButton, describeError, field, formatTime, h, replaceChildren, showProblem } from './dom.js'
-import type { CreatedToken, ItemList, Session, TokenInfo } from './types.js'
+import { announce, byId, confirmButton, copyButton, describeError, field, formatTime, h, replaceChildren, setUpForm } from './dom.js'
+import type { CreatedToken, Session, TokenInfo, TokenList } from './types.js'
 
 export function setUpTokens(): void {
   const name = field('Token name', h('input', { id: 'token-name', name: 'name', placeholder: 'ci', autocomplete: 'off', required: true }))
@@ -8,20 +8,11 @@ export function setUpTokens(): void {
     'Scope',
     h('select', { id: 'token-scope', name: 'scope' }, h('option', { value: 'read' }, 'read: look only'), h('option', { value: 'write' }, 'write: change folders, assets and tokens'), h('option', { value: 'sign' }, 'sign: only mint signed URLs')),
   )
-  const general = h('p', { class: 'form-error', 'aria-live': 'polite' })
-  const form = byId<HTMLFormElement>('create-token-form')
-  replaceChildren(form, h('h3', {}, 'Create a token'), name.wrapper, scope.wrapper, h('button', { type: 'submit' }, 'Create token'), general)
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault()
-    clearProblems({ name, scope }, general)
-    try {
-      const created = await api<CreatedToken>('POST', '/tokens', { name: name.control.value.trim(), scope: scope.control.value })
-      form.reset()
-      showSecret(created)
-      await showTokens()
-    } catch (error) {
-      showProblem(error, { name, scope }, general)
-    }
+  setUpForm('create-token-form', 'Create a token', { name, scope }, 'Create token', async (form) => {
+    const created = await api<CreatedToken>('POST', '/tokens', { name: name.control.value.trim(), scope: scope.control.value })
+    form.reset()
+    showSecret(created)
+    await showTokens()
   })
 }
 
@@ -66,7 +57,7 @@ export async function showTokens(): Promise<void> {
   const error = byId('tokens-error')
   error.textContent = ''
   try {
-    const [list, me] = await Promise.all([api<ItemList<TokenInfo>>('GET', '/tokens'), currentSession()])
+    const [list, me] = await Promise.all([api<TokenList>('GET', '/tokens'), currentSession()])
     replaceChildren(
       byId('token-list'),
       list.items.length === 0 ? h('p', { class: 'empty' }, 'No tokens.') : h(

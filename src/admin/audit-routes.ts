@@ -2,7 +2,9 @@ import type Router from '@koa/router'
 import type { AdminContext } from './context'
 import { AuditRepo } from '../db/audit-repo'
 import { requireScope } from './auth'
-import { auditQuerySchema, parseInput } from './schemas'
+import { parseInput } from './schemas/parse'
+import { auditQuerySchema } from './schemas/queries'
+import type { Answer, AuditList } from './schemas/api-types'
 
 /** The change log, newest first; `before=<id>` pages backwards, `target=` narrows to a path and below. */
 export function registerAuditRoutes(router: Router, context: AdminContext): void {
@@ -15,6 +17,6 @@ export function registerAuditRoutes(router: Router, context: AdminContext): void
         ...(query.target !== undefined ? { target: query.target } : {}),
         ...(query.before !== undefined ? { beforeId: query.before } : {}),
       }),
-    }
+    } satisfies Answer<AuditList>
   })
 }

@@ -1,4 +1,5 @@
 import type { Context, Middleware } from 'koa'
+import { LRUCache } from 'lru-cache'
 import type { AdminContext } from './context'
 import { TokenRepo, type TokenScope } from '../db/token-repo'
 import { CrossportError } from '../http/errors'
@@ -47,14 +48,19 @@ interface Window {
  * full speed. Successful authentications are never counted.
  */
 export class FailedAuthLimiter {
-  private readonly windows = new Map<string, Window>()
+  // Read with `peek` only, so the least recently set window is evicted first when a scan fills
+  // the cache; all windows last windowMs, so that is also the first to end: ended windows go
+  // before live ones.
+  private readonly windows: LRUCache<string, Window>
 
   constructor(
     private readonly maxFailures: number = MAX_FAILED_AUTHS,
     private readonly windowMs: number = FAILED_AUTH_WINDOW_MS,
     private readonly now: () => number = Date.now,
-    private readonly maxClients: number = MAX_TRACKED_CLIENTS,
-  ) {}
+    maxClients: number = MAX_TRACKED_CLIENTS,
+  ) {
+    this.windows = new LRUCache({ max: maxClients })
+  }
 
   /** Seconds until the client may try again, or 0 when it is not blocked. */
   retryAfterSeconds(client: string): number {
@@ -69,30 +75,17 @@ export class FailedAuthLimiter {
       window.failures++
       return
     }
-    if (this.windows.size >= this.maxClients) this.evict()
     this.windows.set(client, { startedAtMs: this.now(), failures: 1 })
   }
 
+  /** The client's window, unless it has ended. */
   private current(client: string): Window | undefined {
-    const window = this.windows.get(client)
+    const window = this.windows.peek(client)
     if (window && this.now() - window.startedAtMs >= this.windowMs) {
       this.windows.delete(client)
       return undefined
     }
     return window
-  }
-
-  private evict(): void {
-    const now = this.now()
-    for (const [client, window] of this.windows) {
-      if (now - window.startedAtMs >= this.windowMs) this.windows.delete(client)
-    }
-    // Map iteration follows insertion order, so the first key is the oldest window.
-    while (this.windows.size >= this.maxClients) {
-      const oldest = this.windows.keys().next()
-      if (oldest.done === true) break
-      this.windows.delete(oldest.value)
-    }
   }
 }
 

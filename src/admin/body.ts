@@ -1,4 +1,6 @@
+import { parse as parseContentType } from 'content-type'
 import type { Context } from 'koa'
+import getRawBody from 'raw-body'
 import { CrossportError } from '../http/errors'
 
 /**
@@ -11,10 +13,7 @@ export async function readJsonObject(ctx: Context, limitBytes: number): Promise<
   const hasBody = ctx.get('Transfer-Encoding') !== '' || (ctx.get('Content-Length') !== '' && ctx.get('Content-Length') !== '0')
   if (!hasBody) throw new CrossportError('BAD_REQUEST', 'This request needs a JSON object body (Content-Type: application/json)')
   checkContentType(ctx)
-
-  const declared = Number(ctx.get('Content-Length'))
-  if (Number.isFinite(declared) && declared > limitBytes) throw tooLarge(limitBytes)
-  const text = await readText(ctx, limitBytes)
+  const text = decodeUtf8(await readBytes(ctx, limitBytes))
 
   let value: unknown
   try {
@@ -30,15 +29,16 @@ export async function readJsonObject(ctx: Context, limitBytes: number): Promise<
 }
 
 function checkContentType(ctx: Context): void {
-  const contentType = ctx.get('Content-Type')
-  const [mediaType = '', ...params] = contentType.split(';').map((part) => part.trim().toLowerCase())
-  if (mediaType !== 'application/json') {
-    throw new CrossportError('UNSUPPORTED_MEDIA_TYPE', `Send the body as application/json, not ${contentType === '' ? 'without a Content-Type' : contentType}`, {
+  const header = ctx.get('Content-Type')
+  // Lenient like browsers: a malformed parameter is skipped, not refused.
+  const parsed = parseContentType(header)
+  if (parsed.type !== 'application/json') {
+    throw new CrossportError('UNSUPPORTED_MEDIA_TYPE', `Send the body as application/json, not ${header === '' ? 'without a Content-Type' : header}`, {
       headers: { 'Accept-Post': 'application/json', 'Accept-Patch': 'application/json' },
     })
   }
   // RFC 8259 §8.1: JSON exchanged between systems is UTF-8; anything else would be misread.
-  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '')
+  const charset = parsed.parameters.charset?.toLowerCase()
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
     throw new CrossportError('UNSUPPORTED_MEDIA_TYPE', `JSON bodies must be UTF-8, not ${charset}`)
   }
@@ -54,49 +54,29 @@ const tooLarge = (limitBytes: number) =>
     headers: { Connection: 'close' },
   })
 
-function readText(ctx: Context, limitBytes: number): Promise<string> {
-  const req = ctx.req
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let received = 0
-    const cleanup = () => {
-      req.off('data', onData)
-      req.off('end', onEnd)
-      req.off('error', onError)
-      req.off('aborted', onAborted)
+async function readBytes(ctx: Context, limitBytes: number): Promise<Buffer> {
+  try {
+    // raw-body refuses a declared Content-Length over the limit before reading, and counts the stream too.
+    return await getRawBody(ctx.req, { length: ctx.request.length, limit: limitBytes })
+  } catch (error: unknown) {
+    if ((error as { type?: unknown }).type !== 'entity.too.large') {
+      throw new CrossportError('BAD_REQUEST', 'The request body could not be read', { cause: error })
     }
-    const onData = (chunk: Buffer) => {
-      received += chunk.length
-      if (received <= limitBytes) {
-        chunks.push(chunk)
-        return
-      }
-      cleanup()
-      // Discard the rest instead of destroying the socket, so the client can
-      // read the 413. Connection: close makes Node close the socket once the
-      // answer is written, which is what stops a client that keeps sending:
-      // requestTimeout is 0 on the admin listener (uploads may be long), and
-      // server.timeout (REQUEST_TIMEOUT_MS, see server/http-server.ts) only
-      // cuts off a socket that goes silent.
-      req.resume()
-      reject(tooLarge(limitBytes))
-    }
-    const onEnd = () => {
-      cleanup()
-      try {
-        resolve(new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)))
-      } catch {
-        reject(new CrossportError('INVALID_JSON', 'The body is not valid UTF-8'))
-      }
-    }
-    const onError = (error: Error) => {
-      cleanup()
-      reject(new CrossportError('BAD_REQUEST', 'The request body could not be read', { cause: error }))
-    }
-    const onAborted = () => onError(new Error('client aborted the request'))
-    req.on('data', onData)
-    req.on('end', onEnd)
-    req.on('error', onError)
-    req.on('aborted', onAborted)
-  })
+    // raw-body leaves the stream paused. Discard the rest instead of destroying
+    // the socket, so the client can read the 413. Connection: close makes Node
+    // close the socket once the answer is written, which is what stops a client
+    // that keeps sending: requestTimeout is 0 on the admin listener (uploads
+    // may be long), and server.timeout (REQUEST_TIMEOUT_MS, see
+    // server/http-server.ts) only cuts off a socket that goes silent.
+    ctx.req.resume()
+    throw tooLarge(limitBytes)
+  }
+}
+
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+  } catch {
+    throw new CrossportError('INVALID_JSON', 'The body is not valid UTF-8')
+  }
 }

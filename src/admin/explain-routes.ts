@@ -5,13 +5,15 @@ import { explainReasons } from '../cors/reason-text'
 import { decideSignature, describeSignature, type SignatureDecision } from '../cors/signature'
 import type { CorsDecision, CorsRequest } from '../cors/types'
 import { parseSafePath } from '../http/safe-path'
-import { CrossportError, validationFailed } from '../http/errors'
+import { CrossportError } from '../http/errors'
 import { IMAGE_PARAMS } from '../images/params'
 import type { CompiledFolder } from '../policy/table'
 import { parseOrigin } from '../policy/origin'
 import { parseOriginRule } from '../policy/origin-rule'
 import { requireScope } from './auth'
-import { explainQuerySchema, parseInput } from './schemas'
+import { parseInput, refuseField } from './schemas/parse'
+import { explainQuerySchema } from './schemas/queries'
+import type { Answer, Explanation } from './schemas/api-types'
 
 // Fetch §3.2.2 (CORS-safelisted methods): these never need a preflight on their own.
 const SIMPLE_METHODS = new Set(['GET', 'HEAD', 'POST'])
@@ -61,7 +63,7 @@ export function registerExplainRoutes(router: Router, context: AdminContext): vo
       reasons: explainReasons(signature === undefined ? decision.reasons : [...decision.reasons, ...describeSignature(signature, compiled)]),
       signature: signatureOut(signature),
       policy: folder.policy,
-    }
+    } satisfies Answer<Explanation>
   })
 }
 
@@ -122,5 +124,5 @@ function requestOrigin(input: string): string {
   const reason = rule.ok
     ? `${JSON.stringify(input)} is an origin rule, but a request's Origin is one exact origin (scheme://host[:port]) or null`
     : rule.reason
-  throw validationFailed(`origin: ${reason}`, [{ field: 'origin', message: reason }])
+  throw refuseField('origin', reason)
 }

@@ -4,21 +4,16 @@ import type { AdminContext } from './context'
 import { AuditRepo } from '../db/audit-repo'
 import { FolderRepo } from '../db/folder-repo'
 import { writeTransaction } from '../db/retry-busy'
-import { CrossportError, folderExists, folderNotFound, validationFailed } from '../http/errors'
+import { CrossportError, folderExists, folderNotFound } from '../http/errors'
 import { parseOriginRule } from '../policy/origin-rule'
 import type { Folder, Policy } from '../policy/types'
 import { getActor, requireScope } from './auth'
 import { readJsonObject } from './body'
-import { decodeCursor, encodeCursor, pageLimit } from './paging'
-import {
-  addOriginSchema,
-  assertPolicyValid,
-  createFolderSchema,
-  folderPathProblem,
-  parseInput,
-  policyPatchSchema,
-  replaceFolderSchema,
-} from './schemas'
+import { assertPolicyValid, parseInput, refuseField } from './schemas/parse'
+import { policyPatchSchema } from './schemas/policy'
+import { encodeCursor, folderLookupQuery, folderPageQuery } from './schemas/queries'
+import { addOriginSchema, createFolderSchema, replaceFolderSchema } from './schemas/requests'
+import type { Answer, FolderPage } from './schemas/api-types'
 
 export const ADMIN_PREFIX = '/admin/v1'
 const ID = /^[1-9][0-9]{0,15}$/
@@ -49,21 +44,20 @@ export function registerFolderRoutes(router: Router, context: AdminContext): voi
   }
 
   router.get('/folders', requireScope('read'), (ctx) => {
-    const path = ctx.query.path
+    const { path } = parseInput(folderLookupQuery, ctx.query)
     if (path !== undefined) {
-      const folder = folders.findByPath(queryFolderPath('path', path))
-      ctx.body = { items: folder ? [folder] : [], nextCursor: null }
+      const folder = folders.findByPath(path)
+      ctx.body = { items: folder ? [folder] : [], nextCursor: null } satisfies Answer<FolderPage>
       return
     }
     // Pages by path, so one answer never carries every folder.
-    const prefix = ctx.query.prefix === undefined || ctx.query.prefix === '' ? undefined : queryFolderPath('prefix', ctx.query.prefix)
-    const limit = pageLimit(ctx.query.limit)
+    const { prefix, cursor, limit } = parseInput(folderPageQuery, ctx.query)
     // One more than asked says whether another page follows, so the last page says so.
-    const items = folders.page({ limit: limit + 1, after: decodeCursor(ctx.query.cursor), prefix })
+    const items = folders.page({ limit: limit + 1, after: cursor, prefix })
     const hasMore = items.length > limit
     if (hasMore) items.length = limit
     const last = items[items.length - 1]
-    ctx.body = { items, nextCursor: hasMore && last !== undefined ? encodeCursor(last.path) : null }
+    ctx.body = { items, nextCursor: hasMore && last !== undefined ? encodeCursor(last.path) : null } satisfies Answer<FolderPage>
   })
 
   router.post('/folders', requireScope('write'), async (ctx) => {
@@ -143,7 +137,7 @@ export function registerFolderRoutes(router: Router, context: AdminContext): voi
     load(ctx)
     const raw = ctx.params.origin ?? ''
     const parsed = parseOriginRule(raw)
-    if (!parsed.ok) throw validationFailed(`origin: ${parsed.reason}`, [{ field: 'origin', message: parsed.reason }])
+    if (!parsed.ok) throw refuseField('origin', parsed.reason)
     const actor = getActor(ctx)
     await change(() => {
       const before = load(ctx)
@@ -154,13 +148,6 @@ export function registerFolderRoutes(router: Router, context: AdminContext): voi
     })
     ctx.status = 204
   })
-
-  function queryFolderPath(field: string, value: string | string[]): string {
-    if (typeof value !== 'string') throw validationFailed(`${field}: give one path`, [{ field, message: 'give one path' }])
-    const problem = folderPathProblem(value)
-    if (problem !== undefined) throw validationFailed(`${field}: ${problem}`, [{ field, message: problem }])
-    return value
-  }
 
   function replace(ctx: Context & { params: Record<string, string> }, policy: Policy, action: string): Promise<Folder> {
     const actor = getActor(ctx)

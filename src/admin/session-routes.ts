@@ -1,5 +1,6 @@
 import type Router from '@koa/router'
 import { getActor, requireScope } from './auth'
+import type { Answer, Session } from './schemas/api-types'
 
 /**
  * `GET /whoami`: the token this request was authenticated with (id, name,
@@ -9,6 +10,6 @@ import { getActor, requireScope } from './auth'
 export function registerSessionRoutes(router: Router): void {
   router.get('/whoami', requireScope('read'), (ctx) => {
     const { id, name, scope } = getActor(ctx)
-    ctx.body = { id, name, scope }
+    ctx.body = { id, name, scope } satisfies Answer<Session>
   })
 }

@@ -6,7 +6,9 @@ import { parseImageParams, wantsDerivative } from '../images/params'
 import { encodeRfc3986, SIGNATURE_PARAMS, signQuery } from '../signing/url-signature'
 import { requireScope } from './auth'
 import { readJsonObject } from './body'
-import { describeProblems, parseInput, signRequestSchema } from './schemas'
+import { describeProblems, parseInput } from './schemas/parse'
+import { signRequestSchema } from './schemas/requests'
+import type { Answer, SignedUrl } from './schemas/api-types'
 
 export const SIGN_ROUTE = '/sign'
 
@@ -43,7 +45,7 @@ export function registerSignRoutes(router: Router, context: AdminContext): void 
     ctx.body = {
       url: `${safe.path.split('/').map(encodeRfc3986).join('/')}?${signed.query}`,
       expiresAt: new Date(expiresAtSeconds * 1000).toISOString(),
-    }
+    } satisfies Answer<SignedUrl>
   })
 }
 

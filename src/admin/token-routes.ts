@@ -6,7 +6,9 @@ import { TokenRepo } from '../db/token-repo'
 import { CrossportError } from '../http/errors'
 import { getActor, requireScope } from './auth'
 import { readJsonObject } from './body'
-import { createTokenSchema, parseInput } from './schemas'
+import { parseInput } from './schemas/parse'
+import { createTokenSchema } from './schemas/requests'
+import type { Answer, CreatedToken, TokenList } from './schemas/api-types'
 
 /** Admin tokens: the secret is in the 201 answer and nowhere else, ever (only its SHA-256 is stored). */
 export function registerTokenRoutes(router: Router, context: AdminContext): void {
@@ -15,7 +17,7 @@ export function registerTokenRoutes(router: Router, context: AdminContext): void
   const audit = new AuditRepo(db)
 
   router.get('/tokens', requireScope('read'), (ctx) => {
-    ctx.body = { items: tokens.list() }
+    ctx.body = { items: tokens.list() } satisfies Answer<TokenList>
   })
 
   router.post('/tokens', requireScope('write'), async (ctx) => {
@@ -28,7 +30,7 @@ export function registerTokenRoutes(router: Router, context: AdminContext): void
       return created
     })
     ctx.status = 201
-    ctx.body = { id: info.id, name: info.name, scope: info.scope, token: secret, createdAt: info.createdAt }
+    ctx.body = { id: info.id, name: info.name, scope: info.scope, token: secret, createdAt: info.createdAt } satisfies Answer<CreatedToken>
   })
 
   router.delete('/tokens/:id', requireScope('write'), async (ctx) => {

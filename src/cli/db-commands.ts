@@ -1,8 +1,12 @@
 import Database from 'better-sqlite3'
+import type { Command } from 'commander'
 import { existsSync, rmSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { migrate, schemaVersion } from '../db/migrate'
 import { openDb, WAIT_BUSY_TIMEOUT_MS } from '../db/open'
 import { CliError } from './api-client'
+import type { CommandKit } from './kit'
+import { formatBytes, printJson, printLine } from './output'
 
 export interface BackupResult {
   readonly file: string
@@ -68,4 +72,26 @@ export function migrateDatabase(databasePath: string): { applied: string[]; sche
   } finally {
     db.close()
   }
+}
+
+/** `backup <file>` and `migrate`: the SQLite file itself, no server needed. */
+export function registerDbCommands(program: Command, kit: CommandKit): void {
+  const { io } = kit
+  program
+    .command('backup <file>')
+    .description('consistent online backup of the SQLite database (safe while the server runs)')
+    .option('--force', 'overwrite <file> if it exists')
+    .action(async (file: string, options: { force?: boolean }, command: Command) => {
+      const result = await backupDatabase(kit.databasePath(command), resolve(file), { force: options.force === true })
+      if (kit.wantsJson(command)) return printJson(io, result)
+      printLine(io, `backed up ${kit.databasePath(command)} to ${result.file}: ${formatBytes(result.sizeBytes)}, ${result.folders} folders, schema version ${result.schemaVersion}`)
+    })
+  program
+    .command('migrate')
+    .description('apply pending database migrations')
+    .action((_options: unknown, command: Command) => {
+      const result = migrateDatabase(kit.databasePath(command))
+      if (kit.wantsJson(command)) return printJson(io, result)
+      printLine(io, result.applied.length === 0 ? `up to date (schema version ${result.schemaVersion})` : `applied ${result.applied.join(', ')} (schema version ${result.schemaVersion})`)
+    })
 }

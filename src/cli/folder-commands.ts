@@ -1,37 +1,14 @@
 import { InvalidArgumentError, Option, type Command } from 'commander'
-import { CliError, type ApiClient } from './api-client'
-import { printJson, printLine, type CliIo } from './output'
-
-/** One folder as the admin API answers it. */
-export interface Folder {
-  id: number
-  path: string
-  policy: {
-    origins: string[]
-    methods: string[]
-    allowHeaders: string[]
-    exposeHeaders: string[]
-    mode: string
-    credentials: boolean
-    privateNetwork: boolean
-    maxAge: number
-    cacheControl: string
-    signedUrls?: string
-  }
-  createdAt: string
-  updatedAt: string
-}
-
-/** What the folder commands need from the program: the API, the output, and whether `--json` was asked for. */
-export interface CommandKit {
-  readonly io: CliIo
-  api(command: Command): ApiClient
-  wantsJson(command: Command): boolean
-}
+import { problemType } from '../http/errors'
+import type { EnforcementMode, Folder, FolderPage, SignedUrlsMode } from '../admin/schemas/api-types'
+import type { CreateFolderInput, PolicyPatchInput } from '../admin/schemas/requests'
+import { ApiError, CliError, type ApiClient } from './api-client'
+import type { CommandKit } from './kit'
+import { printJson, printLine, printTable, type CliIo } from './output'
 
 /** The policy options `folders add` and `folders set` share, as commander parses them. */
 export interface PolicyOptions {
-  mode?: string
+  mode?: EnforcementMode
   methods?: string
   credentials?: boolean
   privateNetwork?: boolean
@@ -39,7 +16,7 @@ export interface PolicyOptions {
   cacheControl?: string
   allowHeaders?: string
   exposeHeaders?: string
-  signedUrls?: string
+  signedUrls?: SignedUrlsMode
 }
 
 /** `brand` → `/brand/`: folder paths start and end with a slash. */
@@ -79,8 +56,8 @@ export function addPolicyOptions(command: Command): Command {
 }
 
 /** The policy fields the options name, in the API's shape; nothing for an option not given. */
-export function policyFromOptions(options: PolicyOptions): Record<string, unknown> {
-  const policy: Record<string, unknown> = {}
+export function policyFromOptions(options: PolicyOptions): PolicyPatchInput {
+  const policy: PolicyPatchInput = {}
   if (options.mode !== undefined) policy.mode = options.mode
   if (options.methods !== undefined) policy.methods = splitList(options.methods, true)
   if (options.credentials !== undefined) policy.credentials = options.credentials
@@ -96,14 +73,74 @@ export function policyFromOptions(options: PolicyOptions): Record<string, unknow
 /** The folder with exactly this path (after `folderPath`), or a CliError naming it. */
 export async function findFolder(client: ApiClient, path: string): Promise<Folder> {
   const normalised = folderPath(path)
-  const { items } = await client.json<{ items: Folder[] }>('GET', '/folders', { query: { path: normalised } })
+  const { items } = await client.json<FolderPage>('GET', '/folders', { query: { path: normalised } })
   const folder = items[0]
   if (folder === undefined) throw new CliError(`no folder ${normalised} (crossport folders list shows them)`)
   return folder
 }
 
+/** `folders list|add|remove|set` under the `folders` group: folders and their CORS policies. */
+export function registerFolderCommands(folders: Command, kit: CommandKit): void {
+  const { io } = kit
+  folders
+    .command('list')
+    .description('list folders with their policies')
+    .action(async (_options: unknown, command: Command) => {
+      // The server answers a page at a time: follow nextCursor to the end.
+      const items: Folder[] = []
+      let cursor: string | null = null
+      do {
+        const query: Record<string, string> = cursor === null ? { limit: '1000' } : { limit: '1000', cursor }
+        const page: FolderPage = await kit.api(command).json('GET', '/folders', { query })
+        items.push(...page.items)
+        cursor = page.nextCursor ?? null
+      } while (cursor !== null)
+      if (kit.wantsJson(command)) return printJson(io, items)
+      printTable(
+        io,
+        ['id', 'path', 'mode', 'credentials', 'origins', 'cache-control'],
+        items.map((f) => [f.id, f.path, f.policy.mode, f.policy.credentials ? 'yes' : 'no', f.policy.origins.join(' '), f.policy.cacheControl]),
+      )
+    })
+  const addFolder = folders
+    .command('add <path>')
+    .description('create a folder with a policy, e.g. folders add /brand/ --origin https://shop.example')
+    .option('--origin <origin...>', 'allowed origin (repeatable): https://a.example, https://*.a.example or *', collect, [])
+  addPolicyOptions(addFolder).action(async (path: string, options: AddFolderOptions, command: Command) => {
+    const body: CreateFolderInput = { path: folderPath(path), policy: { origins: options.origin, ...policyFromOptions(options) } }
+    const folder = await kit.api(command).json<Folder>('POST', '/folders', { json: body })
+    if (kit.wantsJson(command)) return printJson(io, folder)
+    printLine(io, `created folder ${folder.path} (id ${folder.id}), origins: ${folder.policy.origins.join(' ') || '(none)'}`)
+  })
+  folders
+    .command('remove <path>')
+    .description('delete a folder and its policy (not /)')
+    .action(async (path: string, _options: unknown, command: Command) => {
+      const client = kit.api(command)
+      const folder = await findFolder(client, path)
+      await client.request('DELETE', `/folders/${folder.id}`).catch((error: unknown) => {
+        // The API's own advice (PUT or PATCH) is not what a CLI user types.
+        if (error instanceof ApiError && error.type === problemType('ROOT_FOLDER_PROTECTED')) {
+          throw new CliError(`the root folder / always exists and cannot be removed; change its policy instead: crossport folders set / --mode … (or origins allow|revoke / <origin>)`)
+        }
+        throw error
+      })
+      if (kit.wantsJson(command)) return printJson(io, { removed: folder.path, id: folder.id })
+      printLine(io, `removed folder ${folder.path}`)
+    })
+  registerFolderSet(folders, kit)
+}
+
+interface AddFolderOptions extends PolicyOptions {
+  origin: string[]
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
 /** `folders set <path> --mode strict …`: changes some policy fields of an existing folder (PATCH). */
-export function registerFolderSet(folders: Command, kit: CommandKit): void {
+function registerFolderSet(folders: Command, kit: CommandKit): void {
   const set = folders
     .command('set <path>')
     .description('change some policy fields of a folder (/ included), e.g. folders set /brand/ --mode strict --max-age 3600')

@@ -2,7 +2,9 @@ import Database from 'better-sqlite3'
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describeProblems, toFieldProblems, createTokenSchema } from '../admin/schemas'
+import type { CreatedToken } from '../admin/schemas/api-types'
+import { describeProblems, toFieldProblems } from '../admin/schemas/parse'
+import { createTokenSchema } from '../admin/schemas/requests'
 import { AuditRepo } from '../db/audit-repo'
 import type { Db } from '../db/open'
 import { TokenRepo } from '../db/token-repo'
@@ -10,15 +12,6 @@ import { CliError } from './api-client'
 
 /** The audit actor of a token minted straight in the database, by whoever can write that file. */
 export const OFFLINE_ACTOR = 'cli (offline)'
-
-/** The same answer `POST /tokens` gives. */
-export interface CreatedToken {
-  readonly id: string
-  readonly name: string
-  readonly scope: string
-  readonly token: string
-  readonly createdAt: string
-}
 
 /** Tables a Crossport database has from its first migration on; without them it is some other file. */
 const REQUIRED_TABLES = ['schema_migrations', 'tokens', 'audit_log']
@@ -45,6 +38,7 @@ export function databaseFile(input: string): string {
  * server sees the token at once: every authentication looks the hash up in the
  * database.
  */
+/** The same answer `POST /tokens` gives. */
 export function createTokenOffline(database: string, name: string, scope: string): CreatedToken {
   const parsed = createTokenSchema.safeParse({ name, scope })
   if (!parsed.success) throw new CliError(describeProblems(toFieldProblems(parsed.error)), 2)

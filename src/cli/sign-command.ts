@@ -1,12 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander'
-import type { ApiClient } from './api-client'
-import { printJson, printLine, type CliIo } from './output'
-
-export interface SignCommandDeps {
-  readonly io: CliIo
-  readonly api: (command: Command) => ApiClient
-  readonly wantsJson: (command: Command) => boolean
-}
+import type { SignedUrl } from '../admin/schemas/api-types'
+import type { SignRequestInput } from '../admin/schemas/requests'
+import type { CommandKit } from './kit'
+import { printJson, printLine } from './output'
 
 const UNIT_SECONDS: Readonly<Record<string, number>> = { s: 1, m: 60, h: 3600, d: 86_400 }
 
@@ -26,16 +22,15 @@ function collectParam(value: string, previous: Record<string, string>): Record<s
 }
 
 /** `crossport sign <path>`: one call of POST /admin/v1/sign; a sign-scoped token is enough. */
-export function registerSignCommand(program: Command, deps: SignCommandDeps): void {
+export function registerSignCommand(program: Command, deps: CommandKit): void {
   program
     .command('sign <path>')
     .description('mint a signed, expiring URL, e.g. sign /paid/a.jpg --expires 1h --query w=640')
     .option('--expires <duration>', 'lifetime: 90s, 15m, 1h, 7d', parseDuration, 3600)
     .option('--query <name=value>', 'a parameter to sign with the URL (repeatable)', collectParam, {})
     .action(async (path: string, options: { expires: number; query: Record<string, string> }, command: Command) => {
-      const signed = await deps
-        .api(command)
-        .json<{ url: string; expiresAt: string }>('POST', '/sign', { json: { path, expiresInSeconds: options.expires, query: options.query } })
+      const body: SignRequestInput = { path, expiresInSeconds: options.expires, query: options.query }
+      const signed = await deps.api(command).json<SignedUrl>('POST', '/sign', { json: body })
       if (deps.wantsJson(command)) return printJson(deps.io, signed)
       printLine(deps.io, signed.url)
       printLine(deps.io, `expires ${signed.expiresAt}`)

@@ -2,18 +2,10 @@ import { createReadStream } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { join, relative, sep } from 'node:path'
 import { Readable, Transform } from 'node:stream'
+import type { Asset, AssetPage } from '../admin/schemas/api-types'
 import { contentTypeFor } from '../http/media-type'
 import { ApiError, CliError, encodeAssetPath, type ApiClient } from './api-client'
 import { ProgressBar, type CliIo } from './output'
-
-/** One asset as `GET /assets` lists it. */
-export interface RemoteAsset {
-  readonly path: string
-  readonly size: number
-  readonly contentType: string
-  readonly etag: string
-  readonly modifiedAt: string
-}
 
 export interface LocalFile {
   readonly file: string
@@ -41,11 +33,11 @@ export interface UploadReport {
 }
 
 /** Every page of `GET /assets?prefix=`. */
-export async function listAllAssets(api: ApiClient, prefix: string): Promise<RemoteAsset[]> {
-  const items: RemoteAsset[] = []
+export async function listAllAssets(api: ApiClient, prefix: string): Promise<Asset[]> {
+  const items: Asset[] = []
   let cursor: string | undefined
   do {
-    const page = await api.json<{ items: RemoteAsset[]; nextCursor: string | null }>('GET', '/assets', { query: { prefix, limit: '1000', cursor } })
+    const page = await api.json<AssetPage>('GET', '/assets', { query: { prefix, limit: '1000', cursor } })
     items.push(...page.items)
     cursor = page.nextCursor ?? undefined
   } while (cursor !== undefined)
@@ -104,7 +96,7 @@ export async function walkLocal(dir: string, to: string, skipped: UploadReport['
  * and a server copy written after the local file last changed means it was
  * uploaded from this version (`--force` when clocks or copies disagree).
  */
-export function isUnchanged(local: LocalFile, remote: RemoteAsset | undefined): boolean {
+export function isUnchanged(local: LocalFile, remote: Asset | undefined): boolean {
   return remote !== undefined && remote.size === local.sizeBytes && Date.parse(remote.modifiedAt) >= Math.floor(local.mtimeMs)
 }
 
@@ -114,7 +106,7 @@ export async function uploadFolder(api: ApiClient, io: CliIo, dir: string, optio
   const files = await walkLocal(dir, to, report.skipped)
   const remote = new Map((await listAllAssets(api, to)).map((asset) => [asset.path, asset]))
 
-  const pending: Array<{ local: LocalFile; current: RemoteAsset | undefined }> = []
+  const pending: Array<{ local: LocalFile; current: Asset | undefined }> = []
   for (const local of files) {
     const current = remote.get(local.path)
     if (!options.force && isUnchanged(local, current)) report.unchanged.push(local.path)

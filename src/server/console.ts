@@ -6,7 +6,7 @@ import serve from 'koa-static'
  * The operator console: a static page under `/admin/` that talks only to the
  * admin API of the same origin. The HTML and CSS are served straight from
  * `console/`, the browser modules from `dist/console/` (built by
- * `tsc -p tsconfig.console.json`).
+ * `tsc -b tsconfig.console.json`).
  */
 export interface ConsoleOptions {
   /** Folder holding `index.html` and `styles.css`. */
@@ -73,7 +73,7 @@ export function createConsoleMiddleware(options: ConsoleOptions = {}): Middlewar
       // The JS was not built (or a file is missing): say so instead of a bare 404.
       ctx.status = 404
       ctx.type = 'text/plain'
-      ctx.body = `${originalPath} not found: build the console with "npx tsc -p tsconfig.console.json"\n`
+      ctx.body = `${originalPath} not found: build the console with "npx tsc -b tsconfig.console.json"\n`
     }
   }
 }

@@ -13,7 +13,7 @@ let cp: TestCrossport
 let browser: Browser
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(__dirname, '..', '..', 'tsconfig.console.json')], { stdio: 'inherit' })
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', join(__dirname, '..', '..', 'tsconfig.console.json')], { stdio: 'inherit' })
   cp = await startTestCrossport({ env: { URL_SIGNING_KEYS: 'k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8' }, assets: { 'paid/a.txt': 'paid' } })
   await createFolder(cp, '/paid/', { origins: [] })
   if (chromiumPath !== undefined) browser = await chromium.launch({ executablePath: chromiumPath, args: [...CHROMIUM_ARGS] })

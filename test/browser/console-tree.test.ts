@@ -50,7 +50,7 @@ function fillDatabase(path: string): void {
 }
 
 beforeAll(async () => {
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.console.json')], { cwd: ROOT, stdio: 'inherit' })
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', join(ROOT, 'tsconfig.console.json')], { cwd: ROOT, stdio: 'inherit' })
   dir = mkdtempSync(join(tmpdir(), 'crossport-tree-'))
   const databasePath = join(dir, 'crossport.db')
   fillDatabase(databasePath)

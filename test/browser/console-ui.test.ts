@@ -41,7 +41,7 @@ let consoleUrl: string
 
 beforeAll(async () => {
   // The page's modules are compiled separately (browser ES modules, lib DOM).
-  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.console.json')], { cwd: ROOT, stdio: 'inherit' })
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', join(ROOT, 'tsconfig.console.json')], { cwd: ROOT, stdio: 'inherit' })
   cp = await startTestCrossport({ assets: { 'brand/logo.svg': SVG, 'lookalike/a.svg': SVG } })
   await createFolder(cp, '/brand/', { origins: [] })
   await createFolder(cp, '/lookalike/', { origins: ['https://*.shop.example'] })

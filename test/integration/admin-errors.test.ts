@@ -1,4 +1,5 @@
 import { createAdminRouter } from '../../src/admin/router'
+import { ROUTE_QUERIES } from '../../src/admin/schemas/queries'
 import { startTestCrossport, TEST_ADMIN_TOKEN, type TestCrossport } from '../helpers/crossport'
 
 interface ProblemJson {
@@ -186,7 +187,7 @@ describe('GET /openapi.json', () => {
     expect(upload415).toMatch(/does not match its media type/)
     expect(upload415).toMatch(/magic number/)
     expect(upload415).toMatch(/Content-Encoding/)
-    expect(responses('/assets', 'get')['400']?.description).toMatch(/prefix.*limit.*cursor/)
+    expect(responses('/assets', 'get')['422']?.description).toMatch(/prefix.*limit.*cursor/)
 
     // Without a body, a DELETE can never be refused for one.
     const deletes = Object.entries(doc.paths).filter(([, operations]) => operations.delete !== undefined)
@@ -198,6 +199,30 @@ describe('GET /openapi.json', () => {
     }
     expect(Object.keys(responses('/folders/{id}', 'delete')).sort()).toEqual(['204', '401', '403', '404', '409', '421', '429'])
     expect(Object.keys(responses('/tokens/{id}', 'delete')).sort()).toEqual(['204', '401', '403', '404', '409', '421', '429'])
+  })
+
+  it('documents every query parameter each route parses, from the schema it parses them with', async () => {
+    type Parameter = { name: string; in: string; required: boolean; description?: unknown; schema?: { type?: unknown } }
+    const doc = (await (await fetch(`${cp.adminUrl}/admin/v1/openapi.json`)).json()) as { paths: Record<string, Record<string, { parameters?: Parameter[] }>> }
+    const documented = Object.fromEntries(
+      Object.entries(doc.paths)
+        .map(([path, operations]) => [path, (operations.get?.parameters ?? []).filter((p) => p.in === 'query')] as const)
+        .filter(([, parameters]) => parameters.length > 0),
+    )
+    const names = (parameters: readonly Parameter[] | undefined) => (parameters ?? []).map((p) => p.name)
+    expect(Object.fromEntries(Object.entries(documented).map(([path, parameters]) => [path, names(parameters)]))).toEqual({
+      '/folders': ['path', 'prefix', 'cursor', 'limit'],
+      '/assets': ['prefix', 'delimiter', 'cursor', 'limit'],
+      '/audit': ['limit', 'target', 'before'],
+      '/explain': ['path', 'origin', 'method', 'headers', 'preflight', 'privateNetwork', 'referer', 'secFetchSite'],
+    })
+    for (const [path, schema] of Object.entries(ROUTE_QUERIES)) expect({ path, names: names(documented[path]) }).toEqual({ path, names: Object.keys(schema.shape) })
+    for (const [path, parameters] of Object.entries(documented)) {
+      for (const p of parameters) {
+        expect({ path, name: p.name, description: typeof p.description, type: p.schema?.type }).toEqual({ path, name: p.name, description: 'string', type: 'string' })
+      }
+    }
+    expect(documented['/explain']?.filter((p) => p.required).map((p) => p.name)).toEqual(['path'])
   })
 
   it('describes every method of every route the router serves', async () => {

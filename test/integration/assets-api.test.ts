@@ -393,10 +393,13 @@ describe('GET /assets?prefix=', () => {
     ['limit=abc', 'a non-numeric limit'],
     ['cursor=%25%25', 'a cursor it never gave out'],
     ['delimiter=%2C', 'a delimiter other than /'],
-  ])('answers 400 for %s (%s)', async (query) => {
+  ])('answers 422 validation-failed naming the parameter for %s (%s)', async (query) => {
     const res = await cp.admin('GET', `/assets?${query}`)
-    expect(res.status).toBe(400)
+    expect(res.status).toBe(422)
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)
+    const problem = (await res.json()) as { type: string; errors: { field: string; message: string }[] }
+    expect(problem.type).toMatch(/validation-failed$/)
+    expect(problem.errors.map((e) => e.field)).toEqual([query.split('=')[0]])
   })
 })
 

@@ -49,4 +49,15 @@ describe('FailedAuthLimiter', () => {
     expect(limiter.retryAfterSeconds('b')).toBe(60)
     expect(limiter.retryAfterSeconds('c')).toBe(60)
   })
+
+  it('drops ended windows before a live one when it tracks too many', () => {
+    const { clock, limiter } = limiterAt(0, 1, 60_000, 2)
+    limiter.recordFailure('old')
+    clock.now = 30_000
+    limiter.recordFailure('live')
+    clock.now = 61_000
+    limiter.recordFailure('new')
+    expect(limiter.retryAfterSeconds('live')).toBe(29)
+    expect(limiter.retryAfterSeconds('new')).toBe(60)
+  })
 })

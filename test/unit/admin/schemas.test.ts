@@ -1,12 +1,6 @@
-import {
-  createFolderSchema,
-  folderPathProblem,
-  parseInput,
-  policyPatchSchema,
-  policyProblems,
-  policySchema,
-  toFieldProblems,
-} from '../../../src/admin/schemas'
+import { parseInput, toFieldProblems } from '../../../src/admin/schemas/parse'
+import { folderPathProblem, policyPatchSchema, policyProblems, policySchema } from '../../../src/admin/schemas/policy'
+import { createFolderSchema } from '../../../src/admin/schemas/requests'
 import { CrossportError } from '../../../src/http/errors'
 import { DEFAULT_POLICY } from '../../../src/policy/types'
 

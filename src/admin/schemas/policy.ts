@@ -1,14 +1,14 @@
 import { z } from 'zod'
-import type { FieldProblem } from '../http/errors'
-import { validationFailed } from '../http/errors'
-import { parseSafePath } from '../http/safe-path'
-import { parseNewOriginRule } from '../policy/origin-rule'
-import { DEFAULT_POLICY, type Policy } from '../policy/types'
+import type { FieldProblem } from '../../http/errors'
+import { parseSafePath } from '../../http/safe-path'
+import { parseNewOriginRule } from '../../policy/origin-rule'
+import { DEFAULT_POLICY, type Policy } from '../../policy/types'
+import { ENFORCEMENT_MODES, SIGNED_URLS_MODES } from './responses'
 
 /**
- * Request schemas of the admin API (zod 4). Every object is `.strict()`:
- * an unknown field is a mistake the operator should hear about (a typo such
- * as `origin` for `origins` would otherwise silently share nothing).
+ * The policy as a request body carries it (zod 4). Every object is
+ * `.strict()`: an unknown field is a mistake the operator should hear about
+ * (a typo such as `origin` for `origins` would otherwise silently share nothing).
  */
 
 /** Browsers cap preflight caching lower anyway (Chromium 2 h, Firefox 24 h). */
@@ -21,12 +21,12 @@ export const MAX_TOKEN_NAME_LENGTH = 100
 export const MAX_FOLDER_PATH_BYTES = 1024
 
 // RFC 9110 §5.6.2: token = 1*tchar, the syntax of method and field names.
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 // Fetch §2.2.1: forbidden methods never reach a server from a browser; allowing them is meaningless.
 const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK'])
-const PRINTABLE_ASCII = /^[\x20-\x7e]+$/
+export const PRINTABLE_ASCII = /^[\x20-\x7e]+$/
 
-const originRule = z.string().transform((input, ctx) => {
+export const originRule = z.string().transform((input, ctx) => {
   const parsed = parseNewOriginRule(input)
   if (!parsed.ok) {
     ctx.addIssue({ code: 'custom', message: parsed.reason })
@@ -65,14 +65,14 @@ const policyFields = {
   maxAge: z.number().int('must be a whole number of seconds').min(0, 'must not be negative').max(MAX_AGE_LIMIT_SECONDS, `must be at most ${MAX_AGE_LIMIT_SECONDS} seconds`),
   credentials: z.boolean(),
   privateNetwork: z.boolean(),
-  mode: z.enum(['cors', 'strict']),
+  mode: z.enum(ENFORCEMENT_MODES),
   cacheControl: z
     .string()
     .min(1, 'must not be empty')
     .max(MAX_CACHE_CONTROL_LENGTH, `must be at most ${MAX_CACHE_CONTROL_LENGTH} characters`)
     .regex(PRINTABLE_ASCII, 'must be printable ASCII (it becomes a header value)')
     .refine((v) => v.trim() !== '', 'must not be blank'),
-  signedUrls: z.enum(['off', 'derivatives', 'required']),
+  signedUrls: z.enum(SIGNED_URLS_MODES),
 }
 
 /** A full policy: `origins` is required, every other field defaults from DEFAULT_POLICY. */
@@ -97,70 +97,6 @@ export const policyPatchSchema = z
   .partial()
   .strict()
   .refine((patch) => Object.keys(patch).length > 0, 'name at least one policy field to change')
-
-const folderPath = z.string().superRefine((path, ctx) => {
-  const problem = folderPathProblem(path)
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem })
-})
-
-export const createFolderSchema = z.object({ path: folderPath, policy: policySchema }).strict()
-export const replaceFolderSchema = z.object({ policy: policySchema }).strict()
-export const addOriginSchema = z.object({ origin: originRule }).strict()
-
-export const createTokenSchema = z
-  .object({
-    name: z
-      .string()
-      .min(1, 'must not be empty')
-      .max(MAX_TOKEN_NAME_LENGTH, `must be at most ${MAX_TOKEN_NAME_LENGTH} characters`)
-      .regex(/^[\x20-\x7e]+$/, 'must be printable ASCII'),
-    scope: z.enum(['read', 'write', 'sign']),
-  })
-  .strict()
-
-/** A signed URL lives at most a year: a longer-lived one is a public URL that cannot be taken back. */
-export const MAX_SIGNED_URL_SECONDS = 31_536_000
-export const MAX_SIGNED_QUERY_PARAMS = 32
-
-export const signRequestSchema = z
-  .object({
-    path: z.string().min(1, 'is required').max(4096).regex(/^\//, 'must start with /'),
-    expiresInSeconds: z
-      .number()
-      .int('must be a whole number of seconds')
-      .min(1, 'must be at least 1')
-      .max(MAX_SIGNED_URL_SECONDS, `must be at most ${MAX_SIGNED_URL_SECONDS} seconds (a year)`)
-      .default(3600),
-    query: z
-      .record(z.string().min(1, 'names must not be empty').max(256), z.string().max(1024))
-      .refine((q) => Object.keys(q).length <= MAX_SIGNED_QUERY_PARAMS, `must have at most ${MAX_SIGNED_QUERY_PARAMS} parameters`)
-      .default({}),
-  })
-  .strict()
-
-const positiveId = z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive whole number').transform(Number)
-
-export const auditQuerySchema = z.object({
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,4}$/, 'must be a whole number from 1 to 500')
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= 500, 'must be a whole number from 1 to 500')
-    .default(50),
-  target: z.string().min(1, 'must not be empty').max(MAX_FOLDER_PATH_BYTES).optional(),
-  before: positiveId.optional(),
-})
-
-export const explainQuerySchema = z.object({
-  path: z.string().min(1, 'is required: a URL path such as /brand/logo.png, or a full URL'),
-  origin: z.string().optional(),
-  method: z.string().regex(TOKEN, 'must be an HTTP method token').transform((m) => m.toUpperCase()).default('GET'),
-  headers: z.string().max(4096).optional(),
-  preflight: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true').optional(),
-  privateNetwork: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true').optional(),
-  referer: z.string().max(8192).optional(),
-  secFetchSite: z.enum(['same-origin', 'same-site', 'cross-site', 'none']).optional(),
-})
 
 /**
  * Why a folder path is not acceptable, or undefined. The path must be the
@@ -195,37 +131,3 @@ export function policyProblems(policy: Policy, prefix: string): FieldProblem[] {
   return []
 }
 
-/** Turns zod issues into the API's field list: `policy.origins.0`, one entry per unknown key. */
-export function toFieldProblems(error: z.ZodError): FieldProblem[] {
-  const problems: FieldProblem[] = []
-  for (const issue of error.issues) {
-    const base = issue.path.map(String)
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push({ field: [...base, key].join('.'), message: 'unknown field' })
-    } else {
-      problems.push({ field: base.join('.') || '(body)', message: issue.message })
-    }
-  }
-  return problems
-}
-
-/** One sentence naming every offending field, for the problem's `detail`. */
-export function describeProblems(problems: readonly FieldProblem[]): string {
-  return problems.map((p) => `${p.field}: ${p.message}`).join('; ')
-}
-
-/** Validates `value` or throws 422 naming the offending fields. */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  const result = schema.safeParse(value)
-  if (!result.success) {
-    const problems = toFieldProblems(result.error)
-    throw validationFailed(describeProblems(problems), problems)
-  }
-  return result.data
-}
-
-/** Like `parseInput`, then the cross-field policy rules. */
-export function assertPolicyValid(policy: Policy, prefix: string): void {
-  const problems = policyProblems(policy, prefix)
-  if (problems.length > 0) throw validationFailed(describeProblems(problems), problems)
-}
