@@ -135,7 +135,7 @@ function renderFolderBar(): void {
     return h('li', {}, folderButton(path, label, `Open ${path}`))
   })
   replaceChildren(byId('asset-breadcrumbs'), h('ol', {}, crumbs))
-  // The same longest-prefix rule the public listener applies (DESIGN §1).
+  // The same longest-prefix rule the public listener applies.
   const source = nearestFolder(state.folder, knownFolders())
   const folder = source?.path === state.folder ? source : undefined
   replaceChildren(byId('asset-folder-policy'), 'Policy: ', sourceBadge({ folder, source }), ' ', h('span', { class: 'summary-inline' }, summarise(source?.policy)))

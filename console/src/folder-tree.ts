@@ -23,7 +23,7 @@ export function parentPath(path: string): string | undefined {
 /**
  * The tree of every folder path and every path between them, rooted at `/`.
  * Each node knows whose policy it uses, the same longest-prefix rule the
- * public listener applies (DESIGN §1), so inheritance is visible.
+ * public listener applies, so inheritance is visible.
  */
 export function buildFolderTree(folders: readonly Folder[]): TreeNode {
   const byPath = new Map(folders.map((folder) => [folder.path, folder]))

@@ -28,7 +28,7 @@ export function nameOf(path: string): string {
   return path.endsWith('/') && name !== '' ? `${name}/` : name || '/'
 }
 
-/** The folder whose policy applies to `path`: the longest folder path that is a prefix of it (DESIGN §1). */
+/** The folder whose policy applies to `path`: the longest folder path that is a prefix of it (a request uses the policy of its longest folder prefix). */
 export function nearestFolder<T extends { readonly path: string }>(path: string, folders: readonly T[]): T | undefined {
   let best: T | undefined
   for (const folder of folders) {

@@ -7,7 +7,7 @@ export const CHILDREN_PER_PAGE = 200
 /**
  * What the operator opened in the tree. Only expanded nodes render their
  * children, so the DOM grows with what is looked at, not with the number of
- * folders (issue #22: 100,000 folders).
+ * folders (a platform with a folder per customer site has 100,000).
  */
 export interface TreeView {
   readonly expanded: Set<string>

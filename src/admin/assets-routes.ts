@@ -33,7 +33,7 @@ export interface AssetRoutesOptions {
 }
 
 /**
- * `/assets` of the admin API (DESIGN §2): streamed atomic uploads,
+ * `/assets` of the admin API: streamed atomic uploads,
  * metadata, cursor-paginated listing, delete. Every change is audited and
  * announced with `asset-changed`, which drops derivatives and cached stats.
  */

@@ -18,7 +18,7 @@ import type { Answer, FolderPage } from './schemas/api-types'
 export const ADMIN_PREFIX = '/admin/v1'
 const ID = /^[1-9][0-9]{0,15}$/
 
-/** Folders, their policies and single origins: DESIGN §2 "Admin API contract (v1)". */
+/** Folders, their policies and single origins: the `/folders` routes of the admin API (v1). */
 export function registerFolderRoutes(router: Router, context: AdminContext): void {
   const { db, config, events } = context
   const folders = new FolderRepo(db)

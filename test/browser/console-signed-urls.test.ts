@@ -1,4 +1,4 @@
-/** The console's policy editor knows signedUrls (issue #19): shown, chosen, saved through PATCH. */
+/** The console's policy editor knows signedUrls: shown, chosen, saved through PATCH. */
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'

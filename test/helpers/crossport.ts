@@ -28,7 +28,7 @@ export interface TestCrossport {
 export interface StartOptions {
   /** Files to create in the asset store: `{ 'brand/logo.svg': '<svg…' }`. */
   readonly assets?: Readonly<Record<string, string | Buffer>>
-  /** Extra environment (config names from DESIGN §4). */
+  /** Extra environment (the configuration names of docs/configuration.md). */
   readonly env?: Readonly<Record<string, string>>
 }
 

@@ -1,7 +1,7 @@
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 import { rawRequest } from '../helpers/raw-http'
 
-// RFC 9112 §3.2.2: a server MUST accept absolute-form request targets (issue #14, defect 9).
+// RFC 9112 §3.2.2: a server MUST accept absolute-form request targets.
 describe('absolute-form request targets', () => {
   let cp: TestCrossport
 

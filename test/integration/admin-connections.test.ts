@@ -15,7 +15,7 @@ const uploadHead = (host: string, authorization?: string) =>
 // listener): the server must close because it refused, not because it timed out.
 const PROMPT_CLOSE_MS = 3000
 
-describe('admin requests refused before their body is read (issue #14, defect 4)', () => {
+describe('admin requests refused before their body is read', () => {
   let cp: TestCrossport
   let readToken: string
 

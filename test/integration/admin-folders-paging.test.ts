@@ -52,7 +52,7 @@ async function listAll(query: string): Promise<{ paths: string[]; pages: number 
   return { paths, pages }
 }
 
-describe('GET /admin/v1/folders pages (issue #22)', () => {
+describe('GET /admin/v1/folders pages', () => {
   it('answers the first 100 folders by path by default, with a cursor to the next page', async () => {
     const page = await list('')
     expect(page.items.map((f) => f.path)).toEqual(ALL.slice(0, 100))

@@ -4,7 +4,7 @@ import { rawRequest } from '../helpers/raw-http'
 const METRICS_TOKEN = 'metrics-scrape-token-0123456789'
 const MISDIRECTED = 'https://crossport.dev/problems/misdirected-request'
 
-describe('the admin listener answers only its own Host names (issue #14, defect 5)', () => {
+describe('the admin listener answers only its own Host names', () => {
   let cp: TestCrossport
   let port: string
   const get = (path: string, host: string, headers: Record<string, string> = {}) =>
@@ -41,7 +41,7 @@ describe('the admin listener answers only its own Host names (issue #14, defect 
   })
 })
 
-describe('METRICS_TOKEN (issue #14, defect 5)', () => {
+describe('METRICS_TOKEN', () => {
   let cp: TestCrossport
   let readToken: string
   const scrape = (authorization?: string) =>

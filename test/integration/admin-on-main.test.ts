@@ -78,7 +78,7 @@ describe('ADMIN_ON_MAIN=true: the admin side under /admin/ of the main listener'
   })
 
   it.each(['/%61dmin/x.txt', '/%61%64%6d%69%6e/x.txt', '/%61dmin', '/%61dmin?x', '/admin/x.txt', '/Admin/x.txt', '/%41dmin/x.txt'])(
-    'never serves assets/admin/ through %s: the decoded first segment decides (issue #14, defect 10)',
+    'never serves assets/admin/ through %s: the decoded first segment decides',
     async (target) => {
       const res = await rawRequest(cp.publicUrl, `GET ${target} HTTP/1.1`)
       expect(res.status).toBe(404)
@@ -86,12 +86,12 @@ describe('ADMIN_ON_MAIN=true: the admin side under /admin/ of the main listener'
     },
   )
 
-  it('leaves an encoded separator to delivery, which refuses it (issue #14, defect 10)', async () => {
+  it('leaves an encoded separator to delivery, which refuses it', async () => {
     expect((await rawRequest(cp.publicUrl, 'GET /admin%2Fx.txt HTTP/1.1')).status).toBe(400)
     expect((await rawRequest(cp.publicUrl, 'GET /%61dmin%2Fx.txt HTTP/1.1')).status).toBe(400)
   })
 
-  it('routes an absolute-form /admin/ target to the admin side (issue #14, defect 9)', async () => {
+  it('routes an absolute-form /admin/ target to the admin side', async () => {
     const listed = await rawRequest(cp.publicUrl, `GET http://127.0.0.1/admin/v1/folders HTTP/1.1`, { Authorization: `Bearer ${cp.token}` })
     expect(listed.status).toBe(200)
     expect(listed.body).toContain('/brand/')

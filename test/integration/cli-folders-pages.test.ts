@@ -5,7 +5,7 @@ import { openDb } from '../../src/db/open'
 import { DEFAULT_POLICY } from '../../src/policy/types'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 
-// `crossport folders list` over more folders than one page holds (issue #22).
+// `crossport folders list` over more folders than one page holds.
 const BIN = join(__dirname, '..', '..', 'bin', 'crossport.js')
 let cp: TestCrossport
 

@@ -1,4 +1,4 @@
-/** `crossport sign` and the CLI's knowledge of signedUrls (issue #19), in process against a listening server. */
+/** `crossport sign` and the CLI's knowledge of signedUrls, in process against a listening server. */
 import { Writable } from 'node:stream'
 import { runCli } from '../../src/cli'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'

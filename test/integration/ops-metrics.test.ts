@@ -107,7 +107,7 @@ describe('GET /metrics (admin listener middleware)', () => {
 
   it('counts a policy reload when a policy changes', async () => {
     const before = sample(await scrape(), 'crossport_policy_reloads_total') ?? 0
-    // A reload applies what changed (issue #22): an announcement with no change behind it applies nothing.
+    // A reload applies what changed: an announcement with no change behind it applies nothing.
     new FolderRepo(context.db).create('/reloaded/', { ...DEFAULT_POLICY, origins: [] })
     context.events.emit('policy-changed')
     expect(sample(await scrape(), 'crossport_policy_reloads_total')).toBe(before + 1)

@@ -1,5 +1,5 @@
 /**
- * Signed URLs (issue #19) against a listening server: who needs a signature,
+ * Signed URLs against a listening server: who needs a signature,
  * every refusal, that a valid signature neither bypasses CORS nor lets a cache
  * keep the answer past its expiry, minting through POST /sign, the `sign`
  * token scope, and explain.
