@@ -70,6 +70,7 @@ export class FileCache {
   private readonly loading = new Map<CachedRepresentation, Promise<CachedRepresentation | undefined>>()
   /** Representations holding a body; evicting one lets its body go. */
   private readonly bodies: LRUCache<CachedRepresentation, Buffer>
+  private lastTouched: CachedRepresentation | undefined
 
   constructor(
     private readonly source: AssetSource,
@@ -87,14 +88,20 @@ export class FileCache {
       maxSize: Math.max(1, options.maxBytes),
       sizeCalculation: (body) => Math.max(1, body.length),
       dispose: (_body, representation, reason) => {
-        if (reason !== 'set') representation.body = undefined
+        if (reason === 'set') return
+        representation.body = undefined
+        if (this.lastTouched === representation) this.lastTouched = undefined
       },
     })
   }
 
-  /** The entry when it is still trusted, else undefined (call `refresh`). */
+  /**
+   * The entry when it is still trusted, else undefined (call `refresh`). A
+   * peek, not a get: a path in use is refreshed, and so moved up the LRU,
+   * every `ttlMs`, which is recency enough for evicting among 50 000 paths.
+   */
   fresh(path: string, nowMs: number): CacheEntry | undefined {
-    const entry = this.entries.get(path)
+    const entry = this.entries.peek(path)
     return entry !== undefined && nowMs < entry.expiresAtMs ? entry : undefined
   }
 
@@ -135,6 +142,9 @@ export class FileCache {
 
   /** Marks a body as just used (LRU order). */
   touch(representation: CachedRepresentation): void {
+    // A hot file is touched thousands of times a second: reorder only when another was used since.
+    if (this.lastTouched === representation) return
+    this.lastTouched = representation
     this.bodies.get(representation)
   }
 

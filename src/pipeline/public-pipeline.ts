@@ -92,20 +92,27 @@ export class PublicPipeline {
     return step.catch((error: unknown) => this.fail(x, error))
   }
 
+  /** The steps in order; each returns the answer, or hands over to the next. */
   private walk(x: Exchange): Step {
+    // Health probes, routed by the server wiring.
     if (this.answerEarly?.(x.path, x.method, x.res) === true) return undefined
+    // Method and path safety.
     const target = checkTarget(x.method, x.path)
     if (target.answer !== undefined) return writeError(x.res, target.answer)
     x.path = target.path
+    // Policy: the longest folder prefix, in memory.
     const compiled = this.context.policies.current().resolve(x.path)
+    // CORS, strict mode, signature, refused render: decided once, before any I/O.
     const decision = decideRequest(x.question(), compiled, this.rules)
     x.noteDecision(compiled.folder.path, decision.cors)
     if (decision.answer !== undefined) return writeError(x.res, decidedAnswer(decision.cors, decision.answer))
+    // The file: as memory knows it, or as the store finds it.
     const entry = this.files.fresh(x.path, x.startMs)
     if (entry === undefined) return this.files.refresh(x.path).then((found) => this.deliver(x, decision, found))
     return this.deliver(x, decision, entry)
   }
 
+  /** A derivative (warm from memory, or rendered) or the file itself; then plan and write. */
   private deliver(x: Exchange, decision: RequestToDeliver, entry: CacheEntry): Step {
     const source = entry.identity
     if (source === undefined) return writeError(x.res, decidedAnswer(decision.cors, 'not-found'))

@@ -212,6 +212,17 @@ async function runTable(base: string, known: Known): Promise<Array<Record<string
 
 const policy = (overrides: Partial<Policy>): Policy => ({ ...DEFAULT_POLICY, origins: [], ...overrides })
 
+const FOLDERS: ReadonlyArray<readonly [string, Partial<Policy>]> = [
+  ['/public/', { origins: [SITE_A, SITE_B], cacheControl: 'public, max-age=60' }],
+  ['/private/', { origins: [SITE_A] }],
+  ['/open/', { origins: ['*'] }],
+  ['/creds/', { origins: [SITE_A], credentials: true }],
+  ['/strict/', { origins: [SITE_A], mode: 'strict' }],
+  ['/pna/', { origins: [SITE_A], privateNetwork: true }],
+  ['/paid/', { origins: [SITE_A], mode: 'strict', signedUrls: 'required', cacheControl: 'public, max-age=86400' }],
+  ['/deriv/', { origins: [SITE_A], signedUrls: 'derivatives' }],
+]
+
 let warm: TestCrossport
 let cold: TestCrossport
 let known: Known
@@ -247,14 +258,7 @@ beforeAll(async () => {
     },
   })
   const folders = new FolderRepo(warm.running.context.db)
-  folders.create('/public/', policy({ origins: [SITE_A, SITE_B], cacheControl: 'public, max-age=60' }))
-  folders.create('/private/', policy({ origins: [SITE_A] }))
-  folders.create('/open/', policy({ origins: ['*'] }))
-  folders.create('/creds/', policy({ origins: [SITE_A], credentials: true }))
-  folders.create('/strict/', policy({ origins: [SITE_A], mode: 'strict' }))
-  folders.create('/pna/', policy({ origins: [SITE_A], privateNetwork: true }))
-  folders.create('/paid/', policy({ origins: [SITE_A], mode: 'strict', signedUrls: 'required', cacheControl: 'public, max-age=86400' }))
-  folders.create('/deriv/', policy({ origins: [SITE_A], signedUrls: 'derivatives' }))
+  for (const [path, overrides] of FOLDERS) folders.create(path, policy(overrides))
   warm.running.context.events.emit('policy-changed')
   // Same store, database and derivative folder; nothing kept in memory.
   cold = await startTestCrossport({
