@@ -181,13 +181,13 @@ export class FileCache {
    * the opened bytes (a new one when the file was replaced since the stat);
    * undefined when the file is gone.
    */
-  async open(path: string, version: CachedRepresentation): Promise<{ opened: OpenedAsset; version: CachedRepresentation } | undefined> {
+  async open(path: string, version: CachedRepresentation): Promise<{ opened: OpenedAsset; representation: CachedRepresentation } | undefined> {
     const opened = await this.source.open(version.info.key)
     if (opened === undefined) {
       this.invalidate(path)
       return undefined
     }
-    return { opened, version: sameVersion(opened.info, version.info) ? version : this.replaceVersion(path, version, opened.info) }
+    return { opened, representation: sameVersion(opened.info, version.info) ? version : this.replaceVersion(path, version, opened.info) }
   }
 
   /**

@@ -174,7 +174,7 @@ export class PublicPipeline {
     }
     const opened = await files.open(key, representation)
     if (opened === undefined) return writeError(x.res, gone)
-    const transfer = writePlanned(x, planAssetResponse(x.deliveryRequest(), opened.version, base), opened.opened, decision.signatureSecondsLeft)
+    const transfer = writePlanned(x, planAssetResponse(x.deliveryRequest(), opened.representation, base), opened.opened, decision.signatureSecondsLeft)
     transfer?.done.catch((error: unknown) => this.context.logger.warn({ err: error, path: x.path }, 'streaming failed'))
   }
 
