@@ -171,6 +171,8 @@ const SCENARIOS: readonly Scenario[] = [
   { name: 'derivative, bad parameters', status: 400, path: '/public/photo.jpg?w=abc', headers: origin(SITE_A) },
   { name: 'derivative, width not allowed', status: 400, path: '/public/photo.jpg?w=65', headers: origin(SITE_A) },
   { name: 'derivative of a missing file', status: 404, path: '/public/nope.jpg?w=64', headers: origin(SITE_A) },
+  // Decided before the store is asked: the answer tells a refused site nothing about which files exist.
+  { name: 'derivative of a missing file, refused Origin', status: 403, path: '/private/nope.jpg?w=64', headers: origin(SITE_B) },
   { name: 'derivative, strict refusal', status: 403, path: '/strict/photo.jpg?w=64', headers: origin(EVIL) },
   { name: 'image parameters on a stylesheet', status: 200, path: '/public/app.css?w=64', headers: origin(SITE_A) },
   // Signed URLs.
