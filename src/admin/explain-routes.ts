@@ -46,7 +46,7 @@ export function registerExplainRoutes(router: Router, context: AdminContext): vo
     const decision = decideCors(request, compiled)
     const signature = signatureOf(decision, compiled, safe.path, rawQuery, context)
     const isUnsigned = signature?.isRequired === true && signature.verdict.reason !== 'valid'
-    // Every 403 carries no CORS headers (public-delivery.ts `unsigned`).
+    // Every 403 carries no CORS headers (pipeline/write-error.ts).
     const headers: Record<string, string> = isUnsigned ? { 'Cache-Control': 'no-store' } : { ...decision.headers }
     if (decision.vary.length > 0) headers.Vary = decision.vary.join(', ')
     const { folder } = compiled

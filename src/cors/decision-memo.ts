@@ -11,34 +11,38 @@
  * - one without Origin reads nothing in a folder that is not strict, and
  *   Referer, Sec-Fetch-Site and Host in one that is.
  *
- * The same decision object is handed to every request that asks the same
- * thing, so callers must treat it as immutable; in return, delivery can key
- * its own per-answer caches on it. Memos hang off the compiled folder, so a
+ * The same frozen decision object is handed to every request that asks the
+ * same thing, so delivery can key its own per-answer caches on it. Memos hang off the compiled folder, so a
  * policy change (a new compiled table) starts them afresh.
  */
+import { LRUCache } from 'lru-cache'
 import type { CompiledFolder } from '../policy/table'
 import { getOrCreate } from '../util/maps'
 import { decideCors, isPreflightRequest } from './decide'
 import type { CorsDecision, CorsRequest } from './types'
 
-/** Per folder; a client cycling through made-up values only ever empties it. */
+/** Per folder and kind; a client cycling through made-up values only pushes out the least used. */
 const MAX_REMEMBERED = 512
 
 interface FolderMemo {
   withoutOrigin: CorsDecision | undefined
   /** Allowed actual requests by Origin alone: an allowed Origin never depends on anything else. */
-  readonly allowed: Map<string, CorsDecision>
-  readonly decisions: Map<string, CorsDecision>
+  readonly allowed: LRUCache<string, CorsDecision>
+  readonly decisions: LRUCache<string, CorsDecision>
 }
 
 const memos = new WeakMap<CompiledFolder, FolderMemo>()
-const newFolderMemo = (): FolderMemo => ({ withoutOrigin: undefined, allowed: new Map(), decisions: new Map() })
+const newFolderMemo = (): FolderMemo => ({
+  withoutOrigin: undefined,
+  allowed: new LRUCache({ max: MAX_REMEMBERED }),
+  decisions: new LRUCache({ max: MAX_REMEMBERED }),
+})
 
 export function decideCorsRemembered(request: CorsRequest, compiled: CompiledFolder): CorsDecision {
   const memo = getOrCreate(memos, compiled, newFolderMemo)
   const { origin } = request
   if (origin === undefined && compiled.folder.policy.mode !== 'strict') {
-    memo.withoutOrigin ??= decideCors(request, compiled)
+    memo.withoutOrigin ??= deepFreeze(decideCors(request, compiled))
     return memo.withoutOrigin
   }
   const isPreflight = isPreflightRequest(request)
@@ -49,15 +53,18 @@ export function decideCorsRemembered(request: CorsRequest, compiled: CompiledFol
   const key = keyOf(request, isPreflight)
   const known = memo.decisions.get(key)
   if (known !== undefined) return known
-  const decision = decideCors(request, compiled)
-  if (origin !== undefined && !isPreflight && decision.outcome === 'allowed') remember(memo.allowed, origin, decision)
-  else remember(memo.decisions, key, decision)
+  // Frozen: one object answers many requests, and delivery keys its own memos on it.
+  const decision = deepFreeze(decideCors(request, compiled))
+  if (origin !== undefined && !isPreflight && decision.outcome === 'allowed') memo.allowed.set(origin, decision)
+  else memo.decisions.set(key, decision)
   return decision
 }
 
-function remember(map: Map<string, CorsDecision>, key: string, decision: CorsDecision): void {
-  if (map.size >= MAX_REMEMBERED) map.clear()
-  map.set(key, decision)
+function deepFreeze(decision: CorsDecision): CorsDecision {
+  Object.freeze(decision.headers)
+  Object.freeze(decision.vary)
+  Object.freeze(decision.reasons)
+  return Object.freeze(decision)
 }
 
 /**

@@ -1,6 +1,11 @@
 /**
- * Choosing a precompressed sibling from Accept-Encoding (RFC 9110 §12.5.3), pure.
+ * Choosing a precompressed sibling from Accept-Encoding (RFC 9110 §12.5.3),
+ * pure. `negotiator` reads the header; this module keeps the product's rules
+ * on top of it: br before gzip before identity on a tie, `x-gzip` is gzip, and
+ * identity is the answer when nothing offered is acceptable.
  */
+import { LRUCache } from 'lru-cache'
+import Negotiator from 'negotiator'
 import type { ContentCoding } from './etag'
 
 export interface AvailableCodings {
@@ -10,62 +15,41 @@ export interface AvailableCodings {
 
 type Choice = ContentCoding | 'identity'
 
-interface Weights {
-  br: number | undefined
-  gzip: number | undefined
-  identity: number | undefined
-  star: number | undefined
-}
+/** Everything we can send, best first on a tie (smaller first); `x-gzip` is the old name of gzip (§12.5.3). */
+const CODINGS = ['br', 'gzip', 'x-gzip', 'identity']
 
-const parsed = new Map<string, Weights>()
-const MAX_MEMO = 256
-const UNNAMED_IDENTITY_Q = 0.0001
+/**
+ * Acceptable codings per header value, best first. Browsers send a handful of
+ * distinct values, so negotiating once per value turns the rest into a lookup.
+ */
+/** negotiator 1.x takes a `preferred` order for ties; its published types predate it. */
+type EncodingsWithPreference = (available: string[], options: { readonly preferred: string[] }) => string[]
 
-function parseQ(params: string[]): number {
-  for (const param of params) {
-    const eq = param.indexOf('=')
-    if (eq === -1 || param.slice(0, eq).trim().toLowerCase() !== 'q') continue
-    const q = Number(param.slice(eq + 1).trim())
-    return Number.isFinite(q) && q >= 0 && q <= 1 ? q : 0
+const ranked = new LRUCache<string, readonly Choice[]>({ max: 256 })
+
+function rankCodings(header: string): readonly Choice[] {
+  let order = ranked.get(header)
+  if (order === undefined) {
+    const negotiator = new Negotiator({ headers: { 'accept-encoding': header } })
+    const accepted = (negotiator.encodings as EncodingsWithPreference).call(negotiator, CODINGS, { preferred: CODINGS })
+    order = Object.freeze(accepted.map((coding): Choice => (coding === 'x-gzip' ? 'gzip' : (coding as Choice))))
+    ranked.set(header, order)
   }
-  return 1
-}
-
-function parseAcceptEncoding(header: string): Weights {
-  const memo = parsed.get(header)
-  if (memo) return memo
-  const weights: Weights = { br: undefined, gzip: undefined, identity: undefined, star: undefined }
-  for (const item of header.split(',')) {
-    const [rawName = '', ...params] = item.split(';')
-    const name = rawName.trim().toLowerCase()
-    const q = parseQ(params)
-    if (name === 'br') weights.br = q
-    else if (name === 'gzip' || name === 'x-gzip') weights.gzip = q
-    else if (name === 'identity') weights.identity = q
-    else if (name === '*') weights.star = q
-  }
-  // Browsers send a handful of distinct values; the memo turns parsing into one Map lookup.
-  if (parsed.size >= MAX_MEMO) parsed.clear()
-  parsed.set(header, weights)
-  return weights
+  return order
 }
 
 /**
- * The coding to send. Highest q wins; on a tie br beats gzip beats identity
- * (smaller first). `q=0` refuses a coding; `*` covers codings not named.
- * Without the header, or when nothing offered is acceptable, identity is sent
- * (§12.5.3: "SHOULD respond without any content coding"). A Range request
- * always gets identity: byte ranges are served on the identity bytes only.
+ * The coding to send. Highest q wins; on a tie br beats gzip beats identity.
+ * `q=0` refuses a coding; `*` covers codings not named; identity, when not
+ * named, ranks with the least preferred coding listed. Without the header, or
+ * when nothing available is acceptable, identity is sent (§12.5.3: "SHOULD
+ * respond without any content coding"). A Range request always gets identity:
+ * byte ranges are served on the identity bytes only.
  */
 export function chooseEncoding(header: string | undefined, available: AvailableCodings, hasRange: boolean): Choice {
   if (header === undefined || hasRange || (!available.br && !available.gzip)) return 'identity'
-  const w = parseAcceptEncoding(header)
-  const br = available.br ? (w.br ?? w.star ?? 0) : 0
-  const gzip = available.gzip ? (w.gzip ?? w.star ?? 0) : 0
-  // identity is acceptable unless refused by name or by `*;q=0` (§12.5.3); when
-  // not named, the client listed what it prefers, so it ranks below any of those.
-  const identity = w.identity ?? (w.star === 0 ? 0 : UNNAMED_IDENTITY_Q)
-  if (br > 0 && br >= gzip && br >= identity) return 'br'
-  if (gzip > 0 && gzip >= identity) return 'gzip'
+  for (const coding of rankCodings(header)) {
+    if (coding === 'identity' || (coding === 'br' ? available.br : available.gzip)) return coding
+  }
   return 'identity'
 }

@@ -1,7 +1,6 @@
 /**
  * The one place that turns request facts + a representation into status,
- * headers and byte range. Both the fast lane and the Koa lane call it, so
- * conditionals, ranges and validators behave the same whichever lane answers.
+ * headers and byte range, whether the bytes are in memory, on disk or rendered.
  */
 import { evaluatePreconditions, ifRangeAllowsPartial, type ConditionalHeaders } from '../http/conditional'
 import type { ContentCoding } from '../http/etag'
@@ -29,7 +28,7 @@ export interface DeliveryRequest extends ConditionalHeaders {
 
 export interface ResponsePlan {
   readonly status: 200 | 206 | 304 | 412 | 416
-  readonly headers: HeaderMap
+  readonly headers: Readonly<HeaderMap>
   /** Bytes to send, inclusive; undefined when the response has no body (HEAD, 304, 412, 416). */
   readonly body: { readonly start: number; readonly end: number } | undefined
 }
@@ -44,11 +43,11 @@ interface RememberedPlans {
 }
 
 /**
- * The fast lane answers the same few files with the same base headers over
- * and over, so 200s and 304s are planned once per (base headers,
- * representation). Both keys are replaced, never changed in place, when what
- * they describe changes (a new file version, a new policy or decision), and
- * the WeakMaps let the plans go with them.
+ * Hot files are answered with the same base headers over and over, so 200s
+ * and 304s are planned once per (base headers, representation) and frozen.
+ * Both keys are replaced, never changed in place, when what they describe
+ * changes (a new file version, a new policy or decision), and the WeakMaps
+ * let the plans go with them.
  */
 const remembered = new WeakMap<Readonly<HeaderMap>, WeakMap<Representation, RememberedPlans>>()
 
@@ -61,7 +60,7 @@ function rememberedFor(base: Readonly<HeaderMap>, rep: Representation): Remember
 /**
  * @param base headers every answer for this asset carries (CORS, Vary,
  *   Cache-Control, nosniff, CSP); the plan adds validators, type and length.
- *   Plans may be shared between requests: never change one.
+ *   Remembered plans are shared between requests, hence frozen.
  */
 export function planAssetResponse(request: DeliveryRequest, rep: Representation, base: Readonly<HeaderMap>): ResponsePlan {
   const outcome = evaluatePreconditions(request, rep)
@@ -69,7 +68,7 @@ export function planAssetResponse(request: DeliveryRequest, rep: Representation,
     // RFC 9110 §15.4.5: a 304 repeats the validators, Cache-Control and Vary
     // (CORS headers are in `base`) and has neither body nor Content-Length.
     const plans = rememberedFor(base, rep)
-    plans.notModified ??= { status: 304, headers: { ...base, ETag: rep.etag, 'Last-Modified': rep.lastModified }, body: undefined }
+    plans.notModified ??= frozenPlan(304, { ...base, ETag: rep.etag, 'Last-Modified': rep.lastModified }, undefined)
     return plans.notModified
   }
   if (outcome === 'failed') {
@@ -88,11 +87,15 @@ export function planAssetResponse(request: DeliveryRequest, rep: Representation,
   }
   const plans = rememberedFor(base, rep)
   if (isGet) {
-    plans.get ??= { status: 200, headers: representationHeaders(rep, base, rep.sizeBytes), body: rep.sizeBytes > 0 ? { start: 0, end: rep.sizeBytes - 1 } : undefined }
+    plans.get ??= frozenPlan(200, representationHeaders(rep, base, rep.sizeBytes), rep.sizeBytes > 0 ? { start: 0, end: rep.sizeBytes - 1 } : undefined)
     return plans.get
   }
-  plans.head ??= { status: 200, headers: representationHeaders(rep, base, rep.sizeBytes), body: undefined }
+  plans.head ??= frozenPlan(200, representationHeaders(rep, base, rep.sizeBytes), undefined)
   return plans.head
+}
+
+function frozenPlan(status: ResponsePlan['status'], headers: HeaderMap, body: ResponsePlan['body']): ResponsePlan {
+  return Object.freeze({ status, headers: Object.freeze(headers), body: body && Object.freeze(body) })
 }
 
 /** 206 or 416 for a Range the representation can answer; undefined: ignore the Range, answer 200. */
@@ -125,21 +128,6 @@ function representationHeaders(rep: Representation, base: Readonly<HeaderMap>, c
   if (rep.contentEncoding !== undefined) headers['Content-Encoding'] = rep.contentEncoding
   headers['Content-Length'] = contentLength
   return headers
-}
-
-/** `Vary` value from the CORS decision's list plus what delivery itself keyed on, without duplicates. */
-export function joinVary(...lists: ReadonlyArray<readonly string[]>): string | undefined {
-  const seen = new Set<string>()
-  const names: string[] = []
-  for (const list of lists) {
-    for (const name of list) {
-      const key = name.toLowerCase()
-      if (seen.has(key)) continue
-      seen.add(key)
-      names.push(name)
-    }
-  }
-  return names.length === 0 ? undefined : names.join(', ')
 }
 
 export const SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"

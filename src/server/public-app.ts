@@ -1,8 +1,9 @@
-import type { RequestListener, Server } from 'node:http'
+import type { RequestListener, Server, ServerResponse } from 'node:http'
 import type { Duplex } from 'node:stream'
-import Koa from 'koa'
 import type { AppContext } from './app-context'
-import { ALLOWED_METHODS, PublicDelivery } from '../pipeline/public-delivery'
+import { handleHealthRequest, HEALTH_PATHS } from '../ops/health'
+import { ALLOWED_METHODS } from '../pipeline/allowed-methods'
+import { PublicPipeline } from '../pipeline/public-pipeline'
 import { createLimitedServer } from './http-server'
 
 /** Where `/metrics` answers when the admin side is mounted on the main listener (assets own `/metrics` there). */
@@ -17,25 +18,18 @@ export interface PublicServerOptions {
 }
 
 /**
- * The public listener. A raw `node:http` listener answers what the in-memory
- * state answers alone (the fast lane); everything that needs the disk or the
- * image service goes through the Koa app. Both lanes run the same code in
- * `delivery/`, so they cannot disagree.
+ * The public listener: plain `node:http` for speed (Koa serves the admin side
+ * only). Routes `/admin` to the admin app when it is mounted here, and hands
+ * everything else to the public pipeline, which answers the health probes
+ * first (see `answerProbe`).
  */
 export function createPublicServer(context: AppContext, options: PublicServerOptions = {}): Server {
-  const { config, logger } = context
-  const delivery = new PublicDelivery({ context, source: context.store })
+  const { config } = context
+  const answerProbe = (rawPath: string, method: string, res: ServerResponse): boolean =>
+    HEALTH_PATHS.has(rawPath) && handleHealthRequest(context, rawPath, method, res)
+  // Probes go through the pipeline's hook, not around it, so they are logged like any request (at debug level).
+  const pipeline = new PublicPipeline(context, context.store, answerProbe)
   const { admin } = options
-
-  const app = new Koa()
-  // Delivery writes the response itself (streams, 304s): Koa must not touch it.
-  app.use(async (ctx) => {
-    ctx.respond = false
-    await delivery.serveSlow(ctx.req, ctx.res)
-  })
-  // Socket errors of aborted downloads reach here; they are the client's business.
-  app.on('error', (error: unknown) => logger.debug({ err: error }, 'public request error'))
-  const slowLane = app.callback()
 
   const server = createLimitedServer(config, (req, res) => {
     if (admin !== undefined && isAdminPath(req.url ?? '/')) {
@@ -44,18 +38,7 @@ export function createPublicServer(context: AppContext, options: PublicServerOpt
       admin(req, res)
       return
     }
-    let isDone: boolean
-    try {
-      isDone = delivery.serveFast(req, res)
-    } catch (error) {
-      logger.error({ err: error, url: req.url }, 'public request failed')
-      if (!res.headersSent) {
-        res.writeHead(500, { 'Content-Length': 0, 'Cache-Control': 'no-store' })
-        res.end()
-      } else res.destroy()
-      return
-    }
-    if (!isDone) void slowLane(req, res)
+    void pipeline.serve(req, res)
   })
 
   // CONNECT never reaches the request handler: without this Node just drops the
@@ -63,7 +46,7 @@ export function createPublicServer(context: AppContext, options: PublicServerOpt
   server.on('connect', (_req: unknown, socket: Duplex) => {
     socket.end(`HTTP/1.1 405 Method Not Allowed\r\nAllow: ${ALLOWED_METHODS}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`)
   })
-  server.on('close', () => delivery.dispose())
+  server.on('close', () => pipeline.dispose())
   return server
 }
 

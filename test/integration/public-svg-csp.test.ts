@@ -44,7 +44,7 @@ describe('the SVG sandbox CSP on every SVG representation', () => {
     ['an .svg.gz asked for by its own name', '/svg/sibling.svg.gz', {}, undefined],
     ['an .svg.br asked for by its own name', '/svg/sibling.svg.br', {}, undefined],
   ])('sends it for %s', async (_name, path, headers, coding) => {
-    // Twice: the first answer comes from the disk lane, the second from the in-memory lane.
+    // Twice: the first answer comes from the disk, the second from memory.
     for (let i = 0; i < 2; i++) {
       const res = await get(path, headers)
       expect(res.status).toBe(200)

@@ -7,6 +7,8 @@ import { corsRequest, OWN_ORIGIN } from '../../helpers/records'
 
 const SHOP = 'https://shop.example'
 const EVIL = 'https://evil.example'
+/** A page served over plain http, as this server's own origin is in the facts (`http://` + Host). */
+const EVIL_HTTP = 'http://evil.example'
 const OWN = OWN_ORIGIN
 
 function compiled(policy: Partial<Policy>): CompiledFolder {
@@ -31,7 +33,10 @@ const VARIANTS: ReadonlyArray<Partial<CorsRequest>> = [
   { origin: OWN },
   { origin: EVIL, secFetchSite: 'same-origin' },
   { origin: EVIL, secFetchSite: 'cross-site' },
-  { origin: EVIL, ownOrigin: 'http://evil.example' },
+  // The same Origin first for another Host, then for its own: only Host (ownOrigin) tells them apart.
+  { origin: EVIL_HTTP },
+  { origin: EVIL_HTTP, ownOrigin: EVIL_HTTP },
+  { method: 'HEAD', origin: EVIL_HTTP, ownOrigin: 'http://evil.example:8080' },
   { origin: 'null' },
   { referer: `${SHOP}/page` },
   { referer: `${EVIL}/page` },

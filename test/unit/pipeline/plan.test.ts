@@ -1,4 +1,4 @@
-import { assetBaseHeaders, joinVary, planAssetResponse, SVG_CSP, type DeliveryRequest, type Representation } from '../../../src/pipeline/plan'
+import { assetBaseHeaders, planAssetResponse, SVG_CSP, type DeliveryRequest, type Representation } from '../../../src/pipeline/plan'
 
 const rep: Representation = {
   sizeBytes: 1000,
@@ -92,16 +92,6 @@ describe('planAssetResponse', () => {
     expect(plan.status).toBe(200)
     expect(plan.headers['Content-Length']).toBe(0)
     expect(plan.body).toBeUndefined()
-  })
-})
-
-describe('joinVary', () => {
-  it('joins lists without case-insensitive duplicates', () => {
-    expect(joinVary(['Origin'], ['Accept-Encoding', 'origin'])).toBe('Origin, Accept-Encoding')
-  })
-
-  it('answers undefined when nothing varies', () => {
-    expect(joinVary([], [])).toBeUndefined()
   })
 })
 

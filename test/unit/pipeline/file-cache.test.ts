@@ -1,4 +1,4 @@
-import { AssetCache } from '../../../src/pipeline/asset-cache'
+import { FileCache } from '../../../src/pipeline/file-cache'
 import type { AssetStore, OpenStoredFile, StoredFile } from '../../../src/store/asset-store'
 
 type AssetSource = Pick<AssetStore, 'lookup' | 'open'>
@@ -41,10 +41,10 @@ class MemorySource implements AssetSource {
 
 const options = { ttlMs: 1000, maxFileBytes: 100, maxBytes: 250 }
 
-describe('AssetCache', () => {
+describe('FileCache', () => {
   it('remembers a missing path until it is invalidated', async () => {
     const source = new MemorySource()
-    const cache = new AssetCache(source, options)
+    const cache = new FileCache(source, options)
     expect((await cache.refresh('/a.css')).identity).toBeUndefined()
     expect(cache.fresh('/a.css', performance.now())).toBeDefined()
     source.put('/a.css', 'body{}')
@@ -54,7 +54,7 @@ describe('AssetCache', () => {
   })
 
   it('distrusts an entry once its time to live has passed', async () => {
-    const cache = new AssetCache(new MemorySource(), options)
+    const cache = new FileCache(new MemorySource(), options)
     const entry = await cache.refresh('/a.css')
     expect(cache.fresh('/a.css', entry.expiresAtMs - 1)).toBe(entry)
     expect(cache.fresh('/a.css', entry.expiresAtMs)).toBeUndefined()
@@ -149,7 +149,7 @@ describe('AssetCache', () => {
   })
 
   it('remembers at most maxEntries paths', async () => {
-    const c = new AssetCache(new MemorySource(), { ...options, maxEntries: 2 })
+    const c = new FileCache(new MemorySource(), { ...options, maxEntries: 2 })
     for (const p of ['/1', '/2', '/3']) await c.refresh(p)
     const now = performance.now()
     expect(c.fresh('/1', now)).toBeUndefined()
@@ -157,6 +157,6 @@ describe('AssetCache', () => {
   })
 })
 
-function cache(source: AssetSource): AssetCache {
-  return new AssetCache(source, options)
+function cache(source: AssetSource): FileCache {
+  return new FileCache(source, options)
 }

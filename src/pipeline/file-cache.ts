@@ -1,14 +1,19 @@
 /**
- * What delivery knows about each asset path, kept in memory so a hot file
+ * What the pipeline knows about each asset path, kept in memory so a hot file
  * costs no system call: the stat of the file and of its precompressed
  * siblings (with their real paths, ETags and dates), and for small files the
  * bytes themselves.
  *
  * An entry is trusted for `ttlMs`, then the next request re-checks it
  * (asynchronously) before answering; `invalidate` (on 'asset-changed') drops
- * it at once. Bodies live in an LRU bounded by `maxBytes`.
+ * it at once. Paths and bodies live in two LRUs (lru-cache): paths bounded
+ * by count, bodies by `maxBytes`.
  */
+import { LRUCache } from 'lru-cache'
 import type { AssetStore, OpenStoredFile, StoredFile } from '../store/asset-store'
+
+/** What the cache reads through: the read side of the one store. */
+type AssetSource = Pick<AssetStore, 'lookup' | 'open'>
 import { isPrecompressedSibling, PRECOMPRESSED_SIBLINGS } from '../http/precompressed'
 import { sameVersion } from '../store/asset-store'
 import { formatEtag, formatHttpDate, lastModifiedSeconds, type ContentCoding } from '../http/etag'
@@ -16,26 +21,27 @@ import { isFingerprinted } from '../http/fingerprint'
 import { contentTypeFor, isSvgPath } from '../http/media-type'
 import type { Representation } from './plan'
 
-/** One version of one file (identity or a precompressed sibling), ready to answer from. */
-export interface FileVersion extends Representation {
+/** One representation of one path (the file or a precompressed sibling) as the cache holds it. */
+export interface CachedRepresentation extends Representation {
   readonly info: StoredFile
-  /** The whole file in memory, while it is in the LRU. */
+  /** The whole file in memory, while it is in the body LRU. */
   body: Buffer | undefined
 }
 
-export interface CachedAsset {
+/** What the cache knows about one path. */
+export interface CacheEntry {
   readonly path: string
   /** undefined: nothing servable at this path (missing, directory, outside the root). */
-  readonly identity: FileVersion | undefined
-  readonly br: FileVersion | undefined
-  readonly gzip: FileVersion | undefined
+  readonly identity: CachedRepresentation | undefined
+  readonly br: CachedRepresentation | undefined
+  readonly gzip: CachedRepresentation | undefined
   readonly hasSiblings: boolean
   readonly isSvg: boolean
   readonly isFingerprinted: boolean
   readonly expiresAtMs: number
 }
 
-export interface AssetCacheOptions {
+export interface FileCacheOptions {
   readonly ttlMs: number
   /** Files up to this size are kept in memory. */
   readonly maxFileBytes: number
@@ -47,7 +53,7 @@ export interface AssetCacheOptions {
 
 const DEFAULT_MAX_ENTRIES = 50_000
 
-export function makeVersion(info: StoredFile, contentType: string, coding: ContentCoding | undefined): FileVersion {
+export function makeRepresentation(info: StoredFile, contentType: string, coding: ContentCoding | undefined): CachedRepresentation {
   const seconds = lastModifiedSeconds(info.mtimeMs)
   return {
     info,
@@ -61,32 +67,49 @@ export function makeVersion(info: StoredFile, contentType: string, coding: Conte
   }
 }
 
-export class AssetCache {
-  private readonly entries = new Map<string, CachedAsset>()
-  private readonly refreshing = new Map<string, Promise<CachedAsset>>()
-  private readonly loading = new Map<FileVersion, Promise<FileVersion | undefined>>()
-  /** Versions holding a body, least recently used first. */
-  private readonly lru = new Set<FileVersion>()
-  private bodyBytes = 0
-  /** When defined, the last version in `lru` (the most recently used). */
-  private lastTouched: FileVersion | undefined
-  private readonly maxEntries: number
+export class FileCache {
+  private readonly entries: LRUCache<string, CacheEntry>
+  private readonly refreshing = new Map<string, Promise<CacheEntry>>()
+  private readonly loading = new Map<CachedRepresentation, Promise<CachedRepresentation | undefined>>()
+  /** Representations holding a body; evicting one lets its body go. */
+  private readonly bodies: LRUCache<CachedRepresentation, Buffer>
+  private lastTouched: CachedRepresentation | undefined
 
   constructor(
-    private readonly source: Pick<AssetStore, 'lookup' | 'open'>,
-    private readonly options: AssetCacheOptions,
+    private readonly source: AssetSource,
+    private readonly options: FileCacheOptions,
   ) {
-    this.maxEntries = options.maxEntries ?? DEFAULT_MAX_ENTRIES
+    this.entries = new LRUCache({
+      max: options.maxEntries ?? DEFAULT_MAX_ENTRIES,
+      // Only an eviction lets bodies go: a replaced entry may share them with its successor.
+      dispose: (entry, _path, reason) => {
+        if (reason === 'evict') this.releaseAll(entry)
+      },
+    })
+    this.bodies = new LRUCache({
+      // lru-cache needs a positive budget and sizes; an empty file weighs one byte.
+      maxSize: Math.max(1, options.maxBytes),
+      sizeCalculation: (body) => Math.max(1, body.length),
+      dispose: (_body, representation, reason) => {
+        if (reason === 'set') return
+        representation.body = undefined
+        if (this.lastTouched === representation) this.lastTouched = undefined
+      },
+    })
   }
 
-  /** The entry when it is still trusted, else undefined (call `refresh`). */
-  fresh(path: string, nowMs: number): CachedAsset | undefined {
-    const entry = this.entries.get(path)
+  /**
+   * The entry when it is still trusted, else undefined (call `refresh`). A
+   * peek, not a get: a path in use is refreshed, and so moved up the LRU,
+   * every `ttlMs`, which is recency enough for evicting among 50 000 paths.
+   */
+  fresh(path: string, nowMs: number): CacheEntry | undefined {
+    const entry = this.entries.peek(path)
     return entry !== undefined && nowMs < entry.expiresAtMs ? entry : undefined
   }
 
   /** Re-checks the path (stat + siblings) and stores the result; concurrent callers share one check. */
-  refresh(path: string): Promise<CachedAsset> {
+  refresh(path: string): Promise<CacheEntry> {
     const running = this.refreshing.get(path)
     if (running) return running
     const promise = this.check(path).then(
@@ -94,7 +117,7 @@ export class AssetCache {
         // Dropped by `invalidate` meanwhile: answer this request, but do not keep what may be stale.
         if (this.refreshing.get(path) === promise) {
           this.refreshing.delete(path)
-          this.store(entry)
+          this.entries.set(entry.path, entry)
         }
         return entry
       },
@@ -116,17 +139,16 @@ export class AssetCache {
   }
 
   /** Whether this version's bytes are worth keeping in memory. */
-  isSmall(version: FileVersion): boolean {
+  isSmall(version: CachedRepresentation): boolean {
     return version.sizeBytes <= this.options.maxFileBytes && version.sizeBytes <= this.options.maxBytes
   }
 
   /** Marks a body as just used (LRU order). */
-  touch(version: FileVersion): void {
+  touch(representation: CachedRepresentation): void {
     // A hot file is touched thousands of times a second: reorder only when another was used since.
-    if (this.lastTouched === version) return
-    this.lastTouched = version
-    this.lru.delete(version)
-    this.lru.add(version)
+    if (this.lastTouched === representation) return
+    this.lastTouched = representation
+    this.bodies.get(representation)
   }
 
   /**
@@ -134,7 +156,7 @@ export class AssetCache {
    * bytes read (a new one when the file changed since it was stat'ed), or
    * undefined when it is gone.
    */
-  loadBody(path: string, version: FileVersion): Promise<FileVersion | undefined> {
+  loadBody(path: string, version: CachedRepresentation): Promise<CachedRepresentation | undefined> {
     const running = this.loading.get(version)
     if (running) return running
     const promise = this.readBody(path, version).finally(() => this.loading.delete(version))
@@ -146,9 +168,9 @@ export class AssetCache {
    * The file changed under a cached version (seen by `fstat` after opening):
    * record the new version so the next requests use it.
    */
-  replaceVersion(path: string, old: FileVersion, info: StoredFile): FileVersion {
-    const version = makeVersion(info, old.contentType, old.contentEncoding)
-    const entry = this.entries.get(path)
+  replaceVersion(path: string, old: CachedRepresentation, info: StoredFile): CachedRepresentation {
+    const version = makeRepresentation(info, old.contentType, old.contentEncoding)
+    const entry = this.entries.peek(path)
     if (entry !== undefined) {
       const slot = old.contentEncoding ?? 'identity'
       if (entry[slot] === old) this.entries.set(path, { ...entry, [slot]: version })
@@ -162,13 +184,13 @@ export class AssetCache {
    * the opened bytes (a new one when the file was replaced since the stat);
    * undefined when the file is gone.
    */
-  async open(path: string, version: FileVersion): Promise<{ opened: OpenStoredFile; version: FileVersion } | undefined> {
+  async open(path: string, version: CachedRepresentation): Promise<{ opened: OpenStoredFile; representation: CachedRepresentation } | undefined> {
     const opened = await this.source.open(version.info.key)
     if (opened === undefined) {
       this.invalidate(path)
       return undefined
     }
-    return { opened, version: sameVersion(opened.info, version.info) ? version : this.replaceVersion(path, version, opened.info) }
+    return { opened, representation: sameVersion(opened.info, version.info) ? version : this.replaceVersion(path, version, opened.info) }
   }
 
   /**
@@ -176,7 +198,7 @@ export class AssetCache {
    * store; see `AssetStore.open`), for readers that take a path rather than
    * a handle (sharp). Forgets the path when it does not.
    */
-  async isStillThere(path: string, version: FileVersion): Promise<boolean> {
+  async isStillThere(path: string, version: CachedRepresentation): Promise<boolean> {
     const found = await this.open(path, version)
     found?.opened.close()
     return found !== undefined
@@ -184,10 +206,10 @@ export class AssetCache {
 
   /** Bytes currently held in memory (for tests and metrics). */
   get memoryBytes(): number {
-    return this.bodyBytes
+    return this.bodies.calculatedSize
   }
 
-  private async readBody(path: string, version: FileVersion): Promise<FileVersion | undefined> {
+  private async readBody(path: string, version: CachedRepresentation): Promise<CachedRepresentation | undefined> {
     const opened = await this.source.open(version.info.key)
     if (opened === undefined) {
       this.drop(path)
@@ -206,18 +228,15 @@ export class AssetCache {
     }
     if (current.body === undefined && this.isSmall(current)) {
       current.body = body
-      this.bodyBytes += body.length
-      this.lru.add(current)
-      this.lastTouched = current
-      this.evict()
+      this.bodies.set(current, body)
       // Served from this buffer even if the LRU let go of it right away.
       if (current.body === undefined) return { ...current, body }
     }
     return current.body === undefined ? { ...current, body } : current
   }
 
-  private async check(path: string): Promise<CachedAsset> {
-    const old = this.entries.get(path)
+  private async check(path: string): Promise<CacheEntry> {
+    const old = this.entries.peek(path)
     const contentType = old?.identity?.contentType ?? contentTypeFor(path)
     const isSibling = isPrecompressedSibling(path)
     const [identity, br, gzip] = await Promise.all([
@@ -225,7 +244,7 @@ export class AssetCache {
       isSibling ? undefined : this.source.lookup(path + '.br'),
       isSibling ? undefined : this.source.lookup(path + '.gz'),
     ])
-    const keep = (info: StoredFile | undefined, previous: FileVersion | undefined, coding: ContentCoding | undefined) => {
+    const keep = (info: StoredFile | undefined, previous: CachedRepresentation | undefined, coding: ContentCoding | undefined) => {
       // A sibling older than its file was compressed from an earlier version
       // (the file was replaced, the sibling not yet): never serve it.
       const isStale = coding !== undefined && info !== undefined && identity !== undefined && info.mtimeMs < identity.mtimeMs
@@ -236,7 +255,7 @@ export class AssetCache {
       // Unchanged: keep the same object, and with it the body already in memory.
       if (previous !== undefined && sameVersion(previous.info, info)) return previous
       if (previous) this.release(previous)
-      return makeVersion(info, contentType, coding)
+      return makeRepresentation(info, contentType, coding)
     }
     const brVersion = keep(br, old?.br, 'br')
     const gzipVersion = keep(gzip, old?.gzip, 'gzip')
@@ -252,35 +271,20 @@ export class AssetCache {
     }
   }
 
-  private store(entry: CachedAsset): void {
-    this.entries.delete(entry.path)
-    this.entries.set(entry.path, entry)
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string
-      this.drop(oldest)
-    }
-  }
-
   private drop(path: string): void {
-    const entry = this.entries.get(path)
+    const entry = this.entries.peek(path)
     this.refreshing.delete(path)
     if (entry === undefined) return
     this.entries.delete(path)
-    for (const version of [entry.identity, entry.br, entry.gzip]) if (version) this.release(version)
+    this.releaseAll(entry)
   }
 
-  private release(version: FileVersion): void {
-    if (version.body === undefined) return
-    this.bodyBytes -= version.body.length
-    version.body = undefined
-    this.lru.delete(version)
-    if (this.lastTouched === version) this.lastTouched = undefined
+  private releaseAll(entry: CacheEntry): void {
+    for (const representation of [entry.identity, entry.br, entry.gzip]) if (representation) this.release(representation)
   }
 
-  private evict(): void {
-    for (const victim of this.lru) {
-      if (this.bodyBytes <= this.options.maxBytes) break
-      this.release(victim)
-    }
+  private release(representation: CachedRepresentation): void {
+    // The LRU's dispose clears `body`.
+    if (representation.body !== undefined) this.bodies.delete(representation)
   }
 }
