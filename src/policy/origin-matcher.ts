@@ -73,12 +73,14 @@ export function createOriginMatcher(rules: readonly string[]): OriginMatcher {
     return miss(explainMiss(input, parts, stored))
   }
 
-  const cache = new LRUCache<string, OriginMatch>({ max: MATCH_CACHE_SIZE })
+  // Made on the first lookup: an LRUCache preallocates for all its entries
+  // (several KB), and most compiled folders of a large table never see an Origin.
+  let cache: LRUCache<string, OriginMatch> | undefined
   return (input: string): OriginMatch => {
-    const cached = cache.get(input)
+    const cached = cache?.get(input)
     if (cached !== undefined) return cached
     const match = decide(input)
-    if (input.length <= MAX_ORIGIN_LENGTH) cache.set(input, match)
+    if (input.length <= MAX_ORIGIN_LENGTH) (cache ??= new LRUCache<string, OriginMatch>({ max: MATCH_CACHE_SIZE })).set(input, match)
     return match
   }
 }
