@@ -10,14 +10,13 @@ import { PackedFolderReader } from '../../src/db/packed-folder-reader'
 import { FolderTable } from '../../src/policy/table'
 import { DEFAULT_POLICY } from '../../src/policy/types'
 
-let dir: string
-let path: string
+let dir = ''
 let db: Db
+const dbFile = () => join(dir, 'crossport.db')
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'crossport-db-scale-'))
-  path = join(dir, 'crossport.db')
-  db = openDb(path)
+  db = openDb(dbFile())
   migrate(db)
 })
 
@@ -91,7 +90,7 @@ describe('what a change costs with a large log and many folders', () => {
 })
 
 describe('checkpointInBackground(db)', () => {
-  const fileSize = () => statSync(path).size
+  const fileSize = () => statSync(dbFile()).size
   const writePages = (count: number) => {
     db.exec('CREATE TABLE IF NOT EXISTS filler (b BLOB)')
     const insert = db.prepare('INSERT INTO filler (b) VALUES (randomblob(3000))')
