@@ -20,6 +20,7 @@ const { parentPort, workerData } = require('node:worker_threads')
 const Database = require(workerData.driver)
 const db = new Database(workerData.path, { fileMustExist: true })
 db.pragma('busy_timeout = 0')
+parentPort.postMessage('ready')
 const checkpoint = () => {
   try { db.pragma('wal_checkpoint(PASSIVE)') } catch {}
 }
@@ -33,6 +34,8 @@ parentPort.once('message', () => {
 `
 
 export interface Checkpointer {
+  /** Settles once the thread has its connection open (or has failed to), so a started server holds all it will hold. */
+  readonly ready: Promise<void>
   /** Runs a last checkpoint and stops the thread; call it before closing the serving connection. */
   close(): Promise<void>
 }
@@ -46,24 +49,30 @@ export interface Checkpointer {
  * behind it.
  */
 export function checkpointInBackground(db: Db, options: { intervalMs?: number } = {}): Checkpointer {
-  if (db.memory || db.readonly) return { close: () => Promise.resolve() }
+  if (db.memory || db.readonly) return { ready: Promise.resolve(), close: () => Promise.resolve() }
   db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`)
   const worker = new Worker(WORKER_SOURCE, {
     eval: true,
     workerData: { driver: require.resolve('better-sqlite3'), path: db.name, intervalMs: options.intervalMs ?? CHECKPOINT_INTERVAL_MS },
   })
-  // A forgotten close must not keep the process alive.
-  worker.unref()
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
+  const said = (word: string) => new Promise<void>((resolve) => worker.on('message', (message) => message === word && resolve()))
+  // Kept referenced until ready, so whoever awaits that is not left with an
+  // event loop that ends under it; after that a forgotten close must not keep
+  // the process alive.
+  const ready = Promise.race([said('ready'), exited]).then(() => {
+    worker.unref()
+  })
   worker.on('error', () => {
     // The thread could not open the database: commits fall back to checkpointing themselves.
     if (db.open) db.pragma('wal_autocheckpoint = 1000')
   })
   let closing: Promise<void> | undefined
   return {
+    ready,
     close: () => {
       closing ??= (async () => {
-        const closed = new Promise<void>((resolve) => worker.once('message', () => resolve()))
+        const closed = said('closed')
         worker.postMessage('close')
         await Promise.race([closed, exited])
         await worker.terminate()

@@ -86,6 +86,7 @@ export async function startCrossport(
   // admin writes retry on timers (db/retry-busy.ts).
   setLockWait(db, 'fail-fast')
   const checkpointer = checkpointInBackground(db)
+  await checkpointer.ready
 
   // ADMIN_ON_MAIN: whoever serves the public side serves the admin side with it (in a
   // cluster, every worker); no process opens an admin listener.
