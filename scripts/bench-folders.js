@@ -4,21 +4,24 @@
 // 1000,10000,100000) it fills a fresh database with N folders × 20 origins
 // directly (one transaction), starts the real server (dist/main.js) and
 // measures: start-up to /readyz, RSS after start-up (compare with N=0 for the
-// policy table's share), p50/p99 of BENCH_CREATES (default 50) folder creates
-// through the admin API, and public request latency p99 without changes and
+// policy table's share), the first folder create through the admin API (cold:
+// code not yet optimised), p50/p99 of the BENCH_CREATES (default 200) creates
+// after it, and public request latency p99 without changes and
 // during a burst of BENCH_CHANGE_RATE (default 100) changes/s. Last, resolve()
-// cost in-process for each N. Prints a markdown table.
+// cost in-process for each N, and the 1-minute load average when each row was
+// done (on a shared machine, read latency figures next to it). Prints a
+// markdown table.
 'use strict'
 const { freePort } = require('./lib/free-port')
 const { spawn } = require('node:child_process')
 const { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } = require('node:fs')
 const { request } = require('node:http')
-const { tmpdir } = require('node:os')
+const { loadavg, tmpdir } = require('node:os')
 const { join } = require('node:path')
 const { DIST, ensureBuilt } = require('./bench/prepare')
 
 const COUNTS = (process.env.BENCH_FOLDERS || '1000,10000,100000').split(',').map(Number)
-const CREATES = Number(process.env.BENCH_CREATES || 50)
+const CREATES = Number(process.env.BENCH_CREATES || 200)
 const CHANGE_RATE = Number(process.env.BENCH_CHANGE_RATE || 100)
 const LOAD_SECONDS = Number(process.env.BENCH_LOAD_SECONDS || 3)
 const ORIGINS = 20
@@ -132,12 +135,13 @@ async function measure(n) {
       const rss = rssMiB(child.pid)
 
       const creates = []
-      for (let i = 0; i < CREATES; i++) {
+      for (let i = 0; i <= CREATES; i++) {
         const t = performance.now()
         const res = await call(adminPort, 'POST', '/admin/v1/folders', { path: `/bench-${i}/`, policy: { origins: origins(n + i) } })
         creates.push(performance.now() - t)
         if (res.status !== 201) throw new Error(`create answered ${res.status}: ${res.body}`)
       }
+      const firstCreate = creates.shift()
       creates.sort((a, b) => a - b)
 
       const quietP99 = await publicP99(port, LOAD_SECONDS)
@@ -156,7 +160,7 @@ async function measure(n) {
       const burstP99 = await publicP99(port, LOAD_SECONDS)
       changing = false
       const changed = await changes
-      return { n, fillMs, startupMs, rss, p50: percentile(creates, 50), p99: percentile(creates, 99), quietP99, burstP99, rate: changed / LOAD_SECONDS }
+      return { n, fillMs, startupMs, rss, firstCreate, load: loadavg()[0], p50: percentile(creates, 50), p99: percentile(creates, 99), quietP99, burstP99, rate: changed / LOAD_SECONDS }
     } finally {
       child.kill('SIGTERM')
       await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)))
@@ -196,11 +200,11 @@ async function main() {
     process.stderr.write(`bench-folders: ${n} folders done\n`)
   }
   const lines = [
-    `| folders (×${ORIGINS} origins) | fill (ms) | start-up to ready (ms) | RSS (MiB) | create p50 (ms) | create p99 (ms) | public p99 quiet (ms) | public p99 during changes (ms) | changes/s | resolve (µs) |`,
-    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| folders (×${ORIGINS} origins) | fill (ms) | start-up to ready (ms) | RSS (MiB) | first create (ms) | create p50 (ms) | create p99 (ms) | public p99 quiet (ms) | public p99 during changes (ms) | changes/s | resolve (µs) | load avg |`,
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.n} | ${r.fillMs.toFixed(0)} | ${r.startupMs.toFixed(0)} | ${r.rss.toFixed(0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.quietP99)} | ${ms(r.burstP99)} | ${r.rate.toFixed(0)} | ${r.resolveUs === undefined ? '–' : r.resolveUs.toFixed(3)} |`,
+        `| ${r.n} | ${r.fillMs.toFixed(0)} | ${r.startupMs.toFixed(0)} | ${r.rss.toFixed(0)} | ${ms(r.firstCreate)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.quietP99)} | ${ms(r.burstP99)} | ${r.rate.toFixed(0)} | ${r.resolveUs === undefined ? '–' : r.resolveUs.toFixed(3)} | ${r.load.toFixed(1)} |`,
     ),
   ]
   process.stdout.write(lines.join('\n') + '\n')

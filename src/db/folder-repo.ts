@@ -29,7 +29,8 @@ interface OriginRow {
 const MAX_SHARED_LISTS = 1_000
 const sharedLists = new LRUCache<string, readonly string[]>({ max: MAX_SHARED_LISTS })
 
-const jsonList = (text: string): readonly string[] => {
+/** A JSON list column as a frozen array, one per distinct text. */
+export const jsonList = (text: string): readonly string[] => {
   const shared = sharedLists.get(text)
   if (shared !== undefined) return shared
   const value: unknown = JSON.parse(text)

@@ -1,8 +1,7 @@
 import type { Statement } from 'better-sqlite3'
 import { FolderTable, type PolicyTable } from '../policy/table'
-import type { Folder } from '../policy/types'
-import { FolderRepo } from './folder-repo'
 import type { Db } from './open'
+import { PackedFolderReader } from './packed-folder-reader'
 import { isDatabaseBusy } from './retry-busy'
 
 /** More changed folders than this since the last look: rebuild in chunks rather than apply them in one go. */
@@ -44,7 +43,7 @@ export class LivePolicyTable {
   private nextCheckAtMs = 0
   private rebuilding: Promise<void> | undefined
   private needsRebuild = false
-  private readonly repo: FolderRepo
+  private readonly reader: PackedFolderReader
   private readonly readDataVersion: Statement<[], { data_version: number }>
   private readonly readLogBounds: Statement<[], { oldest: number | null; latest: number | null }>
   private readonly readChangesAfter: Statement<[number, number], { seq: number; path: string }>
@@ -54,9 +53,13 @@ export class LivePolicyTable {
     private readonly pollMs: number,
     private readonly onReload: () => void = () => {},
   ) {
-    this.repo = new FolderRepo(db)
+    this.reader = new PackedFolderReader(db)
     this.readDataVersion = db.prepare('PRAGMA data_version')
-    this.readLogBounds = db.prepare('SELECT MIN(seq) AS oldest, MAX(seq) AS latest FROM policy_changes')
+    // Two subqueries, not MIN and MAX in one SELECT: SQLite answers a lone
+    // MIN or MAX from the end of the key, but scans every entry for both.
+    this.readLogBounds = db.prepare(
+      'SELECT (SELECT MIN(seq) FROM policy_changes) AS oldest, (SELECT MAX(seq) FROM policy_changes) AS latest',
+    )
     this.readChangesAfter = db.prepare('SELECT seq, path FROM policy_changes WHERE seq > ? ORDER BY seq LIMIT ?')
     this.dataVersion = this.currentDataVersion()
     // The folders and the log position from one snapshot: nothing missed,
@@ -64,12 +67,13 @@ export class LivePolicyTable {
     // in memory all at once next to the table.
     this.table = new FolderTable()
     this.seenSeq = db.transaction(() => {
-      let after = ''
-      for (let page = this.repo.page({ after, limit: STARTUP_CHUNK }); page.length > 0; page = this.repo.page({ after, limit: STARTUP_CHUNK })) {
+      for (let after = ''; ; ) {
+        const page = this.reader.page(after, STARTUP_CHUNK)
         for (const folder of page) this.table.set(folder)
-        after = (page[page.length - 1] as Folder).path
+        const last = page[page.length - 1]
+        if (last === undefined || page.length < STARTUP_CHUNK) return this.latestSeq()
+        after = last.path
       }
-      return this.latestSeq()
     })()
   }
 
@@ -117,7 +121,7 @@ export class LivePolicyTable {
     }
     // Each folder is read as it is now: an entry that comes later only re-reads it.
     for (const path of paths) {
-      const folder = this.repo.findByPath(path)
+      const folder = this.reader.findByPath(path)
       if (folder) this.table.set(folder)
       else this.table.delete(path)
     }
@@ -146,7 +150,7 @@ export class LivePolicyTable {
     let after = ''
     for (;;) {
       await new Promise<void>((resolve) => setImmediate(resolve))
-      const page = this.repo.page({ after, limit: REBUILD_CHUNK })
+      const page = this.reader.page(after, REBUILD_CHUNK)
       for (const folder of page) next.set(folder)
       const last = page[page.length - 1]
       if (last === undefined || page.length < REBUILD_CHUNK) break

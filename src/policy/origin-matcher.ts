@@ -3,9 +3,9 @@
  * comes to against them, and, for a miss, which rules came closest and why
  * each fails, so `explain` can show an operator the typo or the look-alike.
  */
-import { LRUCache } from 'lru-cache'
 import { getDomain } from 'tldts'
 import { ANY_ORIGIN, MAX_ORIGIN_LENGTH, NULL_ORIGIN, parseOrigin, quote, splitOrigin, type OriginParts } from './origin'
+import { MatchCache } from './match-cache'
 import { parseOriginRule } from './origin-rule'
 
 /** What a request origin compared against a folder's rules came to. */
@@ -37,7 +37,9 @@ export function createOriginMatcher(rules: readonly string[]): OriginMatcher {
   for (const raw of rules) {
     const parsed = parseOriginRule(raw)
     if (!parsed.ok) continue
-    const rule = parsed.rule
+    // Stored rules are normalised when written, so this is nearly always the
+    // string already held by the folder: keep that one rather than a copy.
+    const rule = parsed.rule === raw ? raw : parsed.rule
     stored.push(rule)
     if (rule === ANY_ORIGIN) allowsAny = true
     else if (rule === NULL_ORIGIN) allowsNull = true
@@ -73,7 +75,7 @@ export function createOriginMatcher(rules: readonly string[]): OriginMatcher {
     return miss(explainMiss(input, parts, stored))
   }
 
-  const cache = new LRUCache<string, OriginMatch>({ max: MATCH_CACHE_SIZE })
+  const cache = new MatchCache<OriginMatch>(MATCH_CACHE_SIZE)
   return (input: string): OriginMatch => {
     const cached = cache.get(input)
     if (cached !== undefined) return cached

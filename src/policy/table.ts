@@ -6,6 +6,7 @@
  */
 import { ANY_ORIGIN } from './origin'
 import { createOriginMatcher, type OriginMatcher } from './origin-matcher'
+import { isPackedFolder, unpackFolder, type PackedFolder } from './packed-folder'
 import { DEFAULT_POLICY, type Folder, type Policy } from './types'
 
 /** One folder with everything `decideCors` needs precomputed, so a request allocates little. */
@@ -76,9 +77,10 @@ export class FolderTable implements PolicyTable {
   /**
    * A folder is compiled on the first request that resolves to it and kept
    * (same object, so its decision memo lives on): start-up and a change only
-   * store plain folders, and folders no request asks for cost no matcher.
+   * store plain or packed folders, and folders no request asks for cost no
+   * matcher.
    */
-  private readonly byPath = new Map<string, Folder | CompiledFolder>()
+  private readonly byPath = new Map<string, TableEntry>()
   private sorted: readonly CompiledFolder[] | undefined
 
   constructor() {
@@ -101,13 +103,13 @@ export class FolderTable implements PolicyTable {
   get(path: string): CompiledFolder | undefined {
     const entry = this.byPath.get(path)
     if (entry === undefined || isCompiled(entry)) return entry
-    const compiled = compileFolder(entry)
+    const compiled = compileFolder(isPackedFolder(entry) ? unpackFolder(entry) : entry)
     this.byPath.set(path, compiled)
     return compiled
   }
 
   /** Puts `folder` at its path, replacing what was there. */
-  set(folder: Folder | CompiledFolder): void {
+  set(folder: TableEntry): void {
     this.byPath.set(isCompiled(folder) ? folder.folder.path : folder.path, folder)
     this.sorted = undefined
   }
@@ -132,7 +134,10 @@ export class FolderTable implements PolicyTable {
   }
 }
 
-const isCompiled = (entry: Folder | CompiledFolder): entry is CompiledFolder => 'matchOrigin' in entry
+/** What the table holds per path: compiled on first use. */
+export type TableEntry = Folder | PackedFolder | CompiledFolder
+
+const isCompiled = (entry: TableEntry): entry is CompiledFolder => 'matchOrigin' in entry
 
 export function compilePolicyTable(folders: readonly Folder[]): FolderTable {
   const table = new FolderTable()

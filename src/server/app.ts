@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import type { AppContext } from './app-context'
 import type { AppEvents } from '../util/app-events'
 import type { Config } from '../config/config'
+import { checkpointInBackground } from '../db/checkpointer'
 import { LivePolicyTable } from '../db/live-policy-table'
 import { migrate } from '../db/migrate'
 import { openDb, setLockWait, type Db } from '../db/open'
@@ -84,6 +85,8 @@ export async function startCrossport(
   // connection's lock fails at once instead of sleeping on the event loop;
   // admin writes retry on timers (db/retry-busy.ts).
   setLockWait(db, 'fail-fast')
+  const checkpointer = checkpointInBackground(db)
+  await checkpointer.ready
 
   // ADMIN_ON_MAIN: whoever serves the public side serves the admin side with it (in a
   // cluster, every worker); no process opens an admin listener.
@@ -108,6 +111,7 @@ export async function startCrossport(
         [publicServer, adminServer].filter((s): s is Server => s !== undefined).map((s) => closeGracefully(s, config.shutdownTimeoutMs)),
       )
       store.close()
+      await checkpointer.close()
       db.close()
     })()
     return closing
