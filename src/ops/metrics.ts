@@ -31,6 +31,8 @@ const CLUSTER_SCRAPE_TIMEOUT_MS = 3000
  */
 const METRICS_REQUEST = 'crossport-metrics:request'
 const METRICS_RESPONSE = 'crossport-metrics:response'
+/** A worker says it answers scrapes from now on (sent once its handler is in place). */
+const METRICS_READY = 'crossport-metrics:ready'
 /** A worker serving `/admin/metrics` itself (ADMIN_ON_MAIN) asks the primary for the whole cluster's text. */
 const CLUSTER_TEXT_REQUEST = 'crossport-metrics:cluster-text'
 const CLUSTER_TEXT_RESPONSE = 'crossport-metrics:cluster-text-response'
@@ -205,6 +207,21 @@ export function serveMetricsToPrimary(metrics: Metrics): void {
       (error: unknown) => process.send?.({ type: METRICS_RESPONSE, id: message.id, error: String(error) } satisfies MetricsResponseMessage),
     )
   })
+  process.send?.({ type: METRICS_READY })
+}
+
+/** Workers that answer scrapes: a worker still starting has no handler yet and would stall every scrape. */
+const reportingWorkers = new WeakSet<object>()
+
+/**
+ * In the cluster primary, before any worker starts: notes which workers
+ * answer scrapes, so a scrape during a worker's start-up (or a restart after
+ * a crash) reports the others instead of failing after the timeout.
+ */
+export function trackReportingWorkers(): void {
+  cluster.on('message', (worker, message: unknown) => {
+    if (isMessage<{ type: typeof METRICS_READY }>(message, METRICS_READY)) reportingWorkers.add(worker)
+  })
 }
 
 let nextRequestId = 0
@@ -216,7 +233,7 @@ let nextRequestId = 0
  * e.g. max for heap limits, average for event-loop lag).
  */
 async function collectClusterMetrics(own: Registry): Promise<Registry> {
-  const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined && w.isConnected())
+  const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined && w.isConnected() && reportingWorkers.has(w))
   const id = nextRequestId++
   const fromWorkers = await new Promise<MetricJson[][]>((resolve, reject) => {
     const collected: MetricJson[][] = []

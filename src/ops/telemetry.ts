@@ -3,7 +3,15 @@ import type { PipelineTelemetry, RequestRecord } from '../pipeline/request-recor
 import type { Config } from '../config/config'
 import type { Logger } from './log'
 import { HEALTH_PATHS } from './health'
-import { attachMetrics, createMetrics, serveClusterMetricsToWorkers, serveMetricsToPrimary, type Metrics, type MetricsOptions } from './metrics'
+import {
+  attachMetrics,
+  createMetrics,
+  serveClusterMetricsToWorkers,
+  serveMetricsToPrimary,
+  trackReportingWorkers,
+  type Metrics,
+  type MetricsOptions,
+} from './metrics'
 
 /**
  * Client-chosen strings are cut to these lengths in the log: pino escapes them,
@@ -70,6 +78,7 @@ export function createTelemetry(config: Readonly<Config>, logger: Logger, option
   const access = logger.child({ log: 'access' })
   const metrics = createMetrics(options)
   if (config.workers > 1 && cluster.isWorker) serveMetricsToPrimary(metrics)
+  if (config.workers > 1 && cluster.isPrimary) trackReportingWorkers()
   if (config.workers > 1 && cluster.isPrimary && config.adminOnMain) serveClusterMetricsToWorkers(metrics)
 
   const telemetry: CrossportTelemetry = {
