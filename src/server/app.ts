@@ -8,9 +8,11 @@ import { LivePolicyTable } from '../db/live-policy-table'
 import { migrate } from '../db/migrate'
 import { openDb, setLockWait, type Db } from '../db/open'
 import { ensureBootstrapToken, seedDemoPolicy } from '../db/seed'
+import { createCdnAdapter } from '../cdn'
 import { createImageService } from '../images'
 import type { Logger } from '../ops/log'
 import { closeGracefully } from '../ops/shutdown'
+import { cacheTagHeader } from '../pipeline/cache-tags'
 import { createTelemetry } from '../ops/telemetry'
 import type { AssetStore } from '../store/asset-store'
 import { FsAssetStore } from '../store/fs/fs-store'
@@ -70,7 +72,8 @@ export function createContext(
   const policies = new LivePolicyTable(db, config.policyPollMs, () => telemetry.policyReloaded())
   events.on('policy-changed', () => policies.invalidate())
   const images = createImageService({ config, logger, telemetry, events })
-  return { config, logger, db, policies, events, telemetry, images, store }
+  const cdn = createCdnAdapter(config.cdn)
+  return { config, logger, db, policies, events, telemetry, images, store, cacheTags: cacheTagHeader(cdn) }
 }
 
 export async function startCrossport(
