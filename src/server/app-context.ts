@@ -1,4 +1,5 @@
 import type { AdminContext } from '../admin/context'
+import type { PurgeOutboxWorker } from '../cdn/outbox-worker'
 import type { Telemetry } from '../ops/telemetry'
 import type { CacheTagHeader } from '../pipeline/cache-tags'
 
@@ -7,4 +8,6 @@ export interface AppContext extends AdminContext {
   readonly telemetry: Telemetry
   /** The CDN's cache-tag header on public answers; undefined when CDN=none. */
   readonly cacheTags?: CacheTagHeader | undefined
+  /** Delivers the purge outbox; started only by the process that serves the admin side. Undefined when CDN=none. */
+  readonly purgeWorker?: PurgeOutboxWorker | undefined
 }

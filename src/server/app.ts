@@ -8,7 +8,7 @@ import { LivePolicyTable } from '../db/live-policy-table'
 import { migrate } from '../db/migrate'
 import { openDb, setLockWait, type Db } from '../db/open'
 import { ensureBootstrapToken, seedDemoPolicy } from '../db/seed'
-import { createCdnAdapter } from '../cdn'
+import { createCdnAdapter, createChangePurges, PurgeOutboxWorker } from '../cdn'
 import { createImageService } from '../images'
 import type { Logger } from '../ops/log'
 import { closeGracefully } from '../ops/shutdown'
@@ -73,7 +73,9 @@ export function createContext(
   events.on('policy-changed', () => policies.invalidate())
   const images = createImageService({ config, logger, telemetry, events })
   const cdn = createCdnAdapter(config.cdn)
-  return { config, logger, db, policies, events, telemetry, images, store, cacheTags: cacheTagHeader(cdn) }
+  const purgeWorker = config.cdn.kind === 'none' ? undefined : new PurgeOutboxWorker({ db, adapter: cdn, maxRetryMs: config.cdn.purgeRetryMaxMs })
+  const purges = createChangePurges(db, config.cdn.kind, () => purgeWorker?.wake())
+  return { config, logger, db, policies, events, telemetry, images, store, cacheTags: cacheTagHeader(cdn), purges, purgeWorker }
 }
 
 export async function startCrossport(
@@ -103,6 +105,9 @@ export async function startCrossport(
     adminServer && { server: adminServer, port: config.adminPort, host: config.adminHost, variable: 'ADMIN_PORT' },
   ])
   const adminUrl = mountAdmin ? publicUrl : ownAdminUrl
+  // One deliverer per host: the process that is not a cluster worker. Workers
+  // that take admin changes (ADMIN_ON_MAIN) only write the outbox; it polls.
+  if (role !== 'public') context.purgeWorker?.start()
 
   let closing: Promise<void> | undefined
   const close = () => {
@@ -110,6 +115,8 @@ export async function startCrossport(
       await Promise.all(
         [publicServer, adminServer].filter((s): s is Server => s !== undefined).map((s) => closeGracefully(s, config.shutdownTimeoutMs)),
       )
+      // Undelivered purges stay in the outbox for the next start.
+      await context.purgeWorker?.stop()
       store.close()
       db.close()
     })()

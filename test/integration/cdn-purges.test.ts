@@ -1,0 +1,100 @@
+/**
+ * Every admin change purges what it made stale, through the outbox written in
+ * the change's transaction: folder changes purge the folder's tag, asset
+ * changes the asset's (and a sibling's identity path). With CDN=none nothing
+ * is written at all.
+ */
+import Database from 'better-sqlite3'
+import { assetChangeTags, folderChangeTags } from '../../src/cdn/tags'
+import { createFolder, startTestCrossport, type TestCrossport } from '../helpers/crossport'
+import { startPurgeReceiver, type PurgeReceiver } from '../helpers/purge-receiver'
+
+let receiver: PurgeReceiver
+let cp: TestCrossport
+let plain: TestCrossport
+
+beforeAll(async () => {
+  receiver = await startPurgeReceiver()
+  cp = await startTestCrossport({ env: { CDN: 'webhook', CDN_PURGE_URLS: receiver.url }, assets: { 'site/app.js': 'js', 'site/app.js.br': 'br' } })
+  plain = await startTestCrossport({ assets: { 'site/app.js': 'js' } })
+})
+
+afterAll(async () => {
+  await Promise.all([cp.close(), plain.close(), receiver.close()])
+})
+
+/** Runs `change` and returns the purge it caused, as the webhook received it. */
+async function purgeOf(change: () => Promise<Response>, status: number): Promise<{ tags: string[]; paths: string[] }> {
+  const seen = receiver.received.length
+  const res = await change()
+  expect(res.status).toBe(status)
+  await receiver.waitFor(seen + 1)
+  return JSON.parse((receiver.received[seen] as { body: string }).body) as { tags: string[]; paths: string[] }
+}
+
+const upload = (t: TestCrossport, path: string, body: string) =>
+  fetch(`${t.adminUrl}/admin/v1/assets${path}`, { method: 'PUT', headers: { authorization: `Bearer ${t.token}`, 'content-type': 'application/octet-stream' }, body })
+
+describe('folder changes purge everything under the folder', () => {
+  let id: number | string
+  it('create (the folder’s own tag covers what it takes from its parent)', async () => {
+    const purge = await purgeOf(async () => {
+      const res = await cp.admin('POST', '/folders', { path: '/site/', policy: { origins: ['https://a.example'] } })
+      id = ((await res.clone().json()) as { id: number }).id
+      return res
+    }, 201)
+    expect(purge).toEqual({ tags: folderChangeTags('/site/'), paths: ['/site/'] })
+  })
+
+  it.each([
+    ['replace', () => cp.admin('PUT', `/folders/${id}`, { policy: { origins: ['https://b.example'] } }), 200],
+    ['patch', () => cp.admin('PATCH', `/folders/${id}`, { cacheControl: 'public, max-age=60' }), 200],
+    ['origin added', () => cp.admin('POST', `/folders/${id}/origins`, { origin: 'https://c.example' }), 201],
+    ['origin removed', () => cp.admin('DELETE', `/folders/${id}/origins/${encodeURIComponent('https://c.example')}`), 204],
+    ['delete', () => cp.admin('DELETE', `/folders/${id}`), 204],
+  ])('%s', async (_name, change, status) => {
+    expect(await purgeOf(change, status)).toEqual({ tags: folderChangeTags('/site/'), paths: ['/site/'] })
+  })
+
+  it('a refused change (rolled back) and a no-op purge nothing', async () => {
+    const folder = await createFolder(cp, '/keep/', { origins: ['https://a.example'] })
+    const before = outboxRows(cp)
+    expect((await cp.admin('POST', '/folders', { path: '/keep/', policy: { origins: [] } })).status).toBe(409)
+    expect((await cp.admin('POST', `/folders/${folder.id}/origins`, { origin: 'https://a.example' })).status).toBe(200)
+    expect(outboxRows(cp)).toBe(before)
+  })
+})
+
+describe('asset changes purge every response for the asset', () => {
+  it.each([
+    ['upload', () => upload(cp, '/site/new.css', 'a{}'), 201, ['/site/new.css']],
+    ['replace', () => upload(cp, '/site/new.css', 'b{}'), 200, ['/site/new.css']],
+    ['delete', () => fetch(`${cp.adminUrl}/admin/v1/assets/site/new.css`, { method: 'DELETE', headers: { authorization: `Bearer ${cp.token}` } }), 204, ['/site/new.css']],
+  ])('%s', async (_name, change, status, paths) => {
+    expect(await purgeOf(change, status)).toEqual({ tags: assetChangeTags('/site/new.css'), paths })
+  })
+
+  it('a sibling’s upload purges its identity path too; deleting a file purges its siblings', async () => {
+    expect((await purgeOf(() => upload(cp, '/site/app.js.br', 'br2'), 200)).tags).toEqual(assetChangeTags('/site/app.js.br'))
+    expect(assetChangeTags('/site/app.js.br')).toEqual(expect.arrayContaining(assetChangeTags('/site/app.js')))
+    const purge = await purgeOf(() => fetch(`${cp.adminUrl}/admin/v1/assets/site/app.js`, { method: 'DELETE', headers: { authorization: `Bearer ${cp.token}` } }), 204)
+    expect(purge.paths).toEqual(['/site/app.js', '/site/app.js.br'])
+    expect(purge.tags).toEqual(expect.arrayContaining([...assetChangeTags('/site/app.js'), ...assetChangeTags('/site/app.js.br')]))
+  })
+})
+
+/** Rows ever written to the outbox (delivered rows are kept for a day). */
+function outboxRows(t: TestCrossport): number {
+  const db = new Database(t.databasePath, { readonly: true })
+  try {
+    return (db.prepare('SELECT COUNT(*) AS n FROM purge_outbox').get() as { n: number }).n
+  } finally {
+    db.close()
+  }
+}
+
+it('with CDN=none changes write nothing to the outbox', async () => {
+  await createFolder(plain, '/site/', { origins: ['https://a.example'] })
+  expect((await upload(plain, '/site/new.css', 'a{}')).status).toBe(201)
+  expect(outboxRows(plain)).toBe(0)
+})
