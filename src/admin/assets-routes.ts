@@ -61,12 +61,12 @@ export function registerAssetRoutes(router: Router, context: AdminContext, optio
         return
       }
       log.warn('audit row for an asset change waits for the database lock')
-      writeTransaction(db, LATE_AUDIT_RETRY_MS, work).then(purges.committed, (late: unknown) =>
+      writeTransaction(db, LATE_AUDIT_RETRY_MS, work).then(() => purges.committed(), (late: unknown) =>
         log.error({ err: late }, 'audit row for an asset change could not be written'),
       )
       return
     }
-    purges.committed()
+    await purges.committed()
   }
   const imageMetadata = new ImageMetadataCache(store, IMAGE_METADATA_CACHE_SIZE)
 

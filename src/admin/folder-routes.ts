@@ -32,15 +32,16 @@ export function registerFolderRoutes(router: Router, context: AdminContext): voi
   // then the policy table reloads before the answer goes out, so the very
   // next public request sees the change. The CDN's purge is written in the
   // same transaction and sent once the table has reloaded: a request the
-  // purge lets through to the origin then gets the new policy.
+  // purge lets through to the origin then gets the new policy. The answer
+  // waits for the purge (briefly), so the next request through the CDN sees it.
   const write = <T>(work: () => T): Promise<T> => writeTransaction(db, config.dbBusyRetryMs, work)
-  const changed = (): void => {
+  const changed = (): Promise<void> => {
     events.emit('policy-changed')
-    purges.committed()
+    return purges.committed()
   }
   const change = async <T>(work: () => T): Promise<T> => {
     const result = await write(work)
-    changed()
+    await changed()
     return result
   }
   /** The audit row and the purge of everything under the folder, in the caller's transaction. */
@@ -141,7 +142,7 @@ export function registerFolderRoutes(router: Router, context: AdminContext): voi
       record(actor.name, 'origin.add', before.path, before, after)
       return { folder: after, isAdded: true }
     })
-    if (result.isAdded) changed()
+    if (result.isAdded) await changed()
     ctx.body = result.folder
     ctx.status = result.isAdded ? 201 : 200
   })

@@ -74,7 +74,7 @@ export function createContext(
   const images = createImageService({ config, logger, telemetry, events })
   const cdn = createCdnAdapter(config.cdn)
   const purgeWorker = config.cdn.kind === 'none' ? undefined : new PurgeOutboxWorker({ db, adapter: cdn, maxRetryMs: config.cdn.purgeRetryMaxMs })
-  const purges = createChangePurges(db, config.cdn.kind, () => purgeWorker?.wake())
+  const purges = createChangePurges(db, config.cdn.kind, async (maxWaitMs) => purgeWorker?.settled(maxWaitMs))
   return { config, logger, db, policies, events, telemetry, images, store, cacheTags: cacheTagHeader(cdn), purges, purgeWorker }
 }
 
