@@ -9,11 +9,17 @@ import { PurgeOutboxRepo } from '../db/purge-outbox-repo'
 import type { CdnKind } from '../config/cdn-settings'
 import { assetChangeTags, folderChangeTags } from './tags'
 
+/**
+ * Each enqueuing method runs inside the caller's transaction and returns the
+ * outbox id of the purge (undefined when no CDN is configured).
+ */
 export interface ChangePurges {
-  /** Inside the transaction: folder `folderPath` was created, changed or deleted; everything under it goes. */
-  folderChanged(folderPath: string): void
-  /** Inside the transaction: these asset paths (a file and its `.br`/`.gz` siblings) changed; every response for them goes. */
-  assetsChanged(assetPaths: readonly string[]): void
+  /** Folder `folderPath` was created, changed or deleted: everything under it goes. */
+  folderChanged(folderPath: string): number | undefined
+  /** These asset paths (a file and its `.br`/`.gz` siblings) changed: every response for them goes. */
+  assetsChanged(assetPaths: readonly string[]): number | undefined
+  /** By hand: a folder path (ending in `/`) as a folder change, any other path as an asset change. */
+  pathChanged(path: string): number | undefined
   /**
    * After the commit: delivers now rather than at the next poll, and resolves
    * once that was tried (at most `PURGE_WAIT_MS` later), so the admin answer
@@ -26,14 +32,22 @@ export interface ChangePurges {
 export const PURGE_WAIT_MS = 2000
 
 /** With CDN=none: nothing is written, nothing is sent. */
-export const NO_PURGES: ChangePurges = Object.freeze({ folderChanged: () => {}, assetsChanged: () => {}, committed: () => Promise.resolve() })
+export const NO_PURGES: ChangePurges = Object.freeze({
+  folderChanged: () => undefined,
+  assetsChanged: () => undefined,
+  pathChanged: () => undefined,
+  committed: () => Promise.resolve(),
+})
 
 export function createChangePurges(db: Db, kind: CdnKind, settled: (maxWaitMs: number) => Promise<void>): ChangePurges {
   if (kind === 'none') return NO_PURGES
   const outbox = new PurgeOutboxRepo(db)
+  const folderChanged = (folderPath: string): number => outbox.enqueue(folderChangeTags(folderPath), [folderPath])
+  const assetsChanged = (assetPaths: readonly string[]): number => outbox.enqueue([...new Set(assetPaths.flatMap(assetChangeTags))], assetPaths)
   return {
-    folderChanged: (folderPath) => void outbox.enqueue(folderChangeTags(folderPath), [folderPath]),
-    assetsChanged: (assetPaths) => void outbox.enqueue([...new Set(assetPaths.flatMap(assetChangeTags))], assetPaths),
+    folderChanged,
+    assetsChanged,
+    pathChanged: (path) => (path.endsWith('/') ? folderChanged(path) : assetsChanged([path])),
     committed: () => settled(PURGE_WAIT_MS),
   }
 }

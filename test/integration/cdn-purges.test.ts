@@ -98,3 +98,48 @@ it('with CDN=none changes write nothing to the outbox', async () => {
   expect((await upload(plain, '/site/new.css', 'a{}')).status).toBe(201)
   expect(outboxRows(plain)).toBe(0)
 })
+
+describe('GET /purges and POST /purge', () => {
+  const read = async (t: TestCrossport, query = '') => {
+    const res = await t.admin('GET', `/purges${query}`)
+    expect(res.status).toBe(200)
+    return (await res.json()) as { items: { id: number; state: string; tags: string[] }[]; pending: number; failed: number; nextCursor: string | null }
+  }
+
+  it('purges a folder path by hand (everything under it) and a file path (every response for it), audited', async () => {
+    const folder = await purgeOf(() => cp.admin('POST', '/purge', { path: '/by-hand/' }), 202)
+    expect(folder).toEqual({ tags: folderChangeTags('/by-hand/'), paths: ['/by-hand/'] })
+    const file = await purgeOf(() => cp.admin('POST', '/purge', { path: '/by-hand/a b.css' }), 202)
+    expect(file).toEqual({ tags: assetChangeTags('/by-hand/a b.css'), paths: ['/by-hand/a b.css'] })
+    const audit = (await (await cp.admin('GET', '/audit?target=/by-hand/')).json()) as { items: { action: string; target: string }[] }
+    expect(audit.items.map((e) => [e.action, e.target])).toEqual([
+      ['cdn.purge', '/by-hand/a b.css'],
+      ['cdn.purge', '/by-hand/'],
+    ])
+  })
+
+  it('answers 422 for a path the public listener would refuse, 403 to a read token, 501 without a CDN', async () => {
+    for (const path of ['/a/../b', 'no-slash', '/a\u0000b']) expect({ path, status: (await cp.admin('POST', '/purge', { path })).status }).toEqual({ path, status: 422 })
+    const token = (await (await cp.admin('POST', '/tokens', { name: 'reader', scope: 'read' })).json()) as { token: string }
+    expect((await cp.admin('POST', '/purge', { path: '/x/' }, token.token)).status).toBe(403)
+    expect((await cp.admin('GET', '/purges', undefined, token.token)).status).toBe(200)
+    expect((await plain.admin('POST', '/purge', { path: '/x/' })).status).toBe(501)
+  })
+
+  it('lists pending and failed purges, paged, with their counts', async () => {
+    expect(await read(cp)).toMatchObject({ items: [], pending: 0, failed: 0, nextCursor: null })
+    receiver.answerWith(403) // the CDN refuses for good: failed
+    await cp.admin('POST', '/purge', { path: '/refused/' })
+    receiver.answerWith(503) // the CDN is down: pending, retried
+    await cp.admin('POST', '/purge', { path: '/later/one/' })
+    await cp.admin('POST', '/purge', { path: '/later/two/' })
+    receiver.answerWith(200)
+    const first = await read(cp, '?limit=2')
+    expect(first).toMatchObject({ pending: 2, failed: 1 })
+    expect(first.items.map((p) => p.state)).toEqual(['failed', 'pending'])
+    const second = await read(cp, `?limit=2&cursor=${first.nextCursor as string}`)
+    expect(second.items.map((p) => [p.state, p.tags])).toEqual([['pending', folderChangeTags('/later/two/')]])
+    expect(second.nextCursor).toBeNull()
+    expect((await cp.admin('GET', '/purges?cursor=nonsense')).status).toBe(422)
+  })
+})
