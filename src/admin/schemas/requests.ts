@@ -53,3 +53,4 @@ export type CreateFolderInput = z.input<typeof createFolderSchema>
 export type PolicyPatchInput = z.input<typeof policyPatchSchema>
 export type CreateTokenInput = z.input<typeof createTokenSchema>
 export type SignRequestInput = z.input<typeof signRequestSchema>
+export type PurgeRequestInput = z.input<typeof purgeRequestSchema>
