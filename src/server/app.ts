@@ -6,11 +6,13 @@ import type { AppEvents } from '../util/app-events'
 import type { Config } from '../config/config'
 import { LivePolicyTable } from '../db/live-policy-table'
 import { migrate } from '../db/migrate'
+import { PurgeOutboxRepo } from '../db/purge-outbox-repo'
 import { openDb, setLockWait, type Db } from '../db/open'
 import { ensureBootstrapToken, seedDemoPolicy } from '../db/seed'
 import { createCdnAdapter, createChangePurges, PurgeOutboxWorker } from '../cdn'
 import { createImageService } from '../images'
 import type { Logger } from '../ops/log'
+import { createPurgeTelemetry } from '../ops/purge-metrics'
 import { closeGracefully } from '../ops/shutdown'
 import { cacheTagHeader } from '../pipeline/cache-tags'
 import { createTelemetry } from '../ops/telemetry'
@@ -73,7 +75,15 @@ export function createContext(
   events.on('policy-changed', () => policies.invalidate())
   const images = createImageService({ config, logger, telemetry, events })
   const cdn = createCdnAdapter(config.cdn)
-  const purgeWorker = config.cdn.kind === 'none' ? undefined : new PurgeOutboxWorker({ db, adapter: cdn, maxRetryMs: config.cdn.purgeRetryMaxMs })
+  const purgeWorker =
+    config.cdn.kind === 'none'
+      ? undefined
+      : new PurgeOutboxWorker({
+          db,
+          adapter: cdn,
+          maxRetryMs: config.cdn.purgeRetryMaxMs,
+          telemetry: createPurgeTelemetry(telemetry.metrics.registry, new PurgeOutboxRepo(db), logger),
+        })
   const purges = createChangePurges(db, config.cdn.kind, async (maxWaitMs) => purgeWorker?.settled(maxWaitMs))
   return { config, logger, db, policies, events, telemetry, images, store, cacheTags: cacheTagHeader(cdn), purges, purgeWorker }
 }

@@ -162,3 +162,16 @@ describe('GET /purges and POST /purge', () => {
     expect((await cp.admin('GET', '/purges?cursor=nonsense')).status).toBe(422)
   })
 })
+
+it('metrics count purges sent, retried and failed, their delay, and the outbox; none without a CDN', async () => {
+  const text = await (await fetch(`${cp.adminUrl}/metrics`, { headers: { authorization: `Bearer ${cp.token}` } })).text()
+  const value = (name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN)
+  expect(value('crossport_cdn_purges_sent_total')).toBeGreaterThanOrEqual(15)
+  expect(value('crossport_cdn_purges_failed_total')).toBe(1)
+  expect(value('crossport_cdn_purges_retried_total')).toBeGreaterThanOrEqual(2)
+  expect(value('crossport_cdn_purge_delay_seconds_count')).toBe(value('crossport_cdn_purges_sent_total'))
+  expect(value('crossport_cdn_purge_outbox{state="failed"}')).toBe(1)
+  expect(value('crossport_cdn_purge_outbox{state="pending"}')).toBeGreaterThanOrEqual(0)
+  const plainText = await (await fetch(`${plain.adminUrl}/metrics`, { headers: { authorization: `Bearer ${plain.token}` } })).text()
+  expect(plainText).not.toContain('crossport_cdn_')
+})
