@@ -1,5 +1,6 @@
 import type Router from '@koa/router'
 import type { AdminContext } from './context'
+import { NO_PURGES } from '../cdn/change-purges'
 import { AuditRepo } from '../db/audit-repo'
 import { isDatabaseBusy, writeTransaction } from '../db/retry-busy'
 import { contentTypeFor } from '../http/media-type'
@@ -42,10 +43,16 @@ export function registerAssetRoutes(router: Router, context: AdminContext, optio
   const log = logger.child({ component: 'assets' })
   const store = options.store ?? context.store
   const audit = new AuditRepo(db)
+  const purges = context.purges ?? NO_PURGES
   // The store has already changed when this runs, so the answer must say so even if the
   // audit row cannot be written in time: a lock held past DB_BUSY_RETRY_MS keeps the row
   // retrying in the background instead of turning a done change into "503, nothing changed".
-  const recordChange = async (work: () => void): Promise<void> => {
+  // The CDN's purge rides in the audit row's transaction: written with it, or retried with it.
+  const recordChange = async (paths: readonly string[], audited: () => void): Promise<void> => {
+    const work = (): void => {
+      audited()
+      purges.assetsChanged(paths)
+    }
     try {
       await writeTransaction(db, config.dbBusyRetryMs, work)
     } catch (error: unknown) {
@@ -54,10 +61,12 @@ export function registerAssetRoutes(router: Router, context: AdminContext, optio
         return
       }
       log.warn('audit row for an asset change waits for the database lock')
-      writeTransaction(db, LATE_AUDIT_RETRY_MS, work).catch((late: unknown) =>
+      writeTransaction(db, LATE_AUDIT_RETRY_MS, work).then(() => purges.committed(), (late: unknown) =>
         log.error({ err: late }, 'audit row for an asset change could not be written'),
       )
+      return
     }
+    await purges.committed()
   }
   const imageMetadata = new ImageMetadataCache(store, IMAGE_METADATA_CACHE_SIZE)
 
@@ -105,7 +114,7 @@ export function registerAssetRoutes(router: Router, context: AdminContext, optio
       })
 
       events.emit('asset-changed', path)
-      await recordChange(() => audit.record(actor.name, 'asset.upload', path, before ? auditFacts(before) : null, auditFacts(after)))
+      await recordChange([path], () => audit.record(actor.name, 'asset.upload', path, before ? auditFacts(before) : null, auditFacts(after)))
       log.info({ path, sizeBytes: after.sizeBytes, actor: actor.name, replaced: before !== undefined }, 'asset uploaded')
 
       const image = await imageMetadata.get(after)
@@ -125,7 +134,7 @@ export function registerAssetRoutes(router: Router, context: AdminContext, optio
     imageMetadata.forget(path)
     events.emit('asset-changed', path)
     for (const sibling of removed.siblings) events.emit('asset-changed', sibling)
-    await recordChange(() => audit.record(actor.name, 'asset.delete', path, { ...auditFacts(removed.before), siblings: removed.siblings }, null))
+    await recordChange([path, ...removed.siblings], () => audit.record(actor.name, 'asset.delete', path, { ...auditFacts(removed.before), siblings: removed.siblings }, null))
     await context.images?.purge(path)
     log.info({ path, siblings: removed.siblings, actor: actor.name }, 'asset deleted')
     ctx.status = 204

@@ -1,3 +1,4 @@
+import type { ChangePurges } from '../cdn/change-purges'
 import type { Config } from '../config/config'
 import type { Db } from '../db/open'
 import type { LivePolicyTable } from '../db/live-policy-table'
@@ -16,4 +17,6 @@ export interface AdminContext {
   readonly images: ImageService | undefined
   /** The one asset store: the admin API writes to the same object the public listener reads from. */
   readonly store: AssetStore
+  /** Tells the CDN to forget what a change made stale; absent: no CDN (as with CDN=none). */
+  readonly purges?: ChangePurges
 }

@@ -1,6 +1,7 @@
 import type Router from '@koa/router'
 import type { Context } from 'koa'
 import type { AdminContext } from './context'
+import { NO_PURGES } from '../cdn/change-purges'
 import { AuditRepo } from '../db/audit-repo'
 import { FolderRepo } from '../db/folder-repo'
 import { writeTransaction } from '../db/retry-busy'
@@ -21,6 +22,7 @@ const ID = /^[1-9][0-9]{0,15}$/
 /** Folders, their policies and single origins: the `/folders` routes of the admin API (v1). */
 export function registerFolderRoutes(router: Router, context: AdminContext): void {
   const { db, config, events } = context
+  const purges = context.purges ?? NO_PURGES
   const folders = new FolderRepo(db)
   const audit = new AuditRepo(db)
   const body = (ctx: Context) => readJsonObject(ctx, config.adminBodyLimitBytes)
@@ -28,12 +30,24 @@ export function registerFolderRoutes(router: Router, context: AdminContext): voi
   // Every change: repo write + audit row in one transaction (synchronous, no
   // await inside; retried whole while another process holds the write lock),
   // then the policy table reloads before the answer goes out, so the very
-  // next public request sees the change.
+  // next public request sees the change. The CDN's purge is written in the
+  // same transaction and sent once the table has reloaded: a request the
+  // purge lets through to the origin then gets the new policy. The answer
+  // waits for the purge (briefly), so the next request through the CDN sees it.
   const write = <T>(work: () => T): Promise<T> => writeTransaction(db, config.dbBusyRetryMs, work)
+  const changed = (): Promise<void> => {
+    events.emit('policy-changed')
+    return purges.committed()
+  }
   const change = async <T>(work: () => T): Promise<T> => {
     const result = await write(work)
-    events.emit('policy-changed')
+    await changed()
     return result
+  }
+  /** The audit row and the purge of everything under the folder, in the caller's transaction. */
+  const record = (actor: string, action: string, path: string, before: Folder | null, after: Folder | null): void => {
+    audit.record(actor, action, path, before, after)
+    purges.folderChanged(path)
   }
 
   const load = (ctx: { params: Record<string, string> }): Folder => {
@@ -67,7 +81,7 @@ export function registerFolderRoutes(router: Router, context: AdminContext): voi
     const created = await change(() => {
       if (folders.findByPath(input.path)) throw folderExists(input.path)
       const folder = folders.create(input.path, input.policy)
-      audit.record(actor.name, 'folder.create', folder.path, null, folder)
+      record(actor.name, 'folder.create', folder.path, null, folder)
       return folder
     })
     ctx.status = 201
@@ -96,7 +110,7 @@ export function registerFolderRoutes(router: Router, context: AdminContext): voi
       const policy: Policy = { ...before.policy, ...patch }
       assertPolicyValid(policy, '')
       const after = folders.replacePolicy(before.id, policy) as Folder
-      audit.record(actor.name, 'folder.patch', before.path, before, after)
+      record(actor.name, 'folder.patch', before.path, before, after)
       return after
     })
   })
@@ -109,7 +123,7 @@ export function registerFolderRoutes(router: Router, context: AdminContext): voi
         throw new CrossportError('ROOT_FOLDER_PROTECTED', 'The root folder / always exists; change its policy instead (PUT or PATCH)')
       }
       folders.delete(before.id)
-      audit.record(actor.name, 'folder.delete', before.path, before, null)
+      record(actor.name, 'folder.delete', before.path, before, null)
     })
     ctx.status = 204
   })
@@ -125,10 +139,10 @@ export function registerFolderRoutes(router: Router, context: AdminContext): voi
       assertPolicyValid({ ...before.policy, origins: [...before.policy.origins, origin] }, '')
       folders.addOrigin(before.id, origin)
       const after = folders.get(before.id) as Folder
-      audit.record(actor.name, 'origin.add', before.path, before, after)
+      record(actor.name, 'origin.add', before.path, before, after)
       return { folder: after, isAdded: true }
     })
-    if (result.isAdded) events.emit('policy-changed')
+    if (result.isAdded) await changed()
     ctx.body = result.folder
     ctx.status = result.isAdded ? 201 : 200
   })
@@ -144,7 +158,7 @@ export function registerFolderRoutes(router: Router, context: AdminContext): voi
       if (!folders.removeOrigin(before.id, parsed.rule)) {
         throw new CrossportError('ORIGIN_NOT_FOUND', `Folder ${before.path} does not allow ${parsed.rule}`)
       }
-      audit.record(actor.name, 'origin.remove', before.path, before, folders.get(before.id) ?? null)
+      record(actor.name, 'origin.remove', before.path, before, folders.get(before.id) ?? null)
     })
     ctx.status = 204
   })
@@ -154,7 +168,7 @@ export function registerFolderRoutes(router: Router, context: AdminContext): voi
     return change(() => {
       const before = load(ctx)
       const after = folders.replacePolicy(before.id, policy) as Folder
-      audit.record(actor.name, action, before.path, before, after)
+      record(actor.name, action, before.path, before, after)
       return after
     })
   }

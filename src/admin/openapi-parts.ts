@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { policyPatchSchema } from './schemas/policy'
 import { ROUTE_QUERIES } from './schemas/queries'
-import { addOriginSchema, createFolderSchema, createTokenSchema, replaceFolderSchema, signRequestSchema } from './schemas/requests'
+import { addOriginSchema, createFolderSchema, createTokenSchema, purgeRequestSchema, replaceFolderSchema, signRequestSchema } from './schemas/requests'
 import * as shapes from './schemas/responses'
 
 /**
@@ -34,6 +34,9 @@ const COMPONENTS = {
   SignedUrl: shapes.signedUrlOut,
   Asset: shapes.assetOut,
   AssetPage: shapes.assetPageOut,
+  Purge: shapes.purgeOut,
+  PurgePage: shapes.purgePageOut,
+  PurgeRequest: purgeRequestSchema,
   Problem: shapes.problemOut,
 } satisfies Record<string, z.ZodType>
 
@@ -42,7 +45,7 @@ export type ComponentName = keyof typeof COMPONENTS
 const OPTIONS = { io: 'input', unrepresentable: 'any', uri: (id: string) => `#/components/schemas/${id}` } as const
 
 /** Answers that only ever appear as one route's body: written out in place, as a client reads them there. */
-const INLINE: ReadonlySet<ComponentName> = new Set(['FolderPage', 'AssetPage', 'TokenList', 'AuditList', 'Session'])
+const INLINE: ReadonlySet<ComponentName> = new Set(['FolderPage', 'AssetPage', 'TokenList', 'AuditList', 'PurgePage', 'Session'])
 
 let generated: Readonly<Record<string, JsonSchema>> | undefined
 /** Every shape, converted in one pass so a shape inside another becomes a `$ref`. */

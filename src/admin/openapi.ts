@@ -173,6 +173,25 @@ const otherPaths = () => ({
       responses: { '200': ok('Entries', 'AuditList'), '422': problem('Bad parameter'), ...COMMON_ERRORS },
     },
   },
+  '/purges': {
+    get: {
+      summary: 'Purges the CDN is still owed (pending, retried with backoff) or refused for good (failed), oldest first',
+      parameters: queryParameters('/purges'),
+      responses: { '200': ok('A page of purges', 'PurgePage'), '422': problem('Bad parameter'), ...COMMON_ERRORS },
+    },
+  },
+  '/purge': {
+    post: {
+      summary: 'Purge by hand: a folder path purges everything under it, a file path every response for the file (audited)',
+      requestBody: body('PurgeRequest'),
+      responses: {
+        '202': ok('Queued (and tried once before this answer)', 'Purge'),
+        '501': problem('No CDN is configured (CDN=none)'),
+        ...WRITE_ERRORS,
+        '422': problem('Not a path the public listener would serve'),
+      },
+    },
+  },
   '/openapi.json': {
     get: { summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1' } } },
   },

@@ -5,6 +5,7 @@ import { registerAuditRoutes } from './audit-routes'
 import { registerExplainRoutes } from './explain-routes'
 import { ADMIN_PREFIX, registerFolderRoutes } from './folder-routes'
 import { openApiDocument } from './openapi'
+import { registerPurgeRoutes } from './purge-routes'
 import { registerSessionRoutes } from './session-routes'
 import { registerSignRoutes } from './sign-routes'
 import { registerTokenRoutes } from './token-routes'
@@ -25,5 +26,6 @@ export function createAdminRouter(context: AdminContext): Router {
   registerAuditRoutes(router, context)
   registerAssetRoutes(router, context)
   registerSignRoutes(router, context)
+  registerPurgeRoutes(router, context)
   return router
 }

@@ -5,3 +5,4 @@
 export { assetChangeTags, folderChangeTags, responseTags } from './tags'
 export { createCdnAdapter, PurgeDeliveryError, type CdnAdapter } from './adapters'
 export { PurgeOutboxWorker, type OutboxWorkerOptions, type PurgeTelemetry } from './outbox-worker'
+export { createChangePurges, NO_PURGES, type ChangePurges } from './change-purges'

@@ -59,6 +59,8 @@ export class PurgeOutboxWorker {
   private isStarted = false
   /** A wake-up came while a round ran: run another at once. */
   private isWanted = false
+  /** Callers of `settled()` waiting for the next round to start and end. */
+  private waiters: Array<() => void> = []
 
   constructor(private readonly options: OutboxWorkerOptions) {
     this.repo = new PurgeOutboxRepo(options.db)
@@ -89,11 +91,30 @@ export class PurgeOutboxWorker {
     else this.schedule(0)
   }
 
+  /**
+   * Wakes the loop and resolves once a round that started after this call has
+   * ended, or after `maxWaitMs`: the purges committed before the call were
+   * then tried (delivered, or left for a retry). At once when not started.
+   */
+  settled(maxWaitMs: number): Promise<void> {
+    if (!this.isStarted) return Promise.resolve()
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, maxWaitMs)
+      timer.unref()
+      this.waiters.push(() => {
+        clearTimeout(timer)
+        resolve()
+      })
+      this.wake()
+    })
+  }
+
   /** Stops the loop and waits for the round in flight; unfinished purges stay in the outbox. */
   async stop(): Promise<void> {
     this.isStarted = false
     clearTimeout(this.timer)
     await this.running
+    for (const release of this.waiters.splice(0)) release()
   }
 
   /** Claims due purges and delivers them; returns how many it handled. */
@@ -137,6 +158,7 @@ export class PurgeOutboxWorker {
   private round(): void {
     if (!this.isStarted || this.running !== undefined) return
     this.isWanted = false
+    const waiting = this.waiters.splice(0)
     this.running = this.runOnce()
       .catch((error: unknown) => {
         this.telemetry.outboxUnavailable?.(error instanceof Error ? error : new Error(String(error)))
@@ -144,6 +166,7 @@ export class PurgeOutboxWorker {
       })
       .then((handled) => {
         this.running = undefined
+        for (const release of waiting) release()
         if (!this.isStarted) return
         // A full batch may mean more are due; a wake-up during the round may mean a new purge.
         this.schedule(handled >= this.settings.batchSize || this.isWanted ? 0 : this.settings.pollMs)

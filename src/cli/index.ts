@@ -10,6 +10,7 @@ import { registerFolderCommands } from './folder-commands'
 import type { CommandKit } from './kit'
 import { registerOriginCommands } from './origin-commands'
 import type { CliIo } from './output'
+import { registerPurgeCommand } from './purge-command'
 import { registerSignCommand } from './sign-command'
 import { registerTokenCommands } from './token-commands'
 
@@ -94,6 +95,7 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
   registerExplainCommand(program, kit)
   registerTokenCommands(program.command('tokens').description('admin API tokens'), kit)
   registerSignCommand(program, kit)
+  registerPurgeCommand(program, kit)
   registerAssetCommands(program.command('assets').description('upload, list and delete assets'), kit)
   registerDbCommands(program, kit)
   return program

@@ -56,6 +56,8 @@ export class PurgeOutboxRepo {
   private readonly selectByState: Statement<[PurgeState, number], OutboxRow>
   private readonly countStates: Statement<[], { state: PurgeState; n: number }>
   private readonly prune: Statement<[number]>
+  private readonly selectUndone: Statement<[number, number], OutboxRow>
+  private readonly selectOne: Statement<[number], OutboxRow>
 
   constructor(db: Db) {
     this.insert = db.prepare('INSERT INTO purge_outbox (tags, paths, created_at_ms, next_attempt_at_ms) VALUES (?, ?, ?, ?)')
@@ -71,6 +73,8 @@ export class PurgeOutboxRepo {
     this.selectByState = db.prepare(`SELECT ${COLUMNS} FROM purge_outbox WHERE state = ? ORDER BY id LIMIT ?`)
     this.countStates = db.prepare('SELECT state, COUNT(*) AS n FROM purge_outbox GROUP BY state')
     this.prune = db.prepare("DELETE FROM purge_outbox WHERE state = 'done' AND done_at_ms < ?")
+    this.selectOne = db.prepare(`SELECT ${COLUMNS} FROM purge_outbox WHERE id = ?`)
+    this.selectUndone = db.prepare(`SELECT ${COLUMNS} FROM purge_outbox WHERE state != 'done' AND id > ? ORDER BY id LIMIT ?`)
   }
 
   /**
@@ -112,6 +116,16 @@ export class PurgeOutboxRepo {
 
   listFailed(limit = 100): OutboxPurge[] {
     return this.selectByState.all('failed', limit).map(toPurge)
+  }
+
+  get(id: number): OutboxPurge | undefined {
+    const row = this.selectOne.get(id)
+    return row === undefined ? undefined : toPurge(row)
+  }
+
+  /** Pending and failed purges after id `afterId`, oldest first: one page of what the CDN is still owed. */
+  pageUndone(afterId: number, limit: number): OutboxPurge[] {
+    return this.selectUndone.all(afterId, limit).map(toPurge)
   }
 
   /** How many purges are in each state. */

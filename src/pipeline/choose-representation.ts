@@ -7,6 +7,7 @@ import { chooseEncoding } from '../http/encoding'
 import { IMMUTABLE_CACHE_CONTROL } from '../http/fingerprint'
 import { joinVary } from '../http/vary'
 import { getOrCreate, newMap, newWeakMap } from '../util/maps'
+import { withCacheTags, type CacheTagHeader } from './cache-tags'
 import type { CacheEntry, CachedRepresentation } from './file-cache'
 import { assetBaseHeaders, type DeliveryRequest, type HeaderMap } from './plan'
 
@@ -28,6 +29,12 @@ export function chooseRepresentation(
   return identity
 }
 
+/** What every answer of this process adds: the console's sandbox, the CDN's cache tags. */
+export interface SiteHeaders {
+  readonly sandboxAll: boolean
+  readonly cacheTags: CacheTagHeader | undefined
+}
+
 export interface BaseHeaderFacts {
   readonly cors: CorsDecision
   /** The folder policy's Cache-Control. */
@@ -36,25 +43,25 @@ export interface BaseHeaderFacts {
 
 /**
  * Headers of every answer about one file: CORS, Vary, Cache-Control,
- * nosniff, CSP. `extraVary` is what else the answer depends on (`Accept` for
+ * nosniff, CSP, cache tags. `extraVary` is what else the answer depends on (`Accept` for
  * fmt=auto). Shared per (decision, entry, extra Vary list) and frozen: all
  * three are replaced, never changed, when what they describe changes.
  */
-export function baseHeaders(facts: BaseHeaderFacts, entry: CacheEntry, extraVary: readonly string[], sandboxAll: boolean): Readonly<HeaderMap> {
+export function baseHeaders(facts: BaseHeaderFacts, entry: CacheEntry, extraVary: readonly string[], site: SiteHeaders): Readonly<HeaderMap> {
   const byEntry = getOrCreate(remembered, facts.cors, newWeakMap<CacheEntry, Map<readonly string[], Readonly<HeaderMap>>>)
   const byVary = getOrCreate(byEntry, entry, newMap<readonly string[], Readonly<HeaderMap>>)
   let base = byVary.get(extraVary)
   if (base === undefined) {
-    base = Object.freeze(
-      assetBaseHeaders({
-        corsHeaders: facts.cors.headers,
-        // Every variant of a file that has siblings says so, identity included (RFC 9110 §12.5.5).
-        vary: joinVary(facts.cors.vary, entry.hasSiblings ? ACCEPT_ENCODING : NO_VARY, extraVary),
-        cacheControl: entry.isFingerprinted ? IMMUTABLE_CACHE_CONTROL : facts.cacheControl,
-        isSvg: entry.isSvg,
-        sandboxAll,
-      }),
-    )
+    const built = assetBaseHeaders({
+      corsHeaders: facts.cors.headers,
+      // Every variant of a file that has siblings says so, identity included (RFC 9110 §12.5.5).
+      vary: joinVary(facts.cors.vary, entry.hasSiblings ? ACCEPT_ENCODING : NO_VARY, extraVary),
+      cacheControl: entry.isFingerprinted ? IMMUTABLE_CACHE_CONTROL : facts.cacheControl,
+      isSvg: entry.isSvg,
+      sandboxAll: site.sandboxAll,
+    })
+    // Derivatives share their source's entry, so they carry its path's tags and go with it.
+    base = Object.freeze(site.cacheTags === undefined ? built : withCacheTags(built, site.cacheTags, entry.path))
     // Only a handful of constant lists exist (images/index.ts); one built per request must not grow this.
     if (byVary.size < 4) byVary.set(extraVary, base)
   }

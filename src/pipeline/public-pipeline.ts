@@ -15,15 +15,16 @@ import type { LivePolicyTable } from '../db/live-policy-table'
 import type { ImageService } from '../images/types'
 import type { AssetStore } from '../store/asset-store'
 import type { AppEvents } from '../util/app-events'
+import { taggedAnswer, type CacheTagHeader } from './cache-tags'
 import { checkTarget } from './check-target'
-import { baseHeaders, chooseRepresentation, NO_VARY } from './choose-representation'
+import { baseHeaders, chooseRepresentation, NO_VARY, type SiteHeaders } from './choose-representation'
 import { decideRequest, type DecisionRules, type RequestToDeliver } from './decide-request'
 import { Derivatives, type DerivativeFile, type DerivativeRequest, type Rendered } from './derivative'
 import { Exchange } from './exchange'
 import { FileCache, type CacheEntry, type CachedRepresentation } from './file-cache'
 import { planAssetResponse, type HeaderMap } from './plan'
 import type { PipelineTelemetry } from './request-record'
-import { decidedAnswer, INTERNAL_ERROR, problemAnswer, writeError } from './write-error'
+import { decidedAnswer, INTERNAL_ERROR, problemAnswer, writeError, type ErrorAnswer } from './write-error'
 import { writePlanned } from './write-planned'
 
 /** What the public pipeline needs from the running process. */
@@ -34,6 +35,8 @@ export interface PipelineContext {
   readonly events: AppEvents
   readonly telemetry: PipelineTelemetry
   readonly images: ImageService | undefined
+  /** The CDN's tag header; undefined when no CDN is configured. */
+  readonly cacheTags?: CacheTagHeader | undefined
 }
 
 /**
@@ -52,6 +55,7 @@ export class PublicPipeline {
   readonly files: FileCache
   private readonly derivatives: Derivatives | undefined
   private readonly rules: DecisionRules
+  private readonly site: SiteHeaders
   private readonly onAssetChanged = (urlPath: string): void => this.files.invalidate(urlPath)
 
   constructor(
@@ -64,6 +68,7 @@ export class PublicPipeline {
     this.files = new FileCache(store, cacheOptions)
     // On top of the assets' budget: a quarter of it for rendered images.
     this.derivatives = images && new Derivatives(images, this.files, { ...cacheOptions, maxBytes: Math.floor(config.memoryCacheBytes / 4) })
+    this.site = { sandboxAll: config.adminOnMain, cacheTags: context.cacheTags }
     this.rules = { signingKeys: config.urlSigningKeys, wantsDerivative: images?.wantsDerivative, nowSeconds: () => Math.floor(Date.now() / 1000) }
     context.events.on('asset-changed', this.onAssetChanged)
   }
@@ -105,7 +110,7 @@ export class PublicPipeline {
     // CORS, strict mode, signature, refused render: decided once, before any I/O.
     const decision = decideRequest(x.question(), compiled, this.rules)
     x.noteDecision(compiled.folder.path, decision.cors)
-    if (decision.answer !== undefined) return writeError(x.res, decidedAnswer(decision.cors, decision.answer))
+    if (decision.answer !== undefined) return this.answer(x, decidedAnswer(decision.cors, decision.answer))
     // The file: as memory knows it, or as the store finds it.
     const entry = this.files.fresh(x.path, x.startMs)
     if (entry === undefined) return this.files.refresh(x.path).then((found) => this.deliver(x, decision, found))
@@ -115,13 +120,13 @@ export class PublicPipeline {
   /** A derivative (warm from memory, or rendered) or the file itself; then plan and write. */
   private deliver(x: Exchange, decision: RequestToDeliver, entry: CacheEntry): Step {
     const source = entry.identity
-    if (source === undefined) return writeError(x.res, decidedAnswer(decision.cors, 'not-found'))
+    if (source === undefined) return this.answer(x, decidedAnswer(decision.cors, 'not-found'))
     if (decision.wantsDerivative && this.derivatives !== undefined && decision.query !== undefined) {
       const request: DerivativeRequest = { path: x.path, source, query: decision.query, accept: x.req.headers.accept, nowMs: x.startMs }
       const warm = this.derivatives.peek(request)
       if (warm === undefined) return this.derivatives.render(request, x.res).then((rendered) => this.deliverRendered(x, decision, entry, source, rendered))
       this.context.telemetry.imageCacheHit()
-      return this.send(x, decision, warm, baseHeaders(decision, entry, warm.vary, this.sandboxAll))
+      return this.send(x, decision, warm, this.base(decision, entry, warm.vary))
     }
     return this.sendFile(x, decision, entry, source)
   }
@@ -129,11 +134,11 @@ export class PublicPipeline {
   private deliverRendered(x: Exchange, decision: RequestToDeliver, entry: CacheEntry, source: CachedRepresentation, rendered: Rendered): Step {
     switch (rendered.kind) {
       case 'file':
-        return this.send(x, decision, rendered, baseHeaders(decision, entry, rendered.vary, this.sandboxAll))
+        return this.send(x, decision, rendered, this.base(decision, entry, rendered.vary))
       case 'original':
         return this.sendFile(x, decision, entry, source)
       case 'missing':
-        return writeError(x.res, decidedAnswer(decision.cors, 'not-found'))
+        return this.answer(x, decidedAnswer(decision.cors, 'not-found'))
       case 'failed':
         return writeError(x.res, problemAnswer(decision.cors, rendered.error))
       case 'client-gone':
@@ -144,7 +149,7 @@ export class PublicPipeline {
   /** The file itself or a precompressed sibling. */
   private sendFile(x: Exchange, decision: RequestToDeliver, entry: CacheEntry, identity: CachedRepresentation): Step {
     const representation = chooseRepresentation(entry, identity, x.deliveryRequest(), x.req.headers['accept-encoding'])
-    return this.send(x, decision, { files: this.files, key: x.path, representation }, baseHeaders(decision, entry, NO_VARY, this.sandboxAll))
+    return this.send(x, decision, { files: this.files, key: x.path, representation }, this.base(decision, entry, NO_VARY))
   }
 
   /** Plans and writes the answer: at once when it needs no bytes or has them in memory, else after reading the file. */
@@ -168,12 +173,12 @@ export class PublicPipeline {
     const gone = files === this.files ? decidedAnswer(decision.cors, 'not-found') : problemAnswer(decision.cors, undefined)
     if (files.isSmall(representation)) {
       const loaded = await files.loadBody(key, representation)
-      if (loaded?.body === undefined) return writeError(x.res, gone)
+      if (loaded?.body === undefined) return this.answer(x, gone)
       writePlanned(x, planAssetResponse(x.deliveryRequest(), loaded, base), loaded.body, decision.signatureSecondsLeft)
       return
     }
     const opened = await files.open(key, representation)
-    if (opened === undefined) return writeError(x.res, gone)
+    if (opened === undefined) return this.answer(x, gone)
     const transfer = writePlanned(x, planAssetResponse(x.deliveryRequest(), opened.representation, base), opened.opened, decision.signatureSecondsLeft)
     transfer?.done.catch((error: unknown) => this.context.logger.warn({ err: error, path: x.path }, 'streaming failed'))
   }
@@ -185,7 +190,13 @@ export class PublicPipeline {
     return undefined
   }
 
-  private get sandboxAll(): boolean {
-    return this.context.config.adminOnMain
+  /** The headers shared by every answer about `entry`'s file (tags included), remembered per decision. */
+  private base(decision: RequestToDeliver, entry: CacheEntry, extraVary: readonly string[]): Readonly<HeaderMap> {
+    return baseHeaders(decision, entry, extraVary, this.site)
+  }
+
+  /** A bodiless or problem answer, with cache tags when a CDN may keep it. */
+  private answer(x: Exchange, answer: ErrorAnswer): undefined {
+    return writeError(x.res, taggedAnswer(answer, this.context.cacheTags, x.path))
   }
 }

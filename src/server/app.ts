@@ -7,11 +7,15 @@ import type { Config } from '../config/config'
 import { checkpointInBackground } from '../db/checkpointer'
 import { LivePolicyTable } from '../db/live-policy-table'
 import { migrate } from '../db/migrate'
+import { PurgeOutboxRepo } from '../db/purge-outbox-repo'
 import { openDb, setLockWait, type Db } from '../db/open'
 import { ensureBootstrapToken, seedDemoPolicy } from '../db/seed'
+import { createCdnAdapter, createChangePurges, PurgeOutboxWorker } from '../cdn'
 import { createImageService } from '../images'
 import type { Logger } from '../ops/log'
+import { createPurgeTelemetry } from '../ops/purge-metrics'
 import { closeGracefully } from '../ops/shutdown'
+import { cacheTagHeader } from '../pipeline/cache-tags'
 import { createTelemetry } from '../ops/telemetry'
 import type { AssetStore } from '../store/asset-store'
 import { FsAssetStore } from '../store/fs/fs-store'
@@ -71,7 +75,18 @@ export function createContext(
   const policies = new LivePolicyTable(db, config.policyPollMs, () => telemetry.policyReloaded())
   events.on('policy-changed', () => policies.invalidate())
   const images = createImageService({ config, logger, telemetry, events })
-  return { config, logger, db, policies, events, telemetry, images, store }
+  const cdn = createCdnAdapter(config.cdn)
+  const purgeWorker =
+    config.cdn.kind === 'none'
+      ? undefined
+      : new PurgeOutboxWorker({
+          db,
+          adapter: cdn,
+          maxRetryMs: config.cdn.purgeRetryMaxMs,
+          telemetry: createPurgeTelemetry(telemetry.metrics.registry, new PurgeOutboxRepo(db), logger),
+        })
+  const purges = createChangePurges(db, config.cdn.kind, async (maxWaitMs) => purgeWorker?.settled(maxWaitMs))
+  return { config, logger, db, policies, events, telemetry, images, store, cacheTags: cacheTagHeader(cdn), purges, purgeWorker }
 }
 
 export async function startCrossport(
@@ -103,6 +118,9 @@ export async function startCrossport(
     adminServer && { server: adminServer, port: config.adminPort, host: config.adminHost, variable: 'ADMIN_PORT' },
   ])
   const adminUrl = mountAdmin ? publicUrl : ownAdminUrl
+  // One deliverer per host: the process that is not a cluster worker. Workers
+  // that take admin changes (ADMIN_ON_MAIN) only write the outbox; it polls.
+  if (role !== 'public') context.purgeWorker?.start()
 
   let closing: Promise<void> | undefined
   const close = () => {
@@ -110,6 +128,8 @@ export async function startCrossport(
       await Promise.all(
         [publicServer, adminServer].filter((s): s is Server => s !== undefined).map((s) => closeGracefully(s, config.shutdownTimeoutMs)),
       )
+      // Undelivered purges stay in the outbox for the next start.
+      await context.purgeWorker?.stop()
       store.close()
       await checkpointer.close()
       db.close()

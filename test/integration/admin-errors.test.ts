@@ -167,6 +167,8 @@ describe('GET /openapi.json', () => {
         '/folders/{id}/origins',
         '/folders/{id}/origins/{origin}',
         '/openapi.json',
+        '/purge',
+        '/purges',
         '/sign',
         '/tokens',
         '/tokens/{id}',
@@ -214,6 +216,7 @@ describe('GET /openapi.json', () => {
       '/folders': ['path', 'prefix', 'cursor', 'limit'],
       '/assets': ['prefix', 'delimiter', 'cursor', 'limit'],
       '/audit': ['limit', 'target', 'before'],
+      '/purges': ['cursor', 'limit'],
       '/explain': ['path', 'origin', 'method', 'headers', 'preflight', 'privateNetwork', 'referer', 'secFetchSite'],
     })
     for (const [path, schema] of Object.entries(ROUTE_QUERIES)) expect({ path, names: names(documented[path]) }).toEqual({ path, names: Object.keys(schema.shape) })

@@ -178,4 +178,25 @@ describe('purge outbox', () => {
     expect(telemetry.retried).toEqual([])
     expect(telemetry.sent).toHaveLength(count)
   })
+
+  it('settled(): resolves once a round started after the call has tried the purges committed before it, at most maxWaitMs later', async () => {
+    const db = connect()
+    const repo = new PurgeOutboxRepo(db)
+    const target = await receiver()
+    const idle = new PurgeOutboxWorker({ db, adapter: createCdnAdapter(webhook(target.url)), pollMs: 60_000 })
+    await idle.settled(60_000) // not started: at once
+    const worker = startWorker(db, target.url)
+    // The worker polls every 10 ms; a purge committed now must be delivered by the time settled() resolves.
+    for (let i = 0; i < 5; i += 1) {
+      db.transaction(() => repo.enqueue([`cpf~s${i}~`], [`/s${i}/`]))()
+      await worker.settled(10_000)
+      expect(repo.counts()).toEqual({ pending: 0, failed: 0, done: i + 1 })
+    }
+    target.answerAfter(1500) // a CDN that hangs: the caller waits no longer than it said
+    db.transaction(() => repo.enqueue(['cpf~slow~'], ['/slow/']))()
+    const startMs = performance.now()
+    await worker.settled(100)
+    expect(performance.now() - startMs).toBeLessThan(1000)
+    expect(repo.counts().done).toBe(5)
+  })
 })

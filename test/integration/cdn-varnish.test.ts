@@ -1,6 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer as createHttpServer, request, type Server } from 'node:http'
-import { createServer as createTcpServer, connect, type Server as TcpServer, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createCdnAdapter, type CdnAdapter } from '../../src/cdn/adapters'
@@ -10,6 +9,7 @@ import type { CdnSettings } from '../../src/config/cdn-settings'
 import { migrate } from '../../src/db/migrate'
 import { openDb, setLockWait, type Db } from '../../src/db/open'
 import { PurgeOutboxRepo } from '../../src/db/purge-outbox-repo'
+import { tcpRelay } from '../helpers/tcp-relay'
 import { startVarnish, type RunningVarnish } from '../helpers/varnish'
 
 /**
@@ -156,33 +156,6 @@ describe('through Varnish', () => {
   })
 })
 
-/** A TCP relay to Varnish that can be switched off: Varnish "down" for the worker, while its cache lives on. */
-function relay(port: number): { start(): Promise<void>; stop(): Promise<void> } {
-  let server: TcpServer | undefined
-  const sockets = new Set<Socket>()
-  return {
-    start: () =>
-      new Promise((resolve) => {
-        server = createTcpServer((client) => {
-          const upstream = connect(varnish.port, '127.0.0.1')
-          for (const s of [client, upstream]) {
-            sockets.add(s)
-            s.on('close', () => sockets.delete(s))
-            s.on('error', () => s.destroy())
-          }
-          client.pipe(upstream).pipe(client)
-        })
-        server.listen(port, '127.0.0.1', resolve)
-      }),
-    stop: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy()
-        if (server === undefined) resolve()
-        else server.close(() => resolve())
-      }),
-  }
-}
-
 describe('the outbox through Varnish', () => {
   let dir: string
   let db: Db
@@ -210,10 +183,8 @@ describe('the outbox through Varnish', () => {
   }
 
   it('delivers a purge written while Varnish was unreachable once it is back', async () => {
-    const probe = createTcpServer()
-    const port = await new Promise<number>((resolve) => probe.listen(0, '127.0.0.1', () => resolve((probe.address() as { port: number }).port)))
-    await new Promise((resolve) => probe.close(resolve))
-    const path = relay(port)
+    const path = await tcpRelay(varnish.port)
+    const { port } = path
     let retries = 0
     const worker = new PurgeOutboxWorker({
       db,

@@ -1,6 +1,5 @@
 /** `crossport sign` and the CLI's knowledge of signedUrls, in process against a listening server. */
-import { Writable } from 'node:stream'
-import { runCli } from '../../src/cli'
+import { runCliAgainst } from '../helpers/cli'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 
 const SECRET = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8'
@@ -15,19 +14,7 @@ afterAll(async () => {
   await cp.close()
 })
 
-async function crossport(args: readonly string[], token = cp.token) {
-  const out: string[] = []
-  const err: string[] = []
-  const sink = (into: string[]) =>
-    new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        into.push(chunk.toString())
-        done()
-      },
-    })
-  const code = await runCli(args, { CROSSPORT_URL: cp.adminUrl, CROSSPORT_TOKEN: token }, { stdout: sink(out), stderr: sink(err) })
-  return { code, stdout: out.join(''), stderr: err.join('') }
-}
+const crossport = (args: readonly string[], token = cp.token) => runCliAgainst(cp, args, token)
 
 describe('crossport sign', () => {
   it('creates a folder with --signed-urls, then prints a signed URL the public listener serves', async () => {

@@ -24,6 +24,8 @@ export type SignedUrl = z.output<typeof shapes.signedUrlOut>
 export type ImageInfo = z.output<typeof shapes.imageOut>
 export type Asset = z.output<typeof shapes.assetOut>
 export type AssetPage = z.output<typeof shapes.assetPageOut>
+export type Purge = z.output<typeof shapes.purgeOut>
+export type PurgePage = z.output<typeof shapes.purgePageOut>
 export type Problem = z.output<typeof shapes.problemOut>
 
 /**

@@ -100,6 +100,12 @@ export const assetListQuery = z.object({
   limit: pageLimit,
 })
 
+/** `GET /purges`: a page of pending and failed purges, oldest first. */
+export const purgePageQuery = z.object({
+  cursor: cursor((id) => /^[1-9][0-9]{0,15}$/.test(id)).transform((id) => (id === undefined ? 0 : Number(id))),
+  limit: pageLimit,
+})
+
 const positiveId = z.string().regex(/^[1-9][0-9]{0,15}$/, 'must be a positive whole number').transform(Number)
 
 export const auditQuerySchema = z.object({
@@ -142,5 +148,6 @@ export const ROUTE_QUERIES = {
   '/folders': z.object({ ...folderLookupQuery.shape, ...folderPageQuery.shape }),
   '/assets': assetListQuery,
   '/audit': auditQuerySchema,
+  '/purges': purgePageQuery,
   '/explain': explainQuerySchema,
 } as const

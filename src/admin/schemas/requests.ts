@@ -25,6 +25,9 @@ export const createTokenSchema = z
   })
   .strict()
 
+/** `POST /purge`: a folder path (ending in /) purges everything under it, a file path every response for that file. */
+export const purgeRequestSchema = z.object({ path: z.string().min(1, 'is required').max(4096).regex(/^\//, 'must start with /') }).strict()
+
 /** A signed URL lives at most a year: a longer-lived one is a public URL that cannot be taken back. */
 export const MAX_SIGNED_URL_SECONDS = 31_536_000
 export const MAX_SIGNED_QUERY_PARAMS = 32
@@ -50,3 +53,4 @@ export type CreateFolderInput = z.input<typeof createFolderSchema>
 export type PolicyPatchInput = z.input<typeof policyPatchSchema>
 export type CreateTokenInput = z.input<typeof createTokenSchema>
 export type SignRequestInput = z.input<typeof signRequestSchema>
+export type PurgeRequestInput = z.input<typeof purgeRequestSchema>

@@ -64,6 +64,23 @@ export const auditEntryOut = z.object({
 })
 export const auditListOut = z.object({ items: z.array(auditEntryOut) })
 
+export const purgeOut = z.object({
+  id: z.number().int(),
+  tags: z.array(z.string()).describe('Cache tags the CDN is told to forget'),
+  paths: z.array(z.string()).describe('The changed folder or asset paths that caused the purge'),
+  state: z.enum(['pending', 'failed', 'done']).describe('failed: the CDN refused it for good (bad token, unknown zone); pending ones are retried with backoff'),
+  createdAt: z.string(),
+  attempts: z.number().int(),
+  nextAttemptAt: z.string(),
+  lastError: z.string().nullable(),
+})
+export const purgePageOut = z.object({
+  items: z.array(purgeOut),
+  pending: z.number().int().describe('All pending purges, not only this page'),
+  failed: z.number().int().describe('All failed purges'),
+  nextCursor: z.string().nullable(),
+})
+
 export const SIGNATURE_VERDICTS = ['valid', 'missing', 'malformed', 'expired', 'unknown-key', 'bad-signature'] as const
 
 export const explanationOut = z.object({

@@ -1,4 +1,7 @@
 import { decideCors } from '../../../src/cors/decide'
+import { createCdnAdapter } from '../../../src/cdn/adapters'
+import { loadConfig } from '../../../src/config/config'
+import { cacheTagHeader } from '../../../src/pipeline/cache-tags'
 import { baseHeaders, chooseRepresentation, NO_VARY } from '../../../src/pipeline/choose-representation'
 import type { CacheEntry } from '../../../src/pipeline/file-cache'
 import { makeRepresentation } from '../../../src/pipeline/file-cache'
@@ -40,19 +43,29 @@ describe('chooseRepresentation(entry, identity, request, acceptEncoding)', () =>
   })
 })
 
-describe('baseHeaders(facts, entry, extraVary, sandboxAll)', () => {
+describe('baseHeaders(facts, entry, extraVary, site)', () => {
+  const plain = { sandboxAll: false, cacheTags: undefined }
   const compiled = compilePolicyTable([{ id: 1, path: '/', policy: { ...DEFAULT_POLICY, origins: ['https://a.example'] }, createdAt: '', updatedAt: '' }]).resolve('/a.css')
   const cors = decideCors(corsRequest({ origin: 'https://a.example' }), compiled)
 
   it('adds Accept-Encoding to Vary for every variant of a file with siblings', () => {
-    expect(baseHeaders({ cors, cacheControl: 'no-cache' }, entry({ br }), NO_VARY, false).Vary).toBe('Origin, Accept-Encoding')
-    expect(baseHeaders({ cors, cacheControl: 'no-cache' }, entry(), ['Accept'], false).Vary).toBe('Origin, Accept')
+    expect(baseHeaders({ cors, cacheControl: 'no-cache' }, entry({ br }), NO_VARY, plain).Vary).toBe('Origin, Accept-Encoding')
+    expect(baseHeaders({ cors, cacheControl: 'no-cache' }, entry(), ['Accept'], plain).Vary).toBe('Origin, Accept')
   })
 
   it('shares one frozen record per decision, entry and Vary list', () => {
     const e = entry()
-    const first = baseHeaders({ cors, cacheControl: 'no-cache' }, e, NO_VARY, false)
-    expect(baseHeaders({ cors, cacheControl: 'no-cache' }, e, NO_VARY, false)).toBe(first)
+    const first = baseHeaders({ cors, cacheControl: 'no-cache' }, e, NO_VARY, plain)
+    expect(baseHeaders({ cors, cacheControl: 'no-cache' }, e, NO_VARY, plain)).toBe(first)
     expect(Object.isFrozen(first)).toBe(true)
+  })
+
+  it('carries the path\'s cache tags in the CDN\'s header, and none without a CDN', () => {
+    const adapter = createCdnAdapter(loadConfig({ CDN: 'varnish', CDN_PURGE_URLS: 'http://127.0.0.1:1/' }).cdn)
+    const tagged = baseHeaders({ cors, cacheControl: 'no-cache' }, entry(), NO_VARY, { sandboxAll: false, cacheTags: cacheTagHeader(adapter) })
+    expect(tagged.xkey).toBe('cpf~ cpa~a.css')
+    expect(Object.isFrozen(tagged)).toBe(true)
+    expect(cacheTagHeader(createCdnAdapter(loadConfig({}).cdn))).toBeUndefined()
+    expect(Object.keys(baseHeaders({ cors, cacheControl: 'no-cache' }, entry(), ['Accept'], plain))).not.toContain('xkey')
   })
 })
