@@ -55,7 +55,7 @@ export async function checkReadiness(context: ReadinessContext): Promise<Readine
 
   let policies = OK
   try {
-    // `/` always exists (DESIGN §1); an empty table means nothing was loaded.
+    // `/` always exists (it is the fallback of every path); an empty table means nothing was loaded.
     if (context.policies.current().size === 0) policies = 'not loaded'
   } catch (error) {
     policies = `unavailable: ${describe(error)}`

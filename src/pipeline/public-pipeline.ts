@@ -1,5 +1,5 @@
 /**
- * The public request path (DESIGN §1), one step after another:
+ * The public request path, one step after another:
  * request facts → path safety → policy → decision (CORS, strict mode,
  * signature, refused render: pure, no I/O) → the file → derivative or
  * representation choice → plan → write.

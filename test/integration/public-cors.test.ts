@@ -1,5 +1,5 @@
 /**
- * CORS answers of the public listener end to end (DESIGN §1): allowed,
+ * CORS answers of the public listener end to end: allowed,
  * refused, wildcard, credentials, preflights, strict mode, and the CORS
  * headers on 304/412/404 and on image derivatives.
  */

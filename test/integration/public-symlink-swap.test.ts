@@ -93,7 +93,7 @@ describe('a parent folder swapped for a symlink to outside the store, within FIL
   })
 
   it('answers 404 once the entry is re-checked, too', async () => {
-    // Control: a fresh lookup of a path through the symlink refuses it (DESIGN §1).
+    // Control: a fresh lookup of a path through the symlink refuses it (nothing outside the store root is served).
     expect((await get('/swap-big/small.txt')).status).toBe(404)
   })
 })
