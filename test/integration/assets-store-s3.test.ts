@@ -1,8 +1,11 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { Readable, Writable } from 'node:stream'
 import { CrossportError } from '../../src/http/errors'
+import type { S3Settings } from '../../src/config/s3-settings'
+import { openS3Store } from '../../src/store/s3/open'
 import { S3AssetStore, type S3AssetStoreOptions } from '../../src/store/s3/s3-store'
 import { describeAssetStoreContract } from '../helpers/asset-store-contract'
+import { startTestCrossport } from '../helpers/crossport'
 import { RGW_START_TIMEOUT_MS, startRgw, type RunningRgw } from '../helpers/rgw'
 
 // One cluster for the whole file (about 20 s to start); every store gets a prefix of its own.
@@ -188,17 +191,51 @@ describe('S3AssetStore on Ceph RGW', () => {
         await expectUnavailable(store.lookup('/up.txt'))
         await expectUnavailable(store.stat('/up.txt'))
         await expectUnavailable(store.put('/new.txt', Readable.from([Buffer.from('x')]), { maxBytes: 100 }))
-        expect(await store.checkBucket()).toMatch(/unavailable/)
+        expect(await store.checkBucket()).toMatchObject({ status: 0, detail: expect.stringMatching(/unavailable/) })
       } finally {
         await rgw.startGateway()
       }
       expect(await store.lookup('/up.txt')).toMatchObject({ sizeBytes: 10 })
-      expect(await store.checkBucket()).toBeUndefined()
+      expect(await store.checkBucket()).toMatchObject({ status: 200 })
     }, 120_000)
   })
 
-  it('says at start-up what is wrong with the bucket or the keys', async () => {
-    expect(await makeStore({ bucket: 'no-such-bucket' }).checkBucket()).toMatch(/404/)
-    expect(await makeStore({ secretAccessKey: 'wrong' }).checkBucket()).toMatch(/403/)
+  it('stops start-up with one line naming the setting and what the endpoint answered', async () => {
+    const settings = { ...makeStore().client.options, prefix: '' }
+    const failure = (changes: Partial<S3Settings>) => openS3Store({ ...settings, ...changes }).then(() => 'started', (e: Error) => e.message)
+    expect(await failure({ bucket: 'no-such-bucket' })).toMatch(/^S3_BUCKET=no-such-bucket: .* answered 404 \(no such bucket\)$/)
+    expect(await failure({ secretAccessKey: 'wrong' })).toMatch(/^S3_ACCESS_KEY_ID=crossporttestkey \/ S3_SECRET_ACCESS_KEY: .* answered 403/)
+    expect(await failure({ endpoint: 'http://127.0.0.1:1' })).toMatch(/^S3_ENDPOINT=http:\/\/127.0.0.1:1: .*ECONNREFUSED/)
+    const store = await openS3Store(settings)
+    store.close()
+  })
+})
+
+describe('Crossport with ASSET_STORE=s3', () => {
+  const env = () => ({
+    ASSET_STORE: 's3',
+    S3_ENDPOINT: rgw.endpoint,
+    S3_BUCKET: rgw.bucket,
+    S3_ACCESS_KEY_ID: rgw.accessKeyId,
+    S3_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+    S3_PREFIX: `app-${++stores}/`,
+  })
+
+  it('takes an upload into the bucket and serves it, ranges included', async () => {
+    const cp = await startTestCrossport({ env: env() })
+    try {
+      const put = await fetch(`${cp.adminUrl}/admin/v1/assets/docs/readme.txt`, { method: 'PUT', headers: { authorization: `Bearer ${cp.token}` }, body: 'stored in RGW' })
+      expect(put.status).toBe(201)
+      expect(await (await fetch(`${cp.publicUrl}/docs/readme.txt`)).text()).toBe('stored in RGW')
+      const range = await fetch(`${cp.publicUrl}/docs/readme.txt`, { headers: { range: 'bytes=10-12' } })
+      expect([range.status, await range.text()]).toEqual([206, 'RGW'])
+    } finally {
+      await cp.close()
+    }
+  })
+
+  it('does not start when the bucket is missing, naming S3_BUCKET and the answer', async () => {
+    const error = await startTestCrossport({ env: { ...env(), S3_BUCKET: 'missing-bucket' } }).catch((e: Error) => e)
+    expect((error as Error).message).toMatch(/^S3_BUCKET=missing-bucket: .* answered 404 \(no such bucket\)$/)
   })
 })

@@ -45,16 +45,16 @@ export class S3AssetStore implements AssetStore {
   }
 
   /**
-   * Checks at start-up that the bucket is there and these credentials may use it.
-   * @returns undefined when it is, else what the endpoint answered.
+   * Whether the bucket is there and these keys may use it (HEAD bucket).
+   * @returns the status (0: no answer) and what the endpoint said.
    */
-  async checkBucket(): Promise<string | undefined> {
+  async checkBucket(): Promise<{ status: number; detail: string }> {
     try {
       const { status } = await this.client.call({ method: 'HEAD', key: '' })
-      if (status === 200) return undefined
-      return status === 404 ? '404: no such bucket' : status === 403 ? '403: access denied (check the keys)' : `${status}`
+      const meaning = status === 404 ? ' (no such bucket)' : status === 403 ? ' (access denied: wrong or unauthorised keys)' : ''
+      return { status, detail: `${status}${meaning}` }
     } catch (error: unknown) {
-      return error instanceof Error ? error.message : String(error)
+      return { status: 0, detail: error instanceof Error ? error.message : String(error) }
     }
   }
 
