@@ -26,16 +26,9 @@ command -v apt-get >/dev/null 2>&1 || fail "the Ceph daemons are missing and apt
 [ "$(id -u)" -eq 0 ] || fail "the Ceph daemons are missing; run as root to install them (apt-get install radosgw ceph-mon ceph-osd ceph-mgr)"
 
 echo "ensure-ceph: installing radosgw ceph-mon ceph-osd ceph-mgr with apt-get"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# policy-rc.d exit 101: do not start the system services during installation.
-POLICY=/usr/sbin/policy-rc.d
-if [ ! -e "$POLICY" ]; then
-  printf '#!/bin/sh\nexit 101\n' >"$POLICY"
-  chmod +x "$POLICY"
-  trap 'rm -f "$POLICY"' EXIT
-fi
-apt-get install -y -qq --no-install-recommends radosgw ceph-mon ceph-osd ceph-mgr >/dev/null
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "$0")/lib/apt-install.sh"
+apt_install_without_services radosgw ceph-mon ceph-osd ceph-mgr
 
 has_all || fail "apt-get finished but one of ${BINARIES[*]} is still missing"
 echo "ensure-ceph: $(ceph-mon --version 2>&1 | head -n1)"

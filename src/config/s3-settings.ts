@@ -57,18 +57,8 @@ interface ParsedS3Settings {
   readonly S3_FORCE_PATH_STYLE?: 'true' | 'false' | '1' | '0' | undefined
   readonly S3_TIMEOUT_MS: number
 }
-type S3SettingName = keyof ParsedS3Settings
-const S3_SETTING_NAMES: ReadonlySet<string> = new Set<S3SettingName>([
-  'ASSET_STORE',
-  'S3_ENDPOINT',
-  'S3_BUCKET',
-  'S3_REGION',
-  'S3_ACCESS_KEY_ID',
-  'S3_SECRET_ACCESS_KEY',
-  'S3_PREFIX',
-  'S3_FORCE_PATH_STYLE',
-  'S3_TIMEOUT_MS',
-])
+/** ASSET_STORE and every S3_ name: the settings this module checks. */
+const isS3Setting = (name: string): boolean => name === 'ASSET_STORE' || name.startsWith('S3_')
 
 /** The standard AWS variables stand in for the S3_ keys when those are unset. */
 export function withAwsKeyFallback(settings: Readonly<Record<string, string | undefined>>): Record<string, string | undefined> {
@@ -89,7 +79,7 @@ export function checkS3Settings(value: ParsedS3Settings, ctx: z.RefinementCtx): 
 
 /** Runs the check only when the store's own settings parsed, whatever else failed. */
 export const s3SettingsParsed = (payload: { issues: readonly { path?: readonly PropertyKey[] }[] }): boolean =>
-  !payload.issues.some((issue) => typeof issue.path?.[0] === 'string' && S3_SETTING_NAMES.has(issue.path[0]))
+  !payload.issues.some((issue) => typeof issue.path?.[0] === 'string' && isS3Setting(issue.path[0]))
 
 /** The bucket's settings when ASSET_STORE=s3, else undefined. */
 export function s3SettingsOf(c: ParsedS3Settings): S3Settings | undefined {

@@ -156,6 +156,28 @@ describe('S3AssetStore on Ceph RGW', () => {
     expect(sink.destroyed).toBe(true)
   })
 
+  it('aborts the GET when the client goes away mid-transfer', async () => {
+    const size = 4 * 1024 * 1024
+    await store.put('/long.bin', Readable.from([Buffer.alloc(size, 3)]), { maxBytes: size })
+    const opened = await store.open((await store.lookup('/long.bin'))?.key ?? '')
+    const signals: AbortSignal[] = []
+    const send = store.client.send.bind(store.client)
+    jest.spyOn(store.client, 'send').mockImplementation((req) => {
+      if (req.signal !== undefined) signals.push(req.signal)
+      return send(req)
+    })
+    const sink = new Writable({
+      write(_chunk: Buffer, _encoding, callback) {
+        callback()
+        this.destroy()
+      },
+    })
+    const transfer = opened?.sendTo(sink, 0, size - 1)
+    await transfer?.done
+    expect(transfer?.bytesSent).toBeLessThan(size)
+    expect(signals.map((signal) => signal.aborted)).toEqual([true])
+  })
+
   describe('when the endpoint is slow or down', () => {
     let silent: Server | undefined
     const held: Socket[] = []

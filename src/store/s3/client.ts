@@ -32,6 +32,15 @@ export interface S3Request {
   readonly signal?: AbortSignal
 }
 
+/** A whole (small) answer. */
+export interface S3Answer {
+  readonly status: number
+  readonly headers: IncomingMessage['headers']
+  readonly bytes: Buffer
+  /** `bytes` as text: the XML of a listing or an error. */
+  readonly body: string
+}
+
 /** Seconds a client should wait before retrying while the store is unreachable. */
 const RETRY_AFTER_SECONDS = '5'
 
@@ -114,13 +123,14 @@ export class S3Client {
   }
 
   /** Sends a request and reads its whole (small) body within `timeoutMs`. */
-  async call(req: S3Request): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
+  async call(req: S3Request): Promise<S3Answer> {
     const res = await this.send(req)
     const timer = setTimeout(() => res.destroy(storeUnavailable(`the answer from ${this.url.host} stalled`)), this.options.timeoutMs)
     try {
       const chunks: Buffer[] = []
       for await (const chunk of res) chunks.push(chunk as Buffer)
-      return { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }
+      const bytes = Buffer.concat(chunks)
+      return { status: res.statusCode ?? 0, headers: res.headers, bytes, body: bytes.toString('utf8') }
     } catch (error: unknown) {
       throw error instanceof CrossportError ? error : storeUnavailable('the answer was cut off', error)
     } finally {
@@ -129,7 +139,7 @@ export class S3Client {
   }
 
   /** Like `call`, but anything except 2xx rejects: 5xx as STORE_UNAVAILABLE, the rest as S3ResponseError. */
-  async expectOk(req: S3Request): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
+  async expectOk(req: S3Request): Promise<S3Answer> {
     const answer = await this.call(req)
     if (answer.status >= 200 && answer.status < 300) return answer
     throw failureOf(answer.status, answer.body)

@@ -119,15 +119,14 @@ export class S3AssetStore implements AssetStore {
     const out = new PassThrough()
     const key = this.keys.keyFor(path)
     this.client.send({ method: 'GET', key }).then(
-      async (res) => {
+      (res) => {
         if (res.statusCode === 200) {
           res.once('error', (error) => out.destroy(error))
           res.pipe(out)
           return
         }
-        const chunks: Buffer[] = []
-        for await (const chunk of res) chunks.push(chunk as Buffer)
-        const failure = failureOf(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))
+        res.resume()
+        const failure = failureOf(res.statusCode ?? 0, '')
         out.destroy(res.statusCode === 404 ? Object.assign(new Error(`${path}: no such asset`), { code: 'ENOENT' }) : failure)
       },
       (error: unknown) => out.destroy(error as Error),

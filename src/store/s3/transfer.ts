@@ -44,8 +44,8 @@ export class OpenS3Object implements OpenStoredFile {
         .then(async (res) => {
           if (settled) return void res.destroy()
           if (res.statusCode !== 206 && res.statusCode !== 200) {
-            const body = await readSmall(res)
-            return settle(failureOf(res.statusCode ?? 0, body))
+            res.resume()
+            return settle(failureOf(res.statusCode ?? 0, ''))
           }
           res.on('data', (chunk: Buffer) => {
             bytesSent += chunk.length
@@ -75,21 +75,12 @@ export class OpenS3Object implements OpenStoredFile {
 
   async readAll(): Promise<Buffer> {
     if (this.info.sizeBytes === 0) return Buffer.alloc(0)
-    const res = await this.client.send({ method: 'GET', key: this.info.key, headers: { 'If-Match': this.info.etag } })
-    const chunks: Buffer[] = []
-    for await (const chunk of res) chunks.push(chunk as Buffer)
-    const body = Buffer.concat(chunks)
-    if (res.statusCode !== 200) throw failureOf(res.statusCode ?? 0, body.toString('utf8'))
-    if (body.length !== this.info.sizeBytes) throw new Error(`S3 sent ${body.length} of ${this.info.sizeBytes} bytes of ${this.info.key}`)
-    return body
+    const { status, bytes, body } = await this.client.call({ method: 'GET', key: this.info.key, headers: { 'If-Match': this.info.etag } })
+    if (status !== 200) throw failureOf(status, body)
+    if (bytes.length !== this.info.sizeBytes) throw new Error(`S3 sent ${bytes.length} of ${this.info.sizeBytes} bytes of ${this.info.key}`)
+    return bytes
   }
 
   /** Nothing is held between requests. */
   close(): void {}
-}
-
-async function readSmall(res: AsyncIterable<unknown>): Promise<string> {
-  const chunks: Buffer[] = []
-  for await (const chunk of res) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8')
 }
