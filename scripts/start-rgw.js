@@ -27,9 +27,9 @@ const READY_MS = 90_000
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-function cephConf(dir, monPort, rgwPort) {
+function cephConf(dir, fsid, monPort, rgwPort) {
   return `[global]
-fsid = ${randomUUID()}
+fsid = ${fsid}
 mon host = v1:127.0.0.1:${monPort}
 public addr = 127.0.0.1
 auth cluster required = none
@@ -98,12 +98,40 @@ function s3(port, method, path) {
  * Starts the cluster and creates `bucket`.
  * @returns {Promise<{endpoint: string, port: number, bucket: string, accessKeyId: string, secretAccessKey: string, dir: string, stopGateway(): Promise<void>, startGateway(): Promise<void>, stop(): Promise<void>}>}
  */
-async function startRgw({ bucket = 'crossport' } = {}) {
+async function startRgw(options = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCluster(options)
+    } catch (error) {
+      // Now and then the OSD refuses to join a brand-new cluster at boot ("wrong fsid")
+      // and exits; a fresh cluster in a fresh folder starts.
+      if (!error.osdExited || attempt >= 3) throw error
+    }
+  }
+}
+
+/** Resolves once the monitor counts the OSD as up; rejects (osdExited) when it exited instead. */
+async function osdUp(ceph, isRunning) {
+  const deadline = Date.now() + READY_MS
+  for (;;) {
+    if (!isRunning()) throw Object.assign(new Error('ceph-osd exited while joining the cluster'), { osdExited: true })
+    const { stdout } = await ceph(['osd', 'stat', '--format', 'json']).catch(() => ({ stdout: '{}' }))
+    if ((JSON.parse(stdout).num_up_osds ?? 0) >= 1) return
+    if (Date.now() > deadline) throw new Error('ceph-osd did not come up')
+    await sleep(250)
+  }
+}
+
+async function startCluster({ bucket = 'crossport' }) {
   const dir = mkdtempSync(join(tmpdir(), 'crossport-rgw-'))
   for (const sub of ['run', 'log', 'mon/a', 'osd/0', 'rgw']) mkdirSync(join(dir, sub), { recursive: true })
   const [monPort, rgwPort] = [await freePort(), await freePort()]
   const conf = join(dir, 'ceph.conf')
-  writeFileSync(conf, cephConf(dir, monPort, rgwPort))
+  // One cluster id in the config, the monitor map and the OSD's superblock; an OSD
+  // that sees two refuses to join ("wrong fsid") and the gateway never starts.
+  const fsid = randomUUID()
+  const osdUuid = randomUUID()
+  writeFileSync(conf, cephConf(dir, fsid, monPort, rgwPort))
   const children = new Map()
   const ceph = (args) => run('ceph', ['-c', conf, '--connect-timeout', '20', ...args], { timeout: 30_000 })
   const daemon = (name, binary, args) => {
@@ -118,7 +146,13 @@ async function startRgw({ bucket = 'crossport' } = {}) {
     child.kill('SIGKILL')
     await exited
   }
+  // A test runner that exits without stop() (a crash, a timeout) must not leave daemons behind.
+  const killAllNow = () => {
+    for (const child of children.values()) child.kill('SIGKILL')
+  }
+  process.once('exit', killAllNow)
   const stop = async () => {
+    process.off('exit', killAllNow)
     for (const name of [...children.keys()]) await kill(name)
     rmSync(dir, { recursive: true, force: true })
   }
@@ -135,15 +169,16 @@ async function startRgw({ bucket = 'crossport' } = {}) {
     await gatewayAnswers()
   }
   try {
-    await run('monmaptool', ['--create', '--fsid', randomUUID(), '--addv', 'a', `[v1:127.0.0.1:${monPort}]`, join(dir, 'monmap')])
+    await run('monmaptool', ['--create', '--fsid', fsid, '--addv', 'a', `[v1:127.0.0.1:${monPort}]`, join(dir, 'monmap')])
     await run('ceph-mon', ['-c', conf, '--mkfs', '-i', 'a', '--monmap', join(dir, 'monmap')])
     daemon('mon', 'ceph-mon', ['-i', 'a'])
-    const { stdout } = await ceph(['osd', 'create'])
+    const { stdout } = await ceph(['osd', 'create', osdUuid])
     const osdId = stdout.trim()
-    await run('ceph-osd', ['-c', conf, '-i', osdId, '--mkfs'], { timeout: 60_000 })
+    await run('ceph-osd', ['-c', conf, '-i', osdId, '--mkfs', '--osd-uuid', osdUuid], { timeout: 60_000 })
     daemon('osd', 'ceph-osd', ['-i', osdId])
+    await osdUp(ceph, () => children.has('osd'))
     await retried(() =>
-      run('radosgw-admin', ['-c', conf, 'user', 'create', '--uid=crossport', '--display-name=crossport', `--access-key=${ACCESS_KEY_ID}`, `--secret=${SECRET_ACCESS_KEY}`], { timeout: 60_000 }),
+      run('radosgw-admin', ['-c', conf, 'user', 'create', '--uid=crossport', '--display-name=crossport', `--access-key=${ACCESS_KEY_ID}`, `--secret=${SECRET_ACCESS_KEY}`], { timeout: 30_000 }),
     )
     await startGateway()
     const created = await s3(rgwPort, 'PUT', `/${bucket}`)
@@ -151,7 +186,7 @@ async function startRgw({ bucket = 'crossport' } = {}) {
   } catch (error) {
     await stop()
     const detail = [error.message, error.stderr].filter(Boolean).join('\n')
-    throw new Error(`The Ceph RADOS Gateway did not start (scripts/ensure-ceph.sh installs it): ${detail}`, { cause: error })
+    throw Object.assign(new Error(`The Ceph RADOS Gateway did not start (scripts/ensure-ceph.sh installs it): ${detail}`, { cause: error }), { osdExited: error.osdExited === true })
   }
   return {
     endpoint: `http://127.0.0.1:${rgwPort}`,
