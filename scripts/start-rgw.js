@@ -103,18 +103,19 @@ async function startRgw(options = {}) {
     try {
       return await startCluster(options)
     } catch (error) {
-      // Now and then the OSD refuses to join a brand-new cluster at boot ("wrong fsid")
-      // and exits; a fresh cluster in a fresh folder starts.
-      if (!error.osdExited || attempt >= 3) throw error
+      // Now and then a brand-new cluster refuses its own members at boot ("wrong fsid":
+      // the OSD exits, or the first command gets EPERM); a fresh cluster in a fresh
+      // folder on fresh ports then starts.
+      if (attempt >= 3) throw error
     }
   }
 }
 
-/** Resolves once the monitor counts the OSD as up; rejects (osdExited) when it exited instead. */
+/** Resolves once the monitor counts the OSD as up; rejects when it exited instead. */
 async function osdUp(ceph, isRunning) {
   const deadline = Date.now() + READY_MS
   for (;;) {
-    if (!isRunning()) throw Object.assign(new Error('ceph-osd exited while joining the cluster'), { osdExited: true })
+    if (!isRunning()) throw new Error('ceph-osd exited while joining the cluster')
     const { stdout } = await ceph(['osd', 'stat', '--format', 'json']).catch(() => ({ stdout: '{}' }))
     if ((JSON.parse(stdout).num_up_osds ?? 0) >= 1) return
     if (Date.now() > deadline) throw new Error('ceph-osd did not come up')
@@ -186,7 +187,7 @@ async function startCluster({ bucket = 'crossport' }) {
   } catch (error) {
     await stop()
     const detail = [error.message, error.stderr].filter(Boolean).join('\n')
-    throw Object.assign(new Error(`The Ceph RADOS Gateway did not start (scripts/ensure-ceph.sh installs it): ${detail}`, { cause: error }), { osdExited: error.osdExited === true })
+    throw new Error(`The Ceph RADOS Gateway did not start (scripts/ensure-ceph.sh installs it): ${detail}`, { cause: error })
   }
   return {
     endpoint: `http://127.0.0.1:${rgwPort}`,
