@@ -128,6 +128,14 @@ describe('S3AssetStore on Ceph RGW', () => {
     expect((await (await store.open(found?.key ?? ''))?.readAll())?.toString()).toBe('body{}')
   })
 
+  it('signs and lists keys with spaces, plus signs and non-ASCII letters', async () => {
+    const path = "/a b/ü+x (1)&'.txt"
+    const { after } = await store.put(path, Readable.from([Buffer.from('odd')]), { maxBytes: 100 })
+    expect(await store.lookup(path)).toEqual(after)
+    expect((await store.list({ prefix: '/a b/', limit: 10 })).items.map((item) => item.path)).toEqual([path])
+    expect((await (await store.open(after.key))?.readAll())?.toString()).toBe('odd')
+  })
+
   it.each([
     ['create if absent (If-None-Match: *)', undefined],
     ['replace if unchanged (If-Match)', 'ours'],
