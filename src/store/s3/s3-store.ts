@@ -81,9 +81,11 @@ export class S3AssetStore implements AssetStore {
       return await this.locks.run(path, async () => {
         const before = await this.stat(path)
         options.precondition?.(before)
-        // What the precondition saw must still be current when the write lands (across hosts too).
+        // What the precondition saw must still be current when the write lands (across hosts too);
+        // without one, the last writer wins as on the file store.
         // RGW compares a PUT's If-Match with the bare ETag (no quotes); S3 accepts it bare too.
-        const conditions: Record<string, string> = before === undefined ? { 'If-None-Match': '*' } : { 'If-Match': before.revision }
+        const conditions: Record<string, string> =
+          options.precondition === undefined ? {} : before === undefined ? { 'If-None-Match': '*' } : { 'If-Match': before.revision }
         try {
           await staged.commit(conditions)
         } catch (error: unknown) {
