@@ -23,16 +23,9 @@ command -v apt-get >/dev/null 2>&1 || fail "varnishd or the xkey vmod is missing
 [ "$(id -u)" -eq 0 ] || fail "varnishd or the xkey vmod is missing; run as root to install them (apt-get install varnish varnish-modules)"
 
 echo "ensure-varnish: installing varnish and varnish-modules with apt-get"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# policy-rc.d exit 101: do not start the system service during installation.
-POLICY=/usr/sbin/policy-rc.d
-if [ ! -e "$POLICY" ]; then
-  printf '#!/bin/sh\nexit 101\n' >"$POLICY"
-  chmod +x "$POLICY"
-  trap 'rm -f "$POLICY"' EXIT
-fi
-apt-get install -y -qq --no-install-recommends varnish varnish-modules >/dev/null
+# shellcheck source=lib/apt-install.sh
+source "$(dirname "$0")/lib/apt-install.sh"
+apt_install_without_services varnish varnish-modules
 if command -v systemctl >/dev/null 2>&1; then
   systemctl disable --now varnish >/dev/null 2>&1 || true
 fi

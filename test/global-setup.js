@@ -6,16 +6,19 @@ const { execFileSync } = require('node:child_process')
 const { join } = require('node:path')
 
 /**
- * The engines the real-part suites start (Varnish with xkey): installed here
+ * The engines the real-part suites start (Varnish with xkey, Ceph's RADOS
+ * Gateway): installed here
  * once, before any suite's time limit runs, when they are missing and this
  * user may install them. When that is impossible the suites that need them
  * fail with a message naming the script; they never skip.
  */
 function ensureEngines() {
-  try {
-    execFileSync('bash', [join(__dirname, '..', 'scripts', 'ensure-varnish.sh')], { stdio: 'inherit' })
-  } catch {
-    // Said by the script; the Varnish suite fails with its own message.
+  for (const script of ['ensure-varnish.sh', 'ensure-ceph.sh']) {
+    try {
+      execFileSync('bash', [join(__dirname, '..', 'scripts', script)], { stdio: 'inherit' })
+    } catch {
+      // Said by the script; the suite that needs the engine fails with its own message.
+    }
   }
 }
 

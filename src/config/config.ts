@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
 import { parseSigningKeys, type SigningKeyring } from '../signing/url-signature'
 import { cdnSetting, cdnSettingsOf, cdnSettingsParsed, checkCdnSettings, type CdnSettings } from './cdn-settings'
+import { checkS3Settings, s3Setting, s3SettingsOf, s3SettingsParsed, withAwsKeyFallback, type AssetStoreKind, type S3Settings } from './s3-settings'
 
 /**
  * Everything Crossport reads from the environment. `loadConfig` runs once in
@@ -16,6 +17,10 @@ export interface Config {
   /** The admin API, console and metrics under `/admin/` of the main listener instead of their own. */
   readonly adminOnMain: boolean
   readonly assetsDir: string
+  /** ASSET_STORE: the local folder (`fs`, ASSETS_DIR) or an S3-compatible bucket (`s3`). */
+  readonly assetStore: AssetStoreKind
+  /** The bucket when ASSET_STORE=s3 (S3_*), else undefined. */
+  readonly s3: S3Settings | undefined
   readonly databasePath: string
   /** Bootstrap admin token; when undefined one is generated at first start. */
   readonly adminToken: string | undefined
@@ -123,6 +128,15 @@ const schema = z.object({
   ADMIN_HOST: z.string().min(1, 'must not be empty').default('127.0.0.1'),
   ADMIN_ON_MAIN: bool(false),
   ASSETS_DIR: z.string().min(1, 'must not be empty').default('./assets'),
+  ASSET_STORE: s3Setting.kind,
+  S3_ENDPOINT: s3Setting.endpoint,
+  S3_BUCKET: s3Setting.bucket,
+  S3_REGION: s3Setting.region,
+  S3_ACCESS_KEY_ID: s3Setting.accessKeyId,
+  S3_SECRET_ACCESS_KEY: s3Setting.secretAccessKey,
+  S3_PREFIX: s3Setting.prefix,
+  S3_FORCE_PATH_STYLE: s3Setting.forcePathStyle,
+  S3_TIMEOUT_MS: s3Setting.timeoutMs,
   DATABASE_PATH: z.string().min(1, 'must not be empty').default('./data/crossport.db'),
   ADMIN_TOKEN: z
     .string()
@@ -188,7 +202,9 @@ const schema = z.object({
       return z.NEVER
     })
     .optional(),
-}).superRefine(checkCdnSettings, { when: cdnSettingsParsed })
+})
+  .superRefine(checkCdnSettings, { when: cdnSettingsParsed })
+  .superRefine(checkS3Settings, { when: s3SettingsParsed })
 
 /**
  * Old names still read, each → its new name. Every duration is named in its
@@ -198,7 +214,7 @@ const schema = z.object({
 const RENAMED_SETTINGS: Readonly<Record<string, string>> = Object.freeze({ SHUTDOWN_TIMEOUT: 'SHUTDOWN_TIMEOUT_MS' })
 
 /** Secrets never appear in a configuration error. */
-const SECRET_SETTINGS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'URL_SIGNING_KEYS', 'CDN_API_TOKEN'])
+const SECRET_SETTINGS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'URL_SIGNING_KEYS', 'CDN_API_TOKEN', 'S3_SECRET_ACCESS_KEY'])
 
 /**
  * Reads and validates the configuration. Every bad value is reported at once,
@@ -209,7 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
   // does a value of only spaces (PORT=" "): z.coerce.number would read it as 0.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''))
   const { settings, readFrom, warnings } = applyRenames(cleaned)
-  const parsed = schema.safeParse(settings)
+  const parsed = schema.safeParse(withAwsKeyFallback(settings))
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       // A value given under its old name is reported under that name: it is the one the operator wrote.
@@ -229,6 +245,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     adminHost: c.ADMIN_HOST,
     adminOnMain: c.ADMIN_ON_MAIN,
     assetsDir: abs(c.ASSETS_DIR),
+    assetStore: c.ASSET_STORE,
+    s3: s3SettingsOf(c),
     databasePath: abs(c.DATABASE_PATH),
     adminToken: c.ADMIN_TOKEN,
     logLevel: c.LOG_LEVEL,

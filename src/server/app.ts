@@ -19,6 +19,7 @@ import { cacheTagHeader } from '../pipeline/cache-tags'
 import { createTelemetry } from '../ops/telemetry'
 import type { AssetStore } from '../store/asset-store'
 import { FsAssetStore } from '../store/fs/fs-store'
+import { openS3Store } from '../store/s3/open'
 import { createAdminApp, createAdminServer } from './admin-app'
 import { createPublicServer } from './public-app'
 
@@ -108,7 +109,9 @@ export async function startCrossport(
   const mountAdmin = config.adminOnMain && role !== 'admin'
   const servesAdmin = mountAdmin || (role !== 'public' && !config.adminOnMain)
   // One store for both sides; only a process that takes uploads sweeps their leftovers.
-  const store = new FsAssetStore(config.assetsDir, servesAdmin ? { sweep: sweepLogging(logger) } : {})
+  // A bucket is checked before anything listens: a wrong S3_* setting stops start-up.
+  const store =
+    config.s3 !== undefined ? await openS3Store(config.s3) : new FsAssetStore(config.assetsDir, servesAdmin ? { sweep: sweepLogging(logger) } : {})
   const context = createContext(config, logger, db, store)
   const publicServer =
     role === 'admin' ? undefined : createPublicServer(context, mountAdmin ? { admin: createAdminApp(context).callback() } : {})

@@ -299,4 +299,65 @@ describe('loadConfig(env)', () => {
       expect(problems.join()).not.toContain('secret')
     })
   })
+
+  describe('asset store settings', () => {
+    const S3 = { ASSET_STORE: 's3', S3_BUCKET: 'assets', S3_ACCESS_KEY_ID: 'AKIDEXAMPLE', S3_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI' }
+
+    it('keeps assets in ASSETS_DIR by default, with no bucket settings', () => {
+      expect(loadConfig({})).toMatchObject({ assetStore: 'fs', s3: undefined })
+    })
+
+    it('reads the bucket settings for ASSET_STORE=s3, path-style by default with an endpoint', () => {
+      const { assetStore, s3 } = loadConfig({ ...S3, S3_ENDPOINT: 'http://127.0.0.1:7480/', S3_PREFIX: 'site-a/', S3_TIMEOUT_MS: '2500' })
+      expect(assetStore).toBe('s3')
+      expect(s3).toEqual({
+        endpoint: 'http://127.0.0.1:7480',
+        bucket: 'assets',
+        region: 'us-east-1',
+        accessKeyId: 'AKIDEXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI',
+        prefix: 'site-a/',
+        forcePathStyle: true,
+        timeoutMs: 2500,
+      })
+    })
+
+    it('uses virtual-host style on AWS unless S3_FORCE_PATH_STYLE says otherwise', () => {
+      expect(loadConfig({ ...S3, S3_REGION: 'eu-west-1' }).s3).toMatchObject({ endpoint: undefined, region: 'eu-west-1', forcePathStyle: false, timeoutMs: 5000 })
+      expect(loadConfig({ ...S3, S3_FORCE_PATH_STYLE: 'true' }).s3?.forcePathStyle).toBe(true)
+      expect(loadConfig({ ...S3, S3_ENDPOINT: 'https://s3.example', S3_FORCE_PATH_STYLE: 'false' }).s3?.forcePathStyle).toBe(false)
+    })
+
+    it('falls back to AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY', () => {
+      const env = { ASSET_STORE: 's3', S3_BUCKET: 'assets', AWS_ACCESS_KEY_ID: 'AKIDAWS', AWS_SECRET_ACCESS_KEY: 'awssecret' }
+      expect(loadConfig(env).s3).toMatchObject({ accessKeyId: 'AKIDAWS', secretAccessKey: 'awssecret' })
+      expect(loadConfig({ ...env, S3_ACCESS_KEY_ID: 'AKIDS3' }).s3?.accessKeyId).toBe('AKIDS3')
+    })
+
+    it('stops start-up when ASSET_STORE=s3 lacks the bucket or the keys, naming each', () => {
+      expect(problemsOf({ ASSET_STORE: 's3' })).toEqual([
+        'S3_BUCKET=undefined: must be set when ASSET_STORE=s3',
+        'S3_ACCESS_KEY_ID=undefined: must be set when ASSET_STORE=s3 (or AWS_ACCESS_KEY_ID)',
+        'S3_SECRET_ACCESS_KEY=(hidden): must be set when ASSET_STORE=s3 (or AWS_SECRET_ACCESS_KEY)',
+      ])
+    })
+
+    it.each([
+      ['ASSET_STORE', 'gcs', 'must be one of fs, s3'],
+      ['S3_ENDPOINT', '127.0.0.1:7480', 'must be an http(s) URL'],
+      ['S3_BUCKET', 'My_Bucket', 'must be a bucket name'],
+      ['S3_PREFIX', '/site-a/', 'without a leading /'],
+      ['S3_FORCE_PATH_STYLE', 'maybe', 'must be true or false'],
+      ['S3_TIMEOUT_MS', '10', 'must be at least 100'],
+    ])('refuses %s=%s', (name, value, message) => {
+      const problems = problemsOf({ [name]: value })
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toContain(message)
+    })
+
+    it('never prints the secret key it refuses', () => {
+      const problems = problemsOf({ S3_SECRET_ACCESS_KEY: 'secret with spaces' })
+      expect(problems).toEqual(['S3_SECRET_ACCESS_KEY=(hidden): must be printable ASCII without spaces'])
+    })
+  })
 })

@@ -1,0 +1,271 @@
+import { createServer, type Server, type Socket } from 'node:net'
+import { Readable, Writable } from 'node:stream'
+import { CrossportError } from '../../src/http/errors'
+import type { S3Settings } from '../../src/config/s3-settings'
+import { openS3Store } from '../../src/store/s3/open'
+import { S3AssetStore, type S3AssetStoreOptions } from '../../src/store/s3/s3-store'
+import { describeAssetStoreContract } from '../helpers/asset-store-contract'
+import { startTestCrossport } from '../helpers/crossport'
+import { RGW_START_TIMEOUT_MS, startRgw, type RunningRgw } from '../helpers/rgw'
+
+// One cluster for the whole file (about 20 s to start); every store gets a prefix of its own.
+let rgw: RunningRgw
+beforeAll(async () => {
+  rgw = await startRgw()
+}, RGW_START_TIMEOUT_MS)
+afterAll(() => rgw?.stop())
+
+// Generous for the working store (a fresh bucket's first writes are slow on a busy machine); the fault tests use their own.
+const TIMEOUT_MS = 10_000
+const FAULT_TIMEOUT_MS = 1500
+const PART = 5 * 1024 * 1024
+let stores = 0
+const makeStore = (options: Partial<S3AssetStoreOptions> = {}): S3AssetStore =>
+  new S3AssetStore({
+    endpoint: rgw.endpoint,
+    bucket: rgw.bucket,
+    region: 'us-east-1',
+    accessKeyId: rgw.accessKeyId,
+    secretAccessKey: rgw.secretAccessKey,
+    forcePathStyle: true,
+    timeoutMs: TIMEOUT_MS,
+    prefix: `store-${++stores}/`,
+    partBytes: PART,
+    ...options,
+  })
+
+describeAssetStoreContract(
+  'S3AssetStore on Ceph RGW',
+  async () => {
+    const store = makeStore()
+    return { store, dispose: async () => store.close() }
+  },
+  { etags: 'content' },
+)
+
+/** A body of `size` bytes in 64 KiB chunks, made only when read; `produced` counts what was made. */
+function lazyBody(size: number, failAfter = Infinity): Readable & { produced: number } {
+  const body = Object.assign(
+    new Readable({
+      read() {
+        if (body.produced >= failAfter) return void this.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }))
+        if (body.produced >= size) return void this.push(null)
+        const chunk = Buffer.alloc(Math.min(64 * 1024, size - body.produced), body.produced % 251)
+        body.produced += chunk.length
+        this.push(chunk)
+      },
+    }),
+    { produced: 0 },
+  )
+  return body
+}
+
+/** ListMultipartUploads of the store's own prefix. */
+const pendingUploads = async (store: S3AssetStore): Promise<string> =>
+  (await store.client.expectOk({ method: 'GET', key: '', query: { uploads: '', prefix: store.keys.prefix } })).body
+
+const collect = () => {
+  const chunks: Buffer[] = []
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      chunks.push(chunk)
+      callback()
+    },
+  })
+  return { sink, chunks }
+}
+
+describe('S3AssetStore on Ceph RGW', () => {
+  let store: S3AssetStore
+  beforeEach(() => {
+    store = makeStore()
+  })
+  afterEach(() => store.close())
+
+  it('streams a body larger than one part as a multipart upload, holding the body back to about one part', async () => {
+    const size = 3 * PART
+    const body = lazyBody(size)
+    // At each part's upload: how much of the body had been produced beyond the parts sent before it.
+    const ahead: number[] = []
+    let sentInParts = 0
+    const send = store.client.send.bind(store.client)
+    jest.spyOn(store.client, 'send').mockImplementation((req) => {
+      if (req.query?.partNumber !== undefined) {
+        ahead.push(body.produced - sentInParts)
+        sentInParts += req.body?.length ?? 0
+      }
+      return send(req)
+    })
+    const { after } = await store.put('/video/big.bin', body, { maxBytes: size })
+    expect(after.sizeBytes).toBe(size)
+    expect(after.etag).toMatch(/-3"$/)
+    expect(ahead).toHaveLength(3)
+    for (const bytes of ahead) expect(bytes).toBeLessThan(PART + 1024 * 1024)
+    const opened = await store.open(after.key)
+    const { sink, chunks } = collect()
+    await opened?.sendTo(sink, PART - 2, PART + 1).done
+    const fill = (offset: number) => (Math.floor(offset / (64 * 1024)) * 64 * 1024) % 251
+    expect([...Buffer.concat(chunks)]).toEqual([PART - 2, PART - 1, PART, PART + 1].map(fill))
+    expect(await pendingUploads(store)).not.toContain('<Upload>')
+  })
+
+  it('aborts the multipart upload when the body fails, the limit is passed or the precondition refuses: no parts remain', async () => {
+    await expect(store.put('/a.bin', lazyBody(3 * PART, PART + 512 * 1024), { maxBytes: 4 * PART })).rejects.toThrow(/aborted/)
+    await expect(store.put('/b.bin', lazyBody(3 * PART), { maxBytes: PART + 1024 * 1024 })).rejects.toThrow(/MAX_UPLOAD_BYTES/)
+    const refuse = () => {
+      throw new CrossportError('PRECONDITION_FAILED', 'refused')
+    }
+    await expect(store.put('/c.bin', lazyBody(PART + 1), { maxBytes: 2 * PART, precondition: refuse })).rejects.toThrow('refused')
+    expect(await pendingUploads(store)).not.toContain('<Upload>')
+    expect((await store.list({ prefix: '/', limit: 10 })).items).toEqual([])
+  })
+
+  it('serves objects written by another client like uploaded ones', async () => {
+    await store.client.expectOk({ method: 'PUT', key: `${store.keys.prefix}tool/x.css`, body: Buffer.from('body{}') })
+    const found = await store.lookup('/tool/x.css')
+    expect(found).toMatchObject({ path: '/tool/x.css', sizeBytes: 6, etag: '"' + found?.revision + '"' })
+    expect((await store.list({ prefix: '/tool/', limit: 10 })).items).toEqual([found])
+    expect((await (await store.open(found?.key ?? ''))?.readAll())?.toString()).toBe('body{}')
+  })
+
+  it('signs and lists keys with spaces, plus signs and non-ASCII letters', async () => {
+    const path = "/a b/ü+x (1)&'.txt"
+    const { after } = await store.put(path, Readable.from([Buffer.from('odd')]), { maxBytes: 100 })
+    expect(await store.lookup(path)).toEqual(after)
+    expect((await store.list({ prefix: '/a b/', limit: 10 })).items.map((item) => item.path)).toEqual([path])
+    expect((await (await store.open(after.key))?.readAll())?.toString()).toBe('odd')
+  })
+
+  it.each([
+    ['create if absent (If-None-Match: *)', undefined],
+    ['replace if unchanged (If-Match)', 'ours'],
+  ])('completes "%s" only if no other host wrote the object after the precondition ran', async (_name, existing) => {
+    const key = store.keys.prefix + 'race.txt'
+    if (existing !== undefined) await store.put('/race.txt', Readable.from([Buffer.from(existing)]), { maxBytes: 100 })
+    const send = store.client.send.bind(store.client)
+    // Another host's PUT lands right between this host's precondition and its own PUT.
+    const spy = jest.spyOn(store.client, 'send').mockImplementation(async (req) => {
+      if (req.method === 'PUT' && req.key === key) (await send({ method: 'PUT', key, body: Buffer.from('theirs') })).resume()
+      return send(req)
+    })
+    const error = await store.put('/race.txt', Readable.from([Buffer.from('mine')]), { maxBytes: 100, precondition: () => undefined }).catch((e: unknown) => e)
+    spy.mockRestore()
+    expect(error).toMatchObject({ code: 'PRECONDITION_FAILED', status: 412 })
+    expect((await (await store.open(key))?.readAll())?.toString()).toBe('theirs')
+  })
+
+  it('sends no byte of a version replaced after it was opened', async () => {
+    await store.put('/v.txt', Readable.from([Buffer.from('first version')]), { maxBytes: 100 })
+    const opened = await store.open((await store.lookup('/v.txt'))?.key ?? '')
+    await store.put('/v.txt', Readable.from([Buffer.from('SECOND VERSION')]), { maxBytes: 100 })
+    const { sink, chunks } = collect()
+    await expect(opened?.sendTo(sink, 0, 12).done).rejects.toThrow(/412/)
+    expect(chunks).toEqual([])
+    expect(sink.destroyed).toBe(true)
+  })
+
+  it('aborts the GET when the client goes away mid-transfer', async () => {
+    const size = 4 * 1024 * 1024
+    await store.put('/long.bin', Readable.from([Buffer.alloc(size, 3)]), { maxBytes: size })
+    const opened = await store.open((await store.lookup('/long.bin'))?.key ?? '')
+    const signals: AbortSignal[] = []
+    const send = store.client.send.bind(store.client)
+    jest.spyOn(store.client, 'send').mockImplementation((req) => {
+      if (req.signal !== undefined) signals.push(req.signal)
+      return send(req)
+    })
+    const sink = new Writable({
+      write(_chunk: Buffer, _encoding, callback) {
+        callback()
+        this.destroy()
+      },
+    })
+    const transfer = opened?.sendTo(sink, 0, size - 1)
+    await transfer?.done
+    expect(transfer?.bytesSent).toBeLessThan(size)
+    expect(signals.map((signal) => signal.aborted)).toEqual([true])
+  })
+
+  describe('when the endpoint is slow or down', () => {
+    let silent: Server | undefined
+    const held: Socket[] = []
+    afterAll(() => {
+      for (const socket of held) socket.destroy()
+      return new Promise<void>((resolve) => (silent === undefined ? resolve() : silent.close(() => resolve())))
+    })
+
+    const expectUnavailable = async (work: Promise<unknown>) => {
+      const started = performance.now()
+      const error = await work.then(() => undefined, (e: unknown) => e)
+      expect(error).toBeInstanceOf(CrossportError)
+      expect(error).toMatchObject({ code: 'STORE_UNAVAILABLE', status: 503, headers: { 'Retry-After': expect.any(String) } })
+      expect(performance.now() - started).toBeLessThan(FAULT_TIMEOUT_MS + 1000)
+    }
+
+    it('rejects with a typed 503 within S3_TIMEOUT_MS when the endpoint accepts but never answers', async () => {
+      const server = createServer((socket) => held.push(socket))
+      silent = server
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const address = server.address()
+      const stalled = makeStore({ endpoint: `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`, timeoutMs: FAULT_TIMEOUT_MS })
+      await expectUnavailable(stalled.lookup('/x.txt'))
+      await expectUnavailable(stalled.list({ prefix: '/', limit: 10 }))
+      stalled.close()
+    })
+
+    it('rejects with a typed 503 while RGW is stopped, and serves again once it is back', async () => {
+      store = makeStore({ timeoutMs: FAULT_TIMEOUT_MS })
+      await store.put('/up.txt', Readable.from([Buffer.from('still here')]), { maxBytes: 100 })
+      await rgw.stopGateway()
+      try {
+        await expectUnavailable(store.lookup('/up.txt'))
+        await expectUnavailable(store.stat('/up.txt'))
+        await expectUnavailable(store.put('/new.txt', Readable.from([Buffer.from('x')]), { maxBytes: 100 }))
+        expect(await store.checkBucket()).toMatchObject({ status: 0, detail: expect.stringMatching(/unavailable/) })
+      } finally {
+        await rgw.startGateway()
+      }
+      expect(await store.lookup('/up.txt')).toMatchObject({ sizeBytes: 10 })
+      expect(await store.checkBucket()).toMatchObject({ status: 200 })
+    }, 120_000)
+  })
+
+  it('stops start-up with one line naming the setting and what the endpoint answered', async () => {
+    const settings = { ...makeStore().client.options, prefix: '' }
+    const failure = (changes: Partial<S3Settings>) => openS3Store({ ...settings, ...changes }).then(() => 'started', (e: Error) => e.message)
+    expect(await failure({ bucket: 'no-such-bucket' })).toMatch(/^S3_BUCKET=no-such-bucket: .* answered 404 \(no such bucket\)$/)
+    expect(await failure({ secretAccessKey: 'wrong' })).toMatch(/^S3_ACCESS_KEY_ID=crossporttestkey \/ S3_SECRET_ACCESS_KEY: .* answered 403/)
+    expect(await failure({ endpoint: 'http://127.0.0.1:1' })).toMatch(/^S3_ENDPOINT=http:\/\/127.0.0.1:1: .*ECONNREFUSED/)
+    const store = await openS3Store(settings)
+    store.close()
+  })
+})
+
+describe('Crossport with ASSET_STORE=s3', () => {
+  const env = () => ({
+    ASSET_STORE: 's3',
+    S3_ENDPOINT: rgw.endpoint,
+    S3_BUCKET: rgw.bucket,
+    S3_ACCESS_KEY_ID: rgw.accessKeyId,
+    S3_SECRET_ACCESS_KEY: rgw.secretAccessKey,
+    S3_PREFIX: `app-${++stores}/`,
+  })
+
+  it('takes an upload into the bucket and serves it, ranges included', async () => {
+    const cp = await startTestCrossport({ env: env() })
+    try {
+      const put = await fetch(`${cp.adminUrl}/admin/v1/assets/docs/readme.txt`, { method: 'PUT', headers: { authorization: `Bearer ${cp.token}` }, body: 'stored in RGW' })
+      expect(put.status).toBe(201)
+      expect(await (await fetch(`${cp.publicUrl}/docs/readme.txt`)).text()).toBe('stored in RGW')
+      const range = await fetch(`${cp.publicUrl}/docs/readme.txt`, { headers: { range: 'bytes=10-12' } })
+      expect([range.status, await range.text()]).toEqual([206, 'RGW'])
+    } finally {
+      await cp.close()
+    }
+  })
+
+  it('does not start when the bucket is missing, naming S3_BUCKET and the answer', async () => {
+    const error = await startTestCrossport({ env: { ...env(), S3_BUCKET: 'missing-bucket' } }).catch((e: Error) => e)
+    expect((error as Error).message).toMatch(/^S3_BUCKET=missing-bucket: .* answered 404 \(no such bucket\)$/)
+  })
+})
