@@ -12,6 +12,15 @@ export function formatEtag(sizeBytes: number, mtimeMs: number, coding?: ContentC
   return coding === undefined ? `"${base}"` : `"${base}-${coding}"`
 }
 
+/**
+ * The ETag of a coded representation (`.br`/`.gz` sibling) from its file's
+ * own strong ETag: the same opaque tag with the coding appended, so it differs
+ * from the identity's and changes whenever the sibling's bytes do.
+ */
+export function withCoding(etag: string, coding: ContentCoding | undefined): string {
+  return coding === undefined ? etag : `${etag.slice(0, -1)}-${coding}"`
+}
+
 /** Whole seconds: the resolution of Last-Modified and of the date conditionals. */
 export const lastModifiedSeconds = (mtimeMs: number): number => Math.floor(mtimeMs / 1000)
 

@@ -88,6 +88,23 @@ export async function openSource(filePath: string): Promise<SourceInput | undefi
 }
 
 /**
+ * Sources of a remote store arrive as bytes; those past this are not
+ * rendered (the bytes are held in memory while sharp reads them).
+ */
+export const REMOTE_SOURCE_MAX_BYTES = 64 * 1024 * 1024
+
+/** `openSource`'s rule for a source that arrived as bytes (a remote store). */
+export function sourceOfBytes(bytes: Buffer | undefined): SourceInput | undefined {
+  if (bytes === undefined) return undefined
+  if (isRasterMagic(bytes.subarray(0, MAGIC_BYTES))) return bytes
+  if (bytes.length > SVG_MAX_BYTES) {
+    if (!/^\s*</.test(bytes.subarray(0, MAGIC_BYTES).toString('latin1'))) return undefined
+    throw new CrossportError('IMAGE_TOO_LARGE', `SVG sources over ${SVG_MAX_BYTES} bytes are not rendered`)
+  }
+  return bytes
+}
+
+/**
  * Reads only the header. Resolves `undefined` when the input is not an image
  * sharp can transform (unknown format, damaged header, or the file is gone):
  * the caller then serves the original as it is.

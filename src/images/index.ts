@@ -7,7 +7,16 @@ import type { Config } from '../config/config'
 import { CrossportError } from '../http/errors'
 import type { Logger } from 'pino'
 import { DerivativeCache } from './cache'
-import { checkPixelLimit, inspectSource, openSource, renderDerivative, renderTimedOut, vectorRenderPixels } from './derive'
+import {
+  checkPixelLimit,
+  inspectSource,
+  openSource,
+  REMOTE_SOURCE_MAX_BYTES,
+  renderDerivative,
+  renderTimedOut,
+  sourceOfBytes,
+  vectorRenderPixels,
+} from './derive'
 import { RenderLimiter } from './limiter'
 import {
   chooseFormat,
@@ -96,8 +105,8 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
     signal: AbortSignal,
   ): Promise<DerivedImage | null> {
     const generation = cache.generation(request.urlPath)
-    // A raster is read by path; anything else (an SVG, whatever its name) as bytes.
-    const input = await openSource(request.filePath)
+    // A local raster is read by path; anything else (an SVG, whatever its name, or any remote source) as bytes.
+    const input = request.filePath !== undefined ? await openSource(request.filePath) : await remoteSource(request)
     if (input === undefined) return null
     const wantsRaster = params.format !== undefined && params.format !== 'auto'
     // Markup is checked before sharp parses it at all; a vector is only
@@ -226,4 +235,12 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
       return cache.purge(urlPath)
     },
   }
+}
+
+/** A remote store's source, as bytes, within REMOTE_SOURCE_MAX_BYTES. */
+async function remoteSource(request: DeriveRequest): Promise<Buffer | string | undefined> {
+  if (request.sizeBytes > REMOTE_SOURCE_MAX_BYTES) {
+    throw new CrossportError('IMAGE_TOO_LARGE', `Sources over ${REMOTE_SOURCE_MAX_BYTES} bytes are not rendered from this store`)
+  }
+  return sourceOfBytes(await request.readSource?.())
 }

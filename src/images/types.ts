@@ -7,7 +7,10 @@ export interface ImageTelemetry {
 /** Input for an image derivative: the source file as delivery already knows it. */
 export interface DeriveRequest {
   readonly urlPath: string
-  readonly filePath: string
+  /** Where sharp may read the source by path (a local store); undefined for a remote store: `readSource` then. */
+  readonly filePath: string | undefined
+  /** The source's bytes, for stores without local files (required then); undefined when it is gone. */
+  readonly readSource?: () => Promise<Buffer | undefined>
   readonly sizeBytes: number
   readonly mtimeMs: number
   readonly etag: string

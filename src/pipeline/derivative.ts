@@ -51,7 +51,15 @@ export class Derivatives {
     private readonly images: ImageService,
     private readonly sources: FileCache,
     private readonly cacheOptions: FileCacheOptions,
+    /** Whether the store keeps files on this machine, so sharp can read a source by its key (its path). */
+    private readonly readsByPath: boolean,
   ) {}
+
+  /** The source's bytes (a remote store); undefined when it is gone. */
+  private async readWhole(request: DerivativeRequest): Promise<Buffer | undefined> {
+    const found = await this.sources.open(request.path, request.source)
+    return found === undefined ? undefined : found.opened.readAll()
+  }
 
   /** The derivative and its bytes, known from memory alone; undefined when anything needs I/O. */
   peek(request: DerivativeRequest): DerivativeFile | undefined {
@@ -76,7 +84,8 @@ export class Derivatives {
     try {
       derived = await this.images.derive({
         urlPath: request.path,
-        filePath: source.info.key,
+        filePath: this.readsByPath ? source.info.key : undefined,
+        readSource: () => this.readWhole(request),
         sizeBytes: source.sizeBytes,
         mtimeMs: source.info.mtimeMs,
         etag: source.etag,

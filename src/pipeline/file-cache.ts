@@ -16,7 +16,7 @@ import type { AssetStore, OpenStoredFile, StoredFile } from '../store/asset-stor
 type AssetSource = Pick<AssetStore, 'lookup' | 'open'>
 import { isPrecompressedSibling, PRECOMPRESSED_SIBLINGS } from '../http/precompressed'
 import { sameVersion } from '../store/asset-store'
-import { formatEtag, formatHttpDate, lastModifiedSeconds, type ContentCoding } from '../http/etag'
+import { withCoding, formatHttpDate, lastModifiedSeconds, type ContentCoding } from '../http/etag'
 import { isFingerprinted } from '../http/fingerprint'
 import { contentTypeFor, isSvgPath } from '../http/media-type'
 import type { Representation } from './plan'
@@ -58,7 +58,8 @@ export function makeRepresentation(info: StoredFile, contentType: string, coding
   return {
     info,
     sizeBytes: info.sizeBytes,
-    etag: formatEtag(info.sizeBytes, info.mtimeMs, coding),
+    // The store's own strong ETag: on a remote store it follows the bytes, where size and a whole-second mtime may not.
+    etag: withCoding(info.etag, coding),
     lastModified: formatHttpDate(seconds),
     lastModifiedSeconds: seconds,
     contentType,

@@ -60,14 +60,15 @@ export class PublicPipeline {
 
   constructor(
     private readonly context: PipelineContext,
-    store: Pick<AssetStore, 'lookup' | 'open'>,
+    store: Pick<AssetStore, 'lookup' | 'open' | 'localPath'>,
     private readonly answerEarly?: EarlyAnswer,
   ) {
     const { config, images } = context
     const cacheOptions = { ttlMs: config.fileCacheTtlMs, maxFileBytes: config.memoryCacheFileBytes, maxBytes: config.memoryCacheBytes }
     this.files = new FileCache(store, cacheOptions)
     // On top of the assets' budget: a quarter of it for rendered images.
-    this.derivatives = images && new Derivatives(images, this.files, { ...cacheOptions, maxBytes: Math.floor(config.memoryCacheBytes / 4) })
+    this.derivatives =
+      images && new Derivatives(images, this.files, { ...cacheOptions, maxBytes: Math.floor(config.memoryCacheBytes / 4) }, store.localPath !== undefined)
     this.site = { sandboxAll: config.adminOnMain, cacheTags: context.cacheTags }
     this.rules = { signingKeys: config.urlSigningKeys, wantsDerivative: images?.wantsDerivative, nowSeconds: () => Math.floor(Date.now() / 1000) }
     context.events.on('asset-changed', this.onAssetChanged)

@@ -1,11 +1,13 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { Readable, Writable } from 'node:stream'
+import sharp from 'sharp'
 import { CrossportError } from '../../src/http/errors'
 import type { S3Settings } from '../../src/config/s3-settings'
 import { openS3Store } from '../../src/store/s3/open'
 import { S3AssetStore, type S3AssetStoreOptions } from '../../src/store/s3/s3-store'
 import { describeAssetStoreContract } from '../helpers/asset-store-contract'
 import { startTestCrossport } from '../helpers/crossport'
+import { tcpRelay } from '../helpers/tcp-relay'
 import { RGW_START_TIMEOUT_MS, startRgw, type RunningRgw } from '../helpers/rgw'
 
 // One cluster for the whole file (about 20 s to start); every store gets a prefix of its own.
@@ -261,6 +263,50 @@ describe('Crossport with ASSET_STORE=s3', () => {
       expect([range.status, await range.text()]).toEqual([206, 'RGW'])
     } finally {
       await cp.close()
+    }
+  })
+
+  it('renders image derivatives from the bucket (the source read from RGW, not a local file)', async () => {
+    const cp = await startTestCrossport({ env: env() })
+    try {
+      const png = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#3366cc' } }).png().toBuffer()
+      const put = await fetch(`${cp.adminUrl}/admin/v1/assets/img/box.png`, { method: 'PUT', headers: { authorization: `Bearer ${cp.token}` }, body: png })
+      expect(put.status).toBe(201)
+      const derived = await fetch(`${cp.publicUrl}/img/box.png?w=100&fmt=webp`)
+      expect(derived.status).toBe(200)
+      expect(derived.headers.get('content-type')).toBe('image/webp')
+      const meta = await sharp(Buffer.from(await derived.arrayBuffer())).metadata()
+      expect([meta.format, meta.width, meta.height]).toEqual(['webp', 100, 75])
+      const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="red"/></svg>'
+      await fetch(`${cp.adminUrl}/admin/v1/assets/img/mark.svg`, { method: 'PUT', headers: { authorization: `Bearer ${cp.token}`, 'content-type': 'image/svg+xml' }, body: svg })
+      const raster = await fetch(`${cp.publicUrl}/img/mark.svg?w=80&fmt=png`)
+      expect(raster.status).toBe(200)
+      expect((await sharp(Buffer.from(await raster.arrayBuffer())).metadata()).width).toBe(80)
+    } finally {
+      await cp.close()
+    }
+  })
+
+  it('answers 503 with Retry-After on the public side while the bucket is unreachable, and recovers', async () => {
+    const relay = await tcpRelay(Number(new URL(rgw.endpoint).port))
+    await relay.start()
+    const cp = await startTestCrossport({ env: { ...env(), S3_ENDPOINT: `http://127.0.0.1:${relay.port}`, S3_TIMEOUT_MS: '1500' } })
+    try {
+      const put = await fetch(`${cp.adminUrl}/admin/v1/assets/down/a.txt`, { method: 'PUT', headers: { authorization: `Bearer ${cp.token}` }, body: 'here' })
+      expect(put.status).toBe(201)
+      await relay.stop()
+      const startedAt = Date.now()
+      const down = await fetch(`${cp.publicUrl}/down/a.txt`)
+      expect(down.status).toBe(503)
+      expect(down.headers.get('retry-after')).not.toBeNull()
+      expect(down.headers.get('cache-control')).toMatch(/no-store/)
+      expect(Date.now() - startedAt).toBeLessThan(1500 + 3000)
+      await relay.start()
+      const back = await fetch(`${cp.publicUrl}/down/a.txt`)
+      expect([back.status, await back.text()]).toEqual([200, 'here'])
+    } finally {
+      await cp.close()
+      await relay.stop()
     }
   })
 
