@@ -27,6 +27,9 @@ import type { PipelineTelemetry } from './request-record'
 import { decidedAnswer, INTERNAL_ERROR, problemAnswer, writeError, type ErrorAnswer } from './write-error'
 import { writePlanned } from './write-planned'
 
+/** CDNs that take their lifetime from Surrogate-Control rather than CDN-Cache-Control. */
+const SURROGATE_CONTROL_CDNS: ReadonlySet<string> = new Set(['varnish', 'fastly'])
+
 /** What the public pipeline needs from the running process. */
 export interface PipelineContext {
   readonly config: Readonly<Config>
@@ -68,7 +71,7 @@ export class PublicPipeline {
     this.files = new FileCache(store, cacheOptions)
     // On top of the assets' budget: a quarter of it for rendered images.
     this.derivatives = images && new Derivatives(images, this.files, { ...cacheOptions, maxBytes: Math.floor(config.memoryCacheBytes / 4) })
-    this.site = { sandboxAll: config.adminOnMain, cacheTags: context.cacheTags }
+    this.site = { sandboxAll: config.adminOnMain, cacheTags: context.cacheTags, surrogateControl: SURROGATE_CONTROL_CDNS.has(config.cdn.kind) }
     this.rules = { signingKeys: config.urlSigningKeys, wantsDerivative: images?.wantsDerivative, nowSeconds: () => Math.floor(Date.now() / 1000) }
     context.events.on('asset-changed', this.onAssetChanged)
   }
