@@ -214,6 +214,13 @@ describe('crossport explain', () => {
     expect(res.stdout).toMatch(/Access-Control-Allow-Origin: https:\/\/shop\.example/)
   })
 
+  it('shows the CDN\'s own Cache-Control beside Cache-Control when the folder sets one, and no such line otherwise', async () => {
+    await createFolder(cp, '/explained-cdn/', { origins: [], cacheControl: 'public, max-age=60', cdnCacheControl: 'public, max-age=86400' })
+    const res = await crossport(['explain', '/explained-cdn/a.css'])
+    expect(res.stdout).toContain('caching: Cache-Control: public, max-age=60; CDN-Cache-Control: public, max-age=86400\n')
+    expect((await crossport(['explain', '/explained/logo.png'])).stdout).not.toContain('caching:')
+  })
+
   it('--json prints the API answer', async () => {
     const res = await crossport(['explain', '/explained/logo.png', '--origin', 'https://evil.example', '--json'])
     const explanation = JSON.parse(res.stdout) as { folder: { path: string }; headers: Record<string, string> }
