@@ -19,6 +19,7 @@ export function describePolicy(policy: Policy): HTMLElement {
     row('Private Network Access', policy.privateNetwork ? 'answered' : 'not answered'),
     row('Mode', policy.mode === 'strict' ? 'strict (also refuses hotlinks)' : 'cors (browser-enforced)'),
     row('Cache-Control', policy.cacheControl),
+    row('CDN Cache-Control', policy.cdnCacheControl ?? 'none (the CDN follows Cache-Control)'),
     row('Signed URLs', SIGNED_URLS_LABELS[policy.signedUrls]),
   )
 }
@@ -46,6 +47,11 @@ export function renderPolicyForm(folder: Folder, onSaved: () => Promise<void>): 
       ),
     ),
     cacheControl: field('Cache-Control', text('policy-cache-control', policy.cacheControl)),
+    cdnCacheControl: field(
+      'CDN Cache-Control',
+      text('policy-cdn-cache-control', policy.cdnCacheControl ?? ''),
+      'For the CDN alone (CDN-Cache-Control), e.g. public, max-age=86400; empty: the CDN follows Cache-Control',
+    ),
     signedUrls: field(
       'Signed URLs',
       h(
@@ -77,6 +83,7 @@ export function renderPolicyForm(folder: Folder, onSaved: () => Promise<void>): 
       privateNetwork: fields.privateNetwork.control.checked,
       mode: fields.mode.control.value,
       cacheControl: fields.cacheControl.control.value,
+      cdnCacheControl: fields.cdnCacheControl.control.value.trim() === '' ? null : fields.cdnCacheControl.control.value,
       signedUrls: fields.signedUrls.control.value,
     })
     if (Object.keys(patch).length === 0) {

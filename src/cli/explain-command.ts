@@ -32,6 +32,9 @@ export function registerExplainCommand(program: Command, kit: CommandKit): void 
       if (kit.wantsJson(command)) return printJson(io, explanation)
       printLine(io, `${explanation.method} ${explanation.path} from ${explanation.origin ?? '(no origin)'}${explanation.preflight ? ' (preflight)' : ''}`)
       printLine(io, `folder:  ${explanation.folder.path}`)
+      const { cacheControl, cdnCacheControl } = explanation.policy
+      // Shown only when set, so a folder without it explains as before.
+      if (cdnCacheControl !== null) printLine(io, `caching: Cache-Control: ${cacheControl}; CDN-Cache-Control: ${cdnCacheControl}`)
       printLine(io, `outcome: ${explanation.outcome} (status ${explanation.status})`)
       const headers = Object.entries(explanation.headers)
       printLine(io, headers.length === 0 ? 'headers: (none)' : 'headers:')

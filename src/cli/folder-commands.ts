@@ -14,6 +14,8 @@ export interface PolicyOptions {
   privateNetwork?: boolean
   maxAge?: number
   cacheControl?: string
+  /** false: `--no-cdn-cache-control`, stop sending it. */
+  cdnCacheControl?: string | false
   allowHeaders?: string
   exposeHeaders?: string
   signedUrls?: SignedUrlsMode
@@ -50,6 +52,8 @@ export function addPolicyOptions(command: Command): Command {
     .option('--no-private-network', 'do not answer Private Network Access preflights')
     .option('--max-age <seconds>', 'preflight max-age', parseWholeNumber)
     .option('--cache-control <value>', 'Cache-Control for the folder assets')
+    .option('--cdn-cache-control <value>', 'Cache-Control for the CDN alone (CDN-Cache-Control; Surrogate-Control too for Varnish/Fastly)')
+    .option('--no-cdn-cache-control', 'send no CDN-only Cache-Control: the CDN follows Cache-Control')
     .option('--allow-headers <headers>', 'comma-separated request headers a preflight may ask for ("" for none)')
     .option('--expose-headers <headers>', 'comma-separated response headers scripts may read ("" for none)')
     .addOption(new Option('--signed-urls <mode>', 'which requests need a signed URL').choices(['off', 'derivatives', 'required']))
@@ -64,6 +68,7 @@ export function policyFromOptions(options: PolicyOptions): PolicyPatchInput {
   if (options.privateNetwork !== undefined) policy.privateNetwork = options.privateNetwork
   if (options.maxAge !== undefined) policy.maxAge = options.maxAge
   if (options.cacheControl !== undefined) policy.cacheControl = options.cacheControl
+  if (options.cdnCacheControl !== undefined) policy.cdnCacheControl = options.cdnCacheControl === false ? null : options.cdnCacheControl
   if (options.allowHeaders !== undefined) policy.allowHeaders = splitList(options.allowHeaders)
   if (options.exposeHeaders !== undefined) policy.exposeHeaders = splitList(options.exposeHeaders)
   if (options.signedUrls !== undefined) policy.signedUrls = options.signedUrls
@@ -167,6 +172,7 @@ function printPolicy(io: CliIo, policy: Folder['policy']): void {
   printLine(io, `  private network: ${policy.privateNetwork ? 'yes' : 'no'}`)
   printLine(io, `  max-age:         ${policy.maxAge}`)
   printLine(io, `  cache-control:   ${policy.cacheControl}`)
+  printLine(io, `  cdn-cache-ctrl:  ${policy.cdnCacheControl ?? '(none)'}`)
   printLine(io, `  allow headers:   ${list(policy.allowHeaders)}`)
   printLine(io, `  expose headers:  ${list(policy.exposeHeaders)}`)
 }

@@ -70,7 +70,7 @@ export function reasonText(reason: Reason): string {
         ? 'signedUrls is "required": every request needs a signature.'
         : 'signedUrls is "derivatives" and the URL has image parameters: it needs a signature.'
     case 'signature-valid':
-      return `${reason.detail} It expires in ${reason.remainingSeconds} s; Cache-Control is capped to that.`
+      return `${reason.detail} It expires in ${reason.remainingSeconds} s; Cache-Control (and the CDN's own, when set) is capped to that.`
     case 'signature-invalid':
       return `Signature ${reason.verdict}: ${reason.detail}`
     case 'signature-refused':

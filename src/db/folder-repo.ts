@@ -14,6 +14,7 @@ interface FolderRow {
   private_network: number
   mode: 'cors' | 'strict'
   cache_control: string
+  cdn_cache_control: string | null
   signed_urls: SignedUrlsMode
   created_at: string
   updated_at: string
@@ -73,11 +74,11 @@ export class FolderRepo {
     this.selectOrigins = db.prepare('SELECT folder_id, origin FROM folder_origins ORDER BY folder_id, position')
     this.selectOriginsOf = db.prepare('SELECT folder_id, origin FROM folder_origins WHERE folder_id = ? ORDER BY position')
     this.insertFolder = db.prepare(`INSERT INTO folders
-      (path, methods, allow_headers, expose_headers, max_age, credentials, private_network, mode, cache_control, signed_urls, created_at, updated_at)
-      VALUES (@path, @methods, @allow_headers, @expose_headers, @max_age, @credentials, @private_network, @mode, @cache_control, @signed_urls, @now, @now)`)
+      (path, methods, allow_headers, expose_headers, max_age, credentials, private_network, mode, cache_control, cdn_cache_control, signed_urls, created_at, updated_at)
+      VALUES (@path, @methods, @allow_headers, @expose_headers, @max_age, @credentials, @private_network, @mode, @cache_control, @cdn_cache_control, @signed_urls, @now, @now)`)
     this.updateFolder = db.prepare(`UPDATE folders SET methods = @methods, allow_headers = @allow_headers,
       expose_headers = @expose_headers, max_age = @max_age, credentials = @credentials, private_network = @private_network,
-      mode = @mode, cache_control = @cache_control, signed_urls = @signed_urls, updated_at = @now WHERE id = @id`)
+      mode = @mode, cache_control = @cache_control, cdn_cache_control = @cdn_cache_control, signed_urls = @signed_urls, updated_at = @now WHERE id = @id`)
     this.deleteFolder = db.prepare('DELETE FROM folders WHERE id = ?')
     this.insertOrigin = db.prepare(`INSERT OR IGNORE INTO folder_origins (folder_id, origin, position)
       VALUES (?, ?, (SELECT COALESCE(MAX(position), -1) + 1 FROM folder_origins WHERE folder_id = ?))`)
@@ -186,6 +187,7 @@ function policyColumns(policy: Policy) {
     private_network: policy.privateNetwork ? 1 : 0,
     mode: policy.mode,
     cache_control: policy.cacheControl,
+    cdn_cache_control: policy.cdnCacheControl,
     signed_urls: policy.signedUrls,
   }
 }
@@ -204,6 +206,7 @@ function toFolder(row: FolderRow, origins: string[]): Folder {
       privateNetwork: row.private_network === 1,
       mode: row.mode,
       cacheControl: row.cache_control,
+      cdnCacheControl: row.cdn_cache_control,
       signedUrls: row.signed_urls,
     },
     createdAt: row.created_at,

@@ -33,17 +33,21 @@ export function chooseRepresentation(
 export interface SiteHeaders {
   readonly sandboxAll: boolean
   readonly cacheTags: CacheTagHeader | undefined
+  /** The CDN reads Surrogate-Control (Varnish, Fastly): the CDN's lifetime goes there too. */
+  readonly surrogateControl: boolean
 }
 
 export interface BaseHeaderFacts {
   readonly cors: CorsDecision
   /** The folder policy's Cache-Control. */
   readonly cacheControl: string
+  /** The folder policy's Cache-Control for the CDN alone; null: none. */
+  readonly cdnCacheControl: string | null
 }
 
 /**
- * Headers of every answer about one file: CORS, Vary, Cache-Control,
- * nosniff, CSP, cache tags. `extraVary` is what else the answer depends on (`Accept` for
+ * Headers of every answer about one file: CORS, Vary, Cache-Control (and
+ * the CDN's own), nosniff, CSP, cache tags. `extraVary` is what else the answer depends on (`Accept` for
  * fmt=auto). Shared per (decision, entry, extra Vary list) and frozen: all
  * three are replaced, never changed, when what they describe changes.
  */
@@ -57,6 +61,8 @@ export function baseHeaders(facts: BaseHeaderFacts, entry: CacheEntry, extraVary
       // Every variant of a file that has siblings says so, identity included (RFC 9110 §12.5.5).
       vary: joinVary(facts.cors.vary, entry.hasSiblings ? ACCEPT_ENCODING : NO_VARY, extraVary),
       cacheControl: entry.isFingerprinted ? IMMUTABLE_CACHE_CONTROL : facts.cacheControl,
+      cdnCacheControl: facts.cdnCacheControl,
+      surrogateControl: site.surrogateControl,
       isSvg: entry.isSvg,
       sandboxAll: site.sandboxAll,
     })

@@ -41,6 +41,8 @@ export interface RequestToDeliver {
   readonly cors: CorsDecision
   /** The folder policy's Cache-Control. */
   readonly cacheControl: string
+  /** The folder policy's Cache-Control for the CDN alone; null: none. */
+  readonly cdnCacheControl: string | null
   /** Without signature parameters when a signature was checked. */
   readonly query: URLSearchParams | undefined
   readonly wantsDerivative: boolean
@@ -75,5 +77,6 @@ export function decideRequest(question: RequestQuestion, compiled: CompiledFolde
   const wantsDerivative = query !== undefined && rules.wantsDerivative !== undefined && rules.wantsDerivative(query, path)
   // A refused origin never makes the server render, whether the derivative is cached or not.
   if (wantsDerivative && cors.outcome === 'refused') return { answer: 'refused-render', cors }
-  return { answer: undefined, cors, cacheControl: compiled.folder.policy.cacheControl, query, wantsDerivative, signatureSecondsLeft }
+  const { cacheControl, cdnCacheControl } = compiled.folder.policy
+  return { answer: undefined, cors, cacheControl, cdnCacheControl, query, wantsDerivative, signatureSecondsLeft }
 }

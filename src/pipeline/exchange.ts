@@ -20,6 +20,8 @@ export class Exchange {
   cors: CorsOutcome = 'none'
   folder: string | undefined = undefined
   isPreflight = false
+  /** The CORS decision once made: an error answer after it carries its headers, so the page can read it. */
+  decision: CorsDecision | undefined = undefined
   /** Body bytes of the answer when sent completely. */
   bytes = 0
   transfer: Transfer | undefined = undefined
@@ -43,6 +45,7 @@ export class Exchange {
     this.folder = folderPath
     this.cors = decision.outcome
     this.isPreflight = decision.isPreflight
+    this.decision = decision
   }
 
   /** Ranges and validators, read when a representation is planned. */

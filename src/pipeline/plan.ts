@@ -74,7 +74,7 @@ export function planAssetResponse(request: DeliveryRequest, rep: Representation,
   if (outcome === 'failed') {
     // 412 and 416 answer one request's conditions, not the resource: a shared
     // cache that keys on the URL alone must not hand them to other clients.
-    const headers = { ...base, ETag: rep.etag, 'Last-Modified': rep.lastModified, 'Content-Length': 0, 'Cache-Control': NOT_STORED }
+    const headers = notStored({ ...base, ETag: rep.etag, 'Last-Modified': rep.lastModified, 'Content-Length': 0 })
     return { status: 412, headers, body: undefined }
   }
 
@@ -94,6 +94,17 @@ export function planAssetResponse(request: DeliveryRequest, rep: Representation,
   return plans.head
 }
 
+/**
+ * An answer no cache may keep. A CDN that reads CDN-Cache-Control or
+ * Surrogate-Control ignores Cache-Control (RFC 9213 §2.1), so those go.
+ */
+function notStored(headers: HeaderMap): HeaderMap {
+  delete headers['CDN-Cache-Control']
+  delete headers['Surrogate-Control']
+  headers['Cache-Control'] = NOT_STORED
+  return headers
+}
+
 function frozenPlan(status: ResponsePlan['status'], headers: HeaderMap, body: ResponsePlan['body']): ResponsePlan {
   return Object.freeze({ status, headers: Object.freeze(headers), body: body && Object.freeze(body) })
 }
@@ -106,8 +117,7 @@ function planRange(rangeHeader: string, rep: Representation, base: Readonly<Head
     const headers = representationHeaders(rep, base, 0)
     delete headers['Content-Type']
     headers['Content-Range'] = `bytes */${size}`
-    headers['Cache-Control'] = NOT_STORED
-    return { status: 416, headers, body: undefined }
+    return { status: 416, headers: notStored(headers), body: undefined }
   }
   if (range.kind === 'partial') {
     const headers = representationHeaders(rep, base, range.end - range.start + 1)
@@ -136,12 +146,16 @@ export const SANDBOX_CSP = 'sandbox'
 
 /**
  * Headers every answer about one asset carries, whatever its status: the CORS
- * decision's headers, Vary, Cache-Control and the content-safety headers.
+ * decision's headers, Vary, Cache-Control (the CDN's too) and the content-safety headers.
  */
 export function assetBaseHeaders(options: {
   readonly corsHeaders: Readonly<Record<string, string>>
   readonly vary: string | undefined
   readonly cacheControl: string
+  /** CDN-Cache-Control (RFC 9213); null: not sent. */
+  readonly cdnCacheControl?: string | null
+  /** Also as Surrogate-Control, for the CDNs that read that instead. */
+  readonly surrogateControl?: boolean
   readonly isSvg: boolean
   /**
    * Sandbox every asset opened as a document: with the admin console on the
@@ -150,6 +164,11 @@ export function assetBaseHeaders(options: {
   readonly sandboxAll?: boolean
 }): HeaderMap {
   const headers: HeaderMap = { ...options.corsHeaders, 'Cache-Control': options.cacheControl, 'X-Content-Type-Options': 'nosniff' }
+  const cdn = options.cdnCacheControl
+  if (cdn !== undefined && cdn !== null) {
+    headers['CDN-Cache-Control'] = cdn
+    if (options.surrogateControl === true) headers['Surrogate-Control'] = cdn
+  }
   if (options.vary !== undefined) headers.Vary = options.vary
   // An SVG opened directly runs its scripts on our origin; this keeps it an inert picture.
   if (options.isSvg) headers['Content-Security-Policy'] = SVG_CSP

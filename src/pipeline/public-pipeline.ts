@@ -25,7 +25,11 @@ import { FileCache, type CacheEntry, type CachedRepresentation } from './file-ca
 import { planAssetResponse, type HeaderMap } from './plan'
 import type { PipelineTelemetry } from './request-record'
 import { decidedAnswer, INTERNAL_ERROR, problemAnswer, writeError, type ErrorAnswer } from './write-error'
+import { isCrossportError } from '../http/errors'
 import { writePlanned } from './write-planned'
+
+/** CDNs that take their lifetime from Surrogate-Control rather than CDN-Cache-Control. */
+const SURROGATE_CONTROL_CDNS: ReadonlySet<string> = new Set(['varnish', 'fastly'])
 
 /** What the public pipeline needs from the running process. */
 export interface PipelineContext {
@@ -69,7 +73,7 @@ export class PublicPipeline {
     // On top of the assets' budget: a quarter of it for rendered images.
     this.derivatives =
       images && new Derivatives(images, this.files, { ...cacheOptions, maxBytes: Math.floor(config.memoryCacheBytes / 4) }, store.localPath !== undefined)
-    this.site = { sandboxAll: config.adminOnMain, cacheTags: context.cacheTags }
+    this.site = { sandboxAll: config.adminOnMain, cacheTags: context.cacheTags, surrogateControl: SURROGATE_CONTROL_CDNS.has(config.cdn.kind) }
     this.rules = { signingKeys: config.urlSigningKeys, wantsDerivative: images?.wantsDerivative, nowSeconds: () => Math.floor(Date.now() / 1000) }
     context.events.on('asset-changed', this.onAssetChanged)
   }
@@ -185,6 +189,11 @@ export class PublicPipeline {
   }
 
   private fail(x: Exchange, error: unknown): undefined {
+    // The store said what went wrong (an unreachable bucket: 503 with Retry-After): answer that, not a 500.
+    if (isCrossportError(error) && x.decision !== undefined && !x.res.headersSent) {
+      this.context.logger.warn({ err: error, path: x.path }, 'delivery refused by the store')
+      return writeError(x.res, problemAnswer(x.decision, error))
+    }
     this.context.logger.error({ err: error, path: x.path }, 'delivery failed')
     if (!x.res.headersSent) return writeError(x.res, INTERNAL_ERROR)
     x.res.destroy()

@@ -53,5 +53,5 @@ function headersFor(plan: ResponsePlan, secondsLeft: number | undefined): Readon
 
 const cappedHeaders = new WeakMap<Readonly<HeaderMap>, { readonly secondsLeft: number; readonly headers: Readonly<HeaderMap> }>()
 
-/** Cache-Control, and RFC 9213's CDN-only variant when one is set. */
-const CAPPED_HEADERS = ['Cache-Control', 'CDN-Cache-Control'] as const
+/** Cache-Control, and the CDN-only variants when set: RFC 9213's and Surrogate-Control. */
+const CAPPED_HEADERS = ['Cache-Control', 'CDN-Cache-Control', 'Surrogate-Control'] as const

@@ -20,6 +20,12 @@ export interface Policy {
   readonly privateNetwork: boolean
   readonly mode: EnforcementMode
   readonly cacheControl: string
+  /**
+   * Cache-Control for the CDN alone (sent as CDN-Cache-Control, and as
+   * Surrogate-Control for CDNs that read that): it may keep an asset longer
+   * than browsers, since every change purges it. null: not sent.
+   */
+  readonly cdnCacheControl: string | null
   readonly signedUrls: SignedUrlsMode
 }
 
@@ -32,6 +38,7 @@ export const DEFAULT_POLICY: Omit<Policy, 'origins'> = Object.freeze({
   privateNetwork: false,
   mode: 'cors',
   cacheControl: 'public, max-age=3600',
+  cdnCacheControl: null,
   signedUrls: 'off',
 })
 

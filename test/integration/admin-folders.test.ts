@@ -40,6 +40,7 @@ describe('POST /folders', () => {
         privateNetwork: false,
         mode: 'cors',
         cacheControl: 'public, max-age=3600',
+        cdnCacheControl: null,
         signedUrls: 'off',
       },
       createdAt: expect.any(String),

@@ -272,16 +272,16 @@ describe('Crossport with ASSET_STORE=s3', () => {
       const png = await sharp({ create: { width: 400, height: 300, channels: 3, background: '#3366cc' } }).png().toBuffer()
       const put = await fetch(`${cp.adminUrl}/admin/v1/assets/img/box.png`, { method: 'PUT', headers: { authorization: `Bearer ${cp.token}` }, body: png })
       expect(put.status).toBe(201)
-      const derived = await fetch(`${cp.publicUrl}/img/box.png?w=100&fmt=webp`)
+      const derived = await fetch(`${cp.publicUrl}/img/box.png?w=128&fmt=webp`)
       expect(derived.status).toBe(200)
       expect(derived.headers.get('content-type')).toBe('image/webp')
       const meta = await sharp(Buffer.from(await derived.arrayBuffer())).metadata()
-      expect([meta.format, meta.width, meta.height]).toEqual(['webp', 100, 75])
+      expect([meta.format, meta.width, meta.height]).toEqual(['webp', 128, 96])
       const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20"><rect width="40" height="20" fill="red"/></svg>'
       await fetch(`${cp.adminUrl}/admin/v1/assets/img/mark.svg`, { method: 'PUT', headers: { authorization: `Bearer ${cp.token}`, 'content-type': 'image/svg+xml' }, body: svg })
-      const raster = await fetch(`${cp.publicUrl}/img/mark.svg?w=80&fmt=png`)
+      const raster = await fetch(`${cp.publicUrl}/img/mark.svg?w=64&fmt=png`)
       expect(raster.status).toBe(200)
-      expect((await sharp(Buffer.from(await raster.arrayBuffer())).metadata()).width).toBe(80)
+      expect((await sharp(Buffer.from(await raster.arrayBuffer())).metadata()).width).toBe(64)
     } finally {
       await cp.close()
     }

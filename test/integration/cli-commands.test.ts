@@ -136,12 +136,28 @@ describe('crossport folders set', () => {
       allowHeaders: ['Range', 'X-Trace'],
       exposeHeaders: [],
       signedUrls: 'off',
+      cdnCacheControl: null,
     })
 
     const on = JSON.parse((await crossport(['folders', 'set', '/settable/', '--credentials', '--signed-urls', 'derivatives', '--json'])).stdout) as {
       policy: { credentials: boolean; mode: string; signedUrls: string }
     }
     expect(on.policy).toMatchObject({ credentials: true, mode: 'strict', signedUrls: 'derivatives' })
+  })
+
+  it('sets the CDN\'s own Cache-Control with --cdn-cache-control (add and set) and clears it with --no-cdn-cache-control', async () => {
+    const added = await crossport(['folders', 'add', 'cdnlife', '--origin', 'https://shop.example', '--cdn-cache-control', 'public, max-age=86400', '--json'])
+    expect(added.code).toBe(0)
+    expect((JSON.parse(added.stdout) as { policy: { cdnCacheControl: unknown } }).policy.cdnCacheControl).toBe('public, max-age=86400')
+    const set = await crossport(['folders', 'set', 'cdnlife', '--cdn-cache-control', 'max-age=600'])
+    expect(set.code).toBe(0)
+    expect(set.stdout).toContain(': cdnCacheControl\n')
+    expect(set.stdout).toContain('  cdn-cache-ctrl:  max-age=600\n')
+    const cleared = await crossport(['folders', 'set', 'cdnlife', '--no-cdn-cache-control'])
+    expect(cleared.code).toBe(0)
+    expect(cleared.stdout).toContain('  cdn-cache-ctrl:  (none)\n')
+    const { items } = (await (await cp.admin('GET', '/folders?path=/cdnlife/')).json()) as { items: Array<{ policy: Record<string, unknown> }> }
+    expect(items[0]?.policy.cdnCacheControl).toBeNull()
   })
 
   it('refuses a call that names no field as a usage error (exit 2)', async () => {
@@ -196,6 +212,13 @@ describe('crossport explain', () => {
     expect(res.code).toBe(0)
     expect(res.stdout).toContain('folder:  /explained/')
     expect(res.stdout).toMatch(/Access-Control-Allow-Origin: https:\/\/shop\.example/)
+  })
+
+  it('shows the CDN\'s own Cache-Control beside Cache-Control when the folder sets one, and no such line otherwise', async () => {
+    await createFolder(cp, '/explained-cdn/', { origins: [], cacheControl: 'public, max-age=60', cdnCacheControl: 'public, max-age=86400' })
+    const res = await crossport(['explain', '/explained-cdn/a.css'])
+    expect(res.stdout).toContain('caching: Cache-Control: public, max-age=60; CDN-Cache-Control: public, max-age=86400\n')
+    expect((await crossport(['explain', '/explained/logo.png'])).stdout).not.toContain('caching:')
   })
 
   it('--json prints the API answer', async () => {

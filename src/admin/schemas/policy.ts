@@ -57,6 +57,14 @@ function dedupe(values: readonly string[], key: (v: string) => string = (v) => v
   })
 }
 
+/** A Cache-Control value as a header carries it. */
+const cacheControlValue = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(MAX_CACHE_CONTROL_LENGTH, `must be at most ${MAX_CACHE_CONTROL_LENGTH} characters`)
+  .regex(PRINTABLE_ASCII, 'must be printable ASCII (it becomes a header value)')
+  .refine((v) => v.trim() !== '', 'must not be blank')
+
 const policyFields = {
   origins: z.array(originRule).max(MAX_ORIGINS_PER_FOLDER).transform((list) => dedupe(list)),
   methods: z.array(method).min(1, 'must list at least one method').max(MAX_LIST_ITEMS).transform((list) => dedupe(list)),
@@ -66,12 +74,9 @@ const policyFields = {
   credentials: z.boolean(),
   privateNetwork: z.boolean(),
   mode: z.enum(ENFORCEMENT_MODES),
-  cacheControl: z
-    .string()
-    .min(1, 'must not be empty')
-    .max(MAX_CACHE_CONTROL_LENGTH, `must be at most ${MAX_CACHE_CONTROL_LENGTH} characters`)
-    .regex(PRINTABLE_ASCII, 'must be printable ASCII (it becomes a header value)')
-    .refine((v) => v.trim() !== '', 'must not be blank'),
+  cacheControl: cacheControlValue,
+  // null sends no CDN header: the CDN follows Cache-Control.
+  cdnCacheControl: cacheControlValue.nullable(),
   signedUrls: z.enum(SIGNED_URLS_MODES),
 }
 
@@ -87,6 +92,7 @@ export const policySchema = z
     privateNetwork: policyFields.privateNetwork.default(DEFAULT_POLICY.privateNetwork),
     mode: policyFields.mode.default(DEFAULT_POLICY.mode),
     cacheControl: policyFields.cacheControl.default(DEFAULT_POLICY.cacheControl),
+    cdnCacheControl: policyFields.cdnCacheControl.default(DEFAULT_POLICY.cdnCacheControl),
     signedUrls: policyFields.signedUrls.default(DEFAULT_POLICY.signedUrls),
   })
   .strict()

@@ -21,6 +21,7 @@ export const policyOut = z.object({
   privateNetwork: z.boolean(),
   mode: z.enum(ENFORCEMENT_MODES),
   cacheControl: z.string(),
+  cdnCacheControl: z.string().nullable().describe('Cache-Control for the CDN alone, sent as CDN-Cache-Control (and Surrogate-Control with CDN=varnish or fastly); null: not sent'),
   signedUrls: z.enum(SIGNED_URLS_MODES).describe('Which requests need a signed URL: none, those with image parameters, or all'),
 })
 

@@ -58,10 +58,21 @@ describe('policySchema', () => {
     [{ origins: [], cacheControl: '   ' }, 'cacheControl'],
     [{ origins: [], cacheControl: 'max-age=1\r\nSet-Cookie: a=b' }, 'cacheControl'],
     [{ origins: [], cacheControl: 'x'.repeat(257) }, 'cacheControl'],
+    [{ origins: [], cdnCacheControl: '' }, 'cdnCacheControl'],
+    [{ origins: [], cdnCacheControl: 'max-age=1\r\nSet-Cookie: a=b' }, 'cdnCacheControl'],
+    [{ origins: [], cdnCacheControl: 'x'.repeat(257) }, 'cdnCacheControl'],
+    [{ origins: [], cdnCacheControl: 86_400 }, 'cdnCacheControl'],
     [{ origins: 'https://shop.example' }, 'origins'],
     [{}, 'origins'],
   ])('refuses %j naming %s', (policy, field) => {
     expect(fieldsOf(policySchema, policy).map((p) => p.field)).toContain(field)
+  })
+
+  it('takes cdnCacheControl as a Cache-Control value or null (no CDN header), null by default', () => {
+    expect(parseInput(policySchema, { origins: [] }).cdnCacheControl).toBeNull()
+    expect(parseInput(policySchema, { origins: [], cdnCacheControl: 'public, max-age=86400' }).cdnCacheControl).toBe('public, max-age=86400')
+    expect(parseInput(policySchema, { origins: [], cdnCacheControl: null }).cdnCacheControl).toBeNull()
+    expect(parseInput(policyPatchSchema, { cdnCacheControl: null })).toEqual({ cdnCacheControl: null })
   })
 
   it('names each unknown field on its own', () => {

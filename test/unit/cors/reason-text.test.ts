@@ -81,7 +81,7 @@ describe('reasonText(reason)', () => {
     [{ code: 'signature-required', mode: 'derivatives' }, 'signedUrls is "derivatives" and the URL has image parameters: it needs a signature.'],
     [
       { code: 'signature-valid', detail: 'The signature is valid.', remainingSeconds: 40 },
-      'The signature is valid. It expires in 40 s; Cache-Control is capped to that.',
+      'The signature is valid. It expires in 40 s; Cache-Control (and the CDN\'s own, when set) is capped to that.',
     ],
     [
       { code: 'signature-invalid', verdict: 'expired', detail: 'The signature is authentic but has expired.' },

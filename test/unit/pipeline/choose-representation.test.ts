@@ -44,28 +44,57 @@ describe('chooseRepresentation(entry, identity, request, acceptEncoding)', () =>
 })
 
 describe('baseHeaders(facts, entry, extraVary, site)', () => {
-  const plain = { sandboxAll: false, cacheTags: undefined }
+  const plain = { sandboxAll: false, cacheTags: undefined, surrogateControl: false }
   const compiled = compilePolicyTable([{ id: 1, path: '/', policy: { ...DEFAULT_POLICY, origins: ['https://a.example'] }, createdAt: '', updatedAt: '' }]).resolve('/a.css')
   const cors = decideCors(corsRequest({ origin: 'https://a.example' }), compiled)
+  const facts = { cors, cacheControl: 'no-cache', cdnCacheControl: null }
 
   it('adds Accept-Encoding to Vary for every variant of a file with siblings', () => {
-    expect(baseHeaders({ cors, cacheControl: 'no-cache' }, entry({ br }), NO_VARY, plain).Vary).toBe('Origin, Accept-Encoding')
-    expect(baseHeaders({ cors, cacheControl: 'no-cache' }, entry(), ['Accept'], plain).Vary).toBe('Origin, Accept')
+    expect(baseHeaders(facts, entry({ br }), NO_VARY, plain).Vary).toBe('Origin, Accept-Encoding')
+    expect(baseHeaders(facts, entry(), ['Accept'], plain).Vary).toBe('Origin, Accept')
   })
 
   it('shares one frozen record per decision, entry and Vary list', () => {
     const e = entry()
-    const first = baseHeaders({ cors, cacheControl: 'no-cache' }, e, NO_VARY, plain)
-    expect(baseHeaders({ cors, cacheControl: 'no-cache' }, e, NO_VARY, plain)).toBe(first)
+    const first = baseHeaders(facts, e, NO_VARY, plain)
+    expect(baseHeaders(facts, e, NO_VARY, plain)).toBe(first)
     expect(Object.isFrozen(first)).toBe(true)
   })
 
   it('carries the path\'s cache tags in the CDN\'s header, and none without a CDN', () => {
     const adapter = createCdnAdapter(loadConfig({ CDN: 'varnish', CDN_PURGE_URLS: 'http://127.0.0.1:1/' }).cdn)
-    const tagged = baseHeaders({ cors, cacheControl: 'no-cache' }, entry(), NO_VARY, { sandboxAll: false, cacheTags: cacheTagHeader(adapter) })
+    const tagged = baseHeaders(facts, entry(), NO_VARY, { ...plain, cacheTags: cacheTagHeader(adapter) })
     expect(tagged.xkey).toBe('cpf~ cpa~a.css')
     expect(Object.isFrozen(tagged)).toBe(true)
     expect(cacheTagHeader(createCdnAdapter(loadConfig({}).cdn))).toBeUndefined()
-    expect(Object.keys(baseHeaders({ cors, cacheControl: 'no-cache' }, entry(), ['Accept'], plain))).not.toContain('xkey')
+    expect(Object.keys(baseHeaders(facts, entry(), ['Accept'], plain))).not.toContain('xkey')
+  })
+
+  describe('the CDN\'s own lifetime', () => {
+    // Each case its own decision: base headers are remembered per decision, as a new policy makes a new one.
+    const cdnFacts = (cdnCacheControl: string | null) => ({ cors: decideCors(corsRequest({ origin: 'https://a.example' }), compiled), cacheControl: 'public, max-age=60', cdnCacheControl })
+
+    it('sends CDN-Cache-Control beside Cache-Control when the policy sets it, in the frozen shared record', () => {
+      const f = cdnFacts('public, max-age=86400')
+      const e = entry()
+      const base = baseHeaders(f, e, NO_VARY, plain)
+      expect(base['CDN-Cache-Control']).toBe('public, max-age=86400')
+      expect(base['Cache-Control']).toBe('public, max-age=60')
+      expect(base['Surrogate-Control']).toBeUndefined()
+      expect(Object.isFrozen(base)).toBe(true)
+      expect(baseHeaders(f, e, NO_VARY, plain)).toBe(base)
+    })
+
+    it('also sends Surrogate-Control to a CDN that reads it', () => {
+      const base = baseHeaders(cdnFacts('max-age=86400'), entry(), NO_VARY, { ...plain, surrogateControl: true })
+      expect(base['CDN-Cache-Control']).toBe('max-age=86400')
+      expect(base['Surrogate-Control']).toBe('max-age=86400')
+    })
+
+    it('sends neither when the policy has none', () => {
+      const base = baseHeaders(cdnFacts(null), entry(), NO_VARY, { ...plain, surrogateControl: true })
+      expect(Object.keys(base)).not.toContain('CDN-Cache-Control')
+      expect(Object.keys(base)).not.toContain('Surrogate-Control')
+    })
   })
 })

@@ -67,6 +67,17 @@ describe('planAssetResponse', () => {
     expect(plan.body).toBeUndefined()
   })
 
+  it('keeps the CDN\'s lifetimes on a 304 and drops them on 412 and 416, which no cache may keep', () => {
+    const cdnBase = { ...base, 'CDN-Cache-Control': 'max-age=86400', 'Surrogate-Control': 'max-age=86400' }
+    expect(planAssetResponse({ ...get, ifNoneMatch: rep.etag }, rep, cdnBase).headers).toMatchObject(cdnBase)
+    for (const failing of [{ ...get, ifMatch: '"nope"' }, { ...get, range: 'bytes=5000-' }]) {
+      const headers = planAssetResponse(failing, rep, cdnBase).headers
+      expect(headers['Cache-Control']).toBe('no-store')
+      expect(Object.keys(headers)).not.toContain('CDN-Cache-Control')
+      expect(Object.keys(headers)).not.toContain('Surrogate-Control')
+    }
+  })
+
   it('sends the full 200 when If-Range names another version', () => {
     const plan = planAssetResponse({ ...get, range: 'bytes=0-9', ifRange: '"old"' }, rep, base)
     expect(plan.status).toBe(200)
