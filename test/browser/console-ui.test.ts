@@ -374,7 +374,15 @@ describeInBrowser('the operator console in Chromium', () => {
     await page.getByRole('link', { name: 'Audit log' }).click()
     await page.getByLabel('Folder or path').fill('/lookalike/')
     await page.getByRole('button', { name: 'Filter' }).click()
-    await page.locator('#audit-list .audit-entry').first().waitFor()
+    // The unfiltered list may still be on screen from opening the tab: wait for the filtered answer to replace it.
+    await page
+      .waitForFunction(
+        `(() => { const shown = [...document.querySelectorAll('#audit-list .audit-entry .audit-target')].map((e) => e.textContent ?? '');
+          return shown.length > 0 && shown.every((target) => target.startsWith('/lookalike/')) })()`,
+        undefined,
+        { timeout: 10_000 },
+      )
+      .catch(() => undefined)
     const targets = await page.locator('#audit-list .audit-entry .audit-target').allTextContents()
     expect(targets.length).toBeGreaterThan(0)
     for (const target of targets) expect(target.startsWith('/lookalike/')).toBe(true)
