@@ -1,19 +1,17 @@
-import { constants as fsConstants } from 'node:fs'
-import { access } from 'node:fs/promises'
 import type { ServerResponse } from 'node:http'
-import type { Config } from '../config/config'
 import type { Db } from '../db/open'
 import type { LivePolicyTable } from '../db/live-policy-table'
+import { schemaVersion } from '../db/migrate'
+import type { AssetStore } from '../store/asset-store'
 import type { Logger } from './log'
 
 /** What readiness looks at. */
 export interface ReadinessContext {
-  readonly config: Pick<Config, 'assetsDir'>
+  readonly store: Pick<AssetStore, 'whyNotReady'>
   readonly db: Db
   readonly policies: Pick<LivePolicyTable, 'current'>
   readonly logger: Logger
 }
-import { schemaVersion } from '../db/migrate'
 
 export const HEALTHZ_PATH = '/healthz'
 export const READYZ_PATH = '/readyz'
@@ -33,7 +31,7 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
 
 /**
  * Whether this process can serve traffic: the database answers and is
- * migrated, the asset root can be read, and the policy table is loaded. Every
+ * migrated, the asset store can serve (root readable, or bucket answering), and the policy table is loaded. Every
  * check runs (not just up to the first failure) so an operator sees all of
  * what is wrong in one probe.
  */
@@ -47,10 +45,9 @@ export async function checkReadiness(context: ReadinessContext): Promise<Readine
 
   let assets = OK
   try {
-    // R_OK | X_OK: a directory must be searchable to open files inside it.
-    await access(context.config.assetsDir, fsConstants.R_OK | fsConstants.X_OK)
+    assets = (await context.store.whyNotReady()) ?? OK
   } catch (error) {
-    assets = `not readable: ${(error as NodeJS.ErrnoException).code ?? describe(error)}`
+    assets = `unavailable: ${describe(error)}`
   }
 
   let policies = OK

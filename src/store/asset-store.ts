@@ -62,6 +62,11 @@ export interface AssetStore {
   read(path: string): Readable
   /** A local file path when the store has one (faster than `read` for sharp); remote stores leave it out. */
   localPath?(path: string): string | undefined
+  /**
+   * For readiness probes: what keeps the store from serving (naming the store), or undefined when it can.
+   * (File system: the root folder is readable. S3: HEAD bucket answers 200.)
+   */
+  whyNotReady(): Promise<string | undefined>
 }
 
 /** One version of one stored file. */

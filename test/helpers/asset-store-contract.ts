@@ -81,6 +81,11 @@ export function describeAssetStoreContract(name: string, makeStore: () => Promis
     const put = (path: string, text: string, options: Partial<PutOptions> = {}) => store.put(path, bodyOf(text), { maxBytes: 1024 * 1024, ...options })
     const openText = async (opened: OpenStoredFile | undefined) => (await opened?.readAll())?.toString()
 
+    it('is ready to serve once it holds a file (readiness probes ask it)', async () => {
+      await put('/ready.txt', 'x')
+      expect(await store.whyNotReady()).toBeUndefined()
+    })
+
     describe('put, then stat, lookup and open', () => {
       it('describes the stored file the same way in put, stat, lookup and list', async () => {
         const { before, after } = await put('/a/b.txt', 'hello')

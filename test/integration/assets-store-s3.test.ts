@@ -287,7 +287,7 @@ describe('Crossport with ASSET_STORE=s3', () => {
     }
   })
 
-  it('answers 503 with Retry-After on the public side while the bucket is unreachable, and recovers', async () => {
+  it('answers 503 with Retry-After on the public side and in /readyz (naming the bucket) while the bucket is unreachable, and recovers', async () => {
     const relay = await tcpRelay(Number(new URL(rgw.endpoint).port))
     await relay.start()
     const cp = await startTestCrossport({ env: { ...env(), S3_ENDPOINT: `http://127.0.0.1:${relay.port}`, S3_TIMEOUT_MS: '1500' } })
@@ -295,6 +295,9 @@ describe('Crossport with ASSET_STORE=s3', () => {
       const put = await fetch(`${cp.adminUrl}/admin/v1/assets/down/a.txt`, { method: 'PUT', headers: { authorization: `Bearer ${cp.token}` }, body: 'here' })
       expect(put.status).toBe(201)
       await relay.stop()
+      const ready = await fetch(`${cp.publicUrl}/readyz`)
+      expect(ready.status).toBe(503)
+      expect(JSON.stringify(await ready.json())).toMatch(/S3 bucket .* at http:\/\/127\.0\.0\.1:\d+/)
       const startedAt = Date.now()
       const down = await fetch(`${cp.publicUrl}/down/a.txt`)
       expect(down.status).toBe(503)
@@ -304,6 +307,7 @@ describe('Crossport with ASSET_STORE=s3', () => {
       await relay.start()
       const back = await fetch(`${cp.publicUrl}/down/a.txt`)
       expect([back.status, await back.text()]).toEqual([200, 'here'])
+      expect((await fetch(`${cp.publicUrl}/readyz`)).status).toBe(200)
     } finally {
       await cp.close()
       await relay.stop()

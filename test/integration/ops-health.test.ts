@@ -131,7 +131,7 @@ describe('GET /readyz', () => {
       const res = await fetch(`${probe.url}/readyz`)
       expect(res.status).toBe(503)
       const body = (await res.json()) as { checks: Record<string, string> }
-      expect(body.checks).toEqual({ database: 'ok', assets: 'not readable: ENOENT', policies: 'ok' })
+      expect(body.checks).toEqual({ database: 'ok', assets: `${probe.assetsDir} not readable: ENOENT`, policies: 'ok' })
     } finally {
       await probe.close()
     }

@@ -1,4 +1,6 @@
 import { createReadStream } from 'node:fs'
+import { constants as fsConstants } from 'node:fs'
+import { access } from 'node:fs/promises'
 import { rename, unlink } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -40,7 +42,10 @@ export class FsAssetStore implements AssetStore {
   private readonly writeChunk: WriteChunk
   private readonly sweeper: TempSweeper
 
-  constructor(rootDir: string, options: FsAssetStoreOptions = {}) {
+  constructor(
+    private readonly rootDir: string,
+    options: FsAssetStoreOptions = {},
+  ) {
     this.root = new FsRoot(rootDir)
     this.tempDir = join(rootDir, TEMP_DIR_NAME)
     this.writeChunk = options.writeChunk ?? writeFully
@@ -131,5 +136,15 @@ export class FsAssetStore implements AssetStore {
 
   localPath(path: string): string {
     return this.root.fileFor(path)
+  }
+
+  async whyNotReady(): Promise<string | undefined> {
+    try {
+      // R_OK | X_OK: a directory must be searchable to open files inside it.
+      await access(this.rootDir, fsConstants.R_OK | fsConstants.X_OK)
+      return undefined
+    } catch (error) {
+      return `${this.rootDir} not readable: ${(error as NodeJS.ErrnoException).code ?? String(error)}`
+    }
   }
 }

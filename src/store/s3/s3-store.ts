@@ -58,6 +58,13 @@ export class S3AssetStore implements AssetStore {
     }
   }
 
+  async whyNotReady(): Promise<string | undefined> {
+    const { status, detail } = await this.checkBucket()
+    if (status === 200) return undefined
+    const { bucket, endpoint } = this.client.options
+    return `S3 bucket ${bucket} at ${endpoint ?? 'AWS S3'}: HEAD answered ${detail}`
+  }
+
   async lookup(path: string): Promise<StoredFile | undefined> {
     const key = this.keys.publicKeyFor(path)
     return key === undefined ? undefined : this.head(path, key, 'public')
