@@ -61,10 +61,19 @@ export function isRasterMagic(head: Uint8Array): boolean {
 }
 
 /**
- * What sharp should read: the path of a raster, the bytes of anything else up
- * to SVG_MAX_BYTES. `undefined` when the file is gone or is a large
- * non-raster that is not markup (not an image: served as it is).
+ * How sharp should read a source, from its first bytes and size: a raster
+ * as it is (by path when it has one), anything else as bytes up to
+ * SVG_MAX_BYTES; `undefined` for a large non-raster that is not markup (not
+ * an image: served as it is). Large markup is refused.
  */
+function sourceKind(head: Buffer, sizeBytes: number): 'raster' | 'bytes' | undefined {
+  if (isRasterMagic(head.subarray(0, MAGIC_BYTES))) return 'raster'
+  if (sizeBytes <= SVG_MAX_BYTES) return 'bytes'
+  if (!/^\s*</.test(head.subarray(0, MAGIC_BYTES).toString('latin1'))) return undefined
+  throw new CrossportError('IMAGE_TOO_LARGE', `SVG sources over ${SVG_MAX_BYTES} bytes are not rendered`)
+}
+
+/** What sharp should read from a local file (see `sourceKind`); `undefined` also when the file is gone. */
 export async function openSource(filePath: string): Promise<SourceInput | undefined> {
   let handle
   try {
@@ -75,13 +84,9 @@ export async function openSource(filePath: string): Promise<SourceInput | undefi
   try {
     const head = Buffer.alloc(MAGIC_BYTES)
     const { bytesRead } = await handle.read(head, 0, MAGIC_BYTES, 0)
-    if (isRasterMagic(head.subarray(0, bytesRead))) return filePath
-    const { size } = await handle.stat()
-    if (size > SVG_MAX_BYTES) {
-      if (!/^\s*</.test(head.toString('latin1'))) return undefined
-      throw new CrossportError('IMAGE_TOO_LARGE', `SVG sources over ${SVG_MAX_BYTES} bytes are not rendered`)
-    }
-    return await handle.readFile()
+    const kind = sourceKind(head.subarray(0, bytesRead), (await handle.stat()).size)
+    if (kind === 'raster') return filePath
+    return kind === 'bytes' ? await handle.readFile() : undefined
   } finally {
     await handle.close()
   }
@@ -93,15 +98,9 @@ export async function openSource(filePath: string): Promise<SourceInput | undefi
  */
 export const REMOTE_SOURCE_MAX_BYTES = 64 * 1024 * 1024
 
-/** `openSource`'s rule for a source that arrived as bytes (a remote store). */
+/** `openSource` for a source that arrived as bytes (a remote store); `undefined` also when it is gone. */
 export function sourceOfBytes(bytes: Buffer | undefined): SourceInput | undefined {
-  if (bytes === undefined) return undefined
-  if (isRasterMagic(bytes.subarray(0, MAGIC_BYTES))) return bytes
-  if (bytes.length > SVG_MAX_BYTES) {
-    if (!/^\s*</.test(bytes.subarray(0, MAGIC_BYTES).toString('latin1'))) return undefined
-    throw new CrossportError('IMAGE_TOO_LARGE', `SVG sources over ${SVG_MAX_BYTES} bytes are not rendered`)
-  }
-  return bytes
+  return bytes !== undefined && sourceKind(bytes, bytes.length) !== undefined ? bytes : undefined
 }
 
 /**
