@@ -8,14 +8,10 @@ import { S3AssetStore, type S3AssetStoreOptions } from '../../src/store/s3/s3-st
 import { describeAssetStoreContract } from '../helpers/asset-store-contract'
 import { startTestCrossport } from '../helpers/crossport'
 import { tcpRelay } from '../helpers/tcp-relay'
-import { RGW_START_TIMEOUT_MS, startRgw, type RunningRgw } from '../helpers/rgw'
+import { useSuiteBucket } from '../helpers/rgw'
 
-// One cluster for the whole file (about 20 s to start); every store gets a prefix of its own.
-let rgw: RunningRgw
-beforeAll(async () => {
-  rgw = await startRgw()
-}, RGW_START_TIMEOUT_MS)
-afterAll(() => rgw?.stop())
+// The run's one gateway; this file's bucket, and a prefix of its own for every store.
+const bucket = useSuiteBucket()
 
 // Generous for the working store (a fresh bucket's first writes are slow on a busy machine); the fault tests use their own.
 const TIMEOUT_MS = 10_000
@@ -23,18 +19,7 @@ const FAULT_TIMEOUT_MS = 1500
 const PART = 5 * 1024 * 1024
 let stores = 0
 const makeStore = (options: Partial<S3AssetStoreOptions> = {}): S3AssetStore =>
-  new S3AssetStore({
-    endpoint: rgw.endpoint,
-    bucket: rgw.bucket,
-    region: 'us-east-1',
-    accessKeyId: rgw.accessKeyId,
-    secretAccessKey: rgw.secretAccessKey,
-    forcePathStyle: true,
-    timeoutMs: TIMEOUT_MS,
-    prefix: `store-${++stores}/`,
-    partBytes: PART,
-    ...options,
-  })
+  new S3AssetStore(bucket().storeOptions(`store-${++stores}/`, { timeoutMs: TIMEOUT_MS, partBytes: PART, ...options }))
 
 describeAssetStoreContract(
   'S3AssetStore on Ceph RGW',
@@ -215,21 +200,25 @@ describe('S3AssetStore on Ceph RGW', () => {
       stalled.close()
     })
 
-    it('rejects with a typed 503 while RGW is stopped, and serves again once it is back', async () => {
-      store = makeStore({ timeoutMs: FAULT_TIMEOUT_MS })
+    it('rejects with a typed 503 while RGW is unreachable, and serves again once it is back', async () => {
+      // The gateway is shared by the whole run: the outage is a relay in front of it, switched off.
+      const relay = await tcpRelay(Number(new URL(bucket().endpoint).port))
+      await relay.start()
+      store = makeStore({ timeoutMs: FAULT_TIMEOUT_MS, endpoint: `http://127.0.0.1:${relay.port}` })
       await store.put('/up.txt', Readable.from([Buffer.from('still here')]), { maxBytes: 100 })
-      await rgw.stopGateway()
+      await relay.stop()
       try {
         await expectUnavailable(store.lookup('/up.txt'))
         await expectUnavailable(store.stat('/up.txt'))
         await expectUnavailable(store.put('/new.txt', Readable.from([Buffer.from('x')]), { maxBytes: 100 }))
         expect(await store.checkBucket()).toMatchObject({ status: 0, detail: expect.stringMatching(/unavailable/) })
       } finally {
-        await rgw.startGateway()
+        await relay.start()
       }
       expect(await store.lookup('/up.txt')).toMatchObject({ sizeBytes: 10 })
       expect(await store.checkBucket()).toMatchObject({ status: 200 })
-    }, 120_000)
+      await relay.stop()
+    })
   })
 
   it('stops start-up with one line naming the setting and what the endpoint answered', async () => {
@@ -244,14 +233,7 @@ describe('S3AssetStore on Ceph RGW', () => {
 })
 
 describe('Crossport with ASSET_STORE=s3', () => {
-  const env = () => ({
-    ASSET_STORE: 's3',
-    S3_ENDPOINT: rgw.endpoint,
-    S3_BUCKET: rgw.bucket,
-    S3_ACCESS_KEY_ID: rgw.accessKeyId,
-    S3_SECRET_ACCESS_KEY: rgw.secretAccessKey,
-    S3_PREFIX: `app-${++stores}/`,
-  })
+  const env = () => bucket().env(`app-${++stores}/`)
 
   it('takes an upload into the bucket and serves it, ranges included', async () => {
     const cp = await startTestCrossport({ env: env() })
@@ -288,7 +270,7 @@ describe('Crossport with ASSET_STORE=s3', () => {
   })
 
   it('answers 503 with Retry-After on the public side and in /readyz (naming the bucket) while the bucket is unreachable, and recovers', async () => {
-    const relay = await tcpRelay(Number(new URL(rgw.endpoint).port))
+    const relay = await tcpRelay(Number(new URL(bucket().endpoint).port))
     await relay.start()
     const cp = await startTestCrossport({ env: { ...env(), S3_ENDPOINT: `http://127.0.0.1:${relay.port}`, S3_TIMEOUT_MS: '1500' } })
     try {

@@ -1,0 +1,81 @@
+/**
+ * One suite, both asset stores: `describeEachStore` runs its body once with
+ * the file store (a temp ASSETS_DIR) and once with ASSET_STORE=s3 on a fresh
+ * bucket of the run's Ceph RADOS Gateway (test/helpers/rgw.ts). Fixtures go
+ * in with `putFixture`, which writes the file or PUTs the object the way
+ * another tool would, so the suites assert the same wire on both.
+ */
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { startTestCrossport, type StartOptions, type TestCrossport } from './crossport'
+import { useSuiteBucket, type SuiteBucket } from './rgw'
+
+export type StoreKind = 'fs' | 's3'
+
+/** A Crossport on one of the stores, with its fixtures written into that store. */
+export interface StoreCrossport extends TestCrossport {
+  readonly storeKind: StoreKind
+  /** Puts bytes at `path` (`css/site.css`, no leading slash) into the store, bypassing the admin API. */
+  putFixture(path: string, bytes: string | Buffer): Promise<void>
+  /** Removes what is at `path` from the store, bypassing the admin API. */
+  removeFixture(path: string): Promise<void>
+}
+
+export interface StoreUnderTest {
+  readonly kind: StoreKind
+  /** Starts Crossport on this store (a store of its own each time) with `options.assets` put in first. */
+  start(options?: StartOptions): Promise<StoreCrossport>
+}
+
+function fileStore(): StoreUnderTest {
+  return {
+    kind: 'fs',
+    async start(options = {}) {
+      const cp = await startTestCrossport(options)
+      return {
+        ...cp,
+        storeKind: 'fs',
+        putFixture: async (path, bytes) => {
+          const full = join(cp.assetsDir, path)
+          mkdirSync(dirname(full), { recursive: true })
+          writeFileSync(full, bytes)
+        },
+        removeFixture: async (path) => unlinkSync(join(cp.assetsDir, path)),
+      }
+    },
+  }
+}
+
+function objectStore(bucket: () => SuiteBucket): StoreUnderTest {
+  let stores = 0
+  return {
+    kind: 's3',
+    async start(options = {}) {
+      const suite = bucket()
+      const prefix = `store-${++stores}/`
+      const putFixture = async (path: string, bytes: string | Buffer) => {
+        await suite.client.expectOk({ method: 'PUT', key: prefix + path, body: Buffer.from(bytes) })
+      }
+      // In the bucket before the server starts, as files are in the folder.
+      for (const [path, bytes] of Object.entries(options.assets ?? {})) await putFixture(path, bytes)
+      const cp = await startTestCrossport({ env: { ...suite.env(prefix), ...options.env } })
+      return {
+        ...cp,
+        storeKind: 's3',
+        putFixture,
+        removeFixture: async (path) => {
+          await suite.client.expectOk({ method: 'DELETE', key: prefix + path })
+        },
+      }
+    },
+  }
+}
+
+/** `describe(name + ' (fs)')` and `describe(name + ' (s3)')`, the same body for both. */
+export function describeEachStore(name: string, body: (store: StoreUnderTest) => void): void {
+  describe(`${name} (file store)`, () => body(fileStore()))
+  describe(`${name} (S3 store on Ceph RGW)`, () => {
+    const bucket = useSuiteBucket()
+    body(objectStore(bucket))
+  })
+}
