@@ -5,8 +5,10 @@
  * in with `putFixture`, which writes the file or PUTs the object the way
  * another tool would, so the suites assert the same wire on both.
  */
-import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { formatEtag } from '../../src/http/etag'
+import { xmlElements, xmlValue } from '../../src/store/s3/objects'
 import { startTestCrossport, type StartOptions, type TestCrossport } from './crossport'
 import { useSuiteBucket, type SuiteBucket } from './rgw'
 
@@ -19,6 +21,14 @@ export interface StoreCrossport extends TestCrossport {
   putFixture(path: string, bytes: string | Buffer): Promise<void>
   /** Removes what is at `path` from the store, bypassing the admin API. */
   removeFixture(path: string): Promise<void>
+  /** The bytes at `path` as the store holds them, or undefined when there are none. */
+  readFixture(path: string): Promise<Buffer | undefined>
+  /** The ETag and modified time the store gives `path` (stat, or HEAD), as the admin API should report them. */
+  statFixture(path: string): Promise<{ etag: string; modifiedAt: string }>
+  /** The names directly in `folder` (`del`, no slashes around). */
+  listFixtures(folder: string): Promise<string[]>
+  /** What an upload in progress leaves in the store: temp files, or pending multipart uploads. */
+  uploadDebris(): Promise<string[]>
 }
 
 export interface StoreUnderTest {
@@ -41,6 +51,16 @@ function fileStore(): StoreUnderTest {
           writeFileSync(full, bytes)
         },
         removeFixture: async (path) => unlinkSync(join(cp.assetsDir, path)),
+        readFixture: async (path) => (existsSync(join(cp.assetsDir, path)) ? readFileSync(join(cp.assetsDir, path)) : undefined),
+        statFixture: async (path) => {
+          const stats = statSync(join(cp.assetsDir, path))
+          return { etag: formatEtag(stats.size, stats.mtimeMs), modifiedAt: new Date(stats.mtimeMs).toISOString() }
+        },
+        listFixtures: async (folder) => readdirSync(join(cp.assetsDir, folder)),
+        uploadDebris: async () => {
+          const temp = join(cp.assetsDir, '.crossport-tmp')
+          return existsSync(temp) ? readdirSync(temp) : []
+        },
       }
     },
   }
@@ -65,6 +85,23 @@ function objectStore(bucket: () => SuiteBucket): StoreUnderTest {
         putFixture,
         removeFixture: async (path) => {
           await suite.client.expectOk({ method: 'DELETE', key: prefix + path })
+        },
+        readFixture: async (path) => {
+          const { status, bytes } = await suite.client.call({ method: 'GET', key: prefix + path })
+          return status === 200 ? bytes : undefined
+        },
+        statFixture: async (path) => {
+          const { headers } = await suite.client.expectOk({ method: 'HEAD', key: prefix + path })
+          return { etag: headers.etag ?? '', modifiedAt: new Date(Date.parse(headers['last-modified'] ?? '')).toISOString() }
+        },
+        listFixtures: async (folder) => {
+          const query = { 'list-type': '2', prefix: `${prefix}${folder}/`, delimiter: '/' }
+          const { body } = await suite.client.expectOk({ method: 'GET', key: '', query })
+          return xmlElements(body, 'Contents').map((raw) => (xmlValue(raw, 'Key') ?? '').slice(query.prefix.length))
+        },
+        uploadDebris: async () => {
+          const { body } = await suite.client.expectOk({ method: 'GET', key: '', query: { uploads: '', prefix } })
+          return xmlElements(body, 'Upload').map((raw) => xmlValue(raw, 'Key') ?? '')
         },
       }
     },
