@@ -141,6 +141,39 @@ describe('S3AssetStore on Ceph RGW', () => {
     expect((await (await store.open(key))?.readAll())?.toString()).toBe('theirs')
   })
 
+  it('sends a body of up to one part as one conditional PUT: a write by another host in between fails it with 412', async () => {
+    const key = store.keys.prefix + 'whole-part.bin'
+    const send = store.client.send.bind(store.client)
+    const spy = jest.spyOn(store.client, 'send').mockImplementation(async (req) => {
+      if (req.method === 'PUT' && req.key === key && req.query === undefined) (await send({ method: 'PUT', key, body: Buffer.from('theirs') })).resume()
+      return send(req)
+    })
+    const error = await store.put('/whole-part.bin', lazyBody(PART), { maxBytes: 2 * PART, precondition: () => undefined }).catch((e: unknown) => e)
+    spy.mockRestore()
+    expect(error).toMatchObject({ code: 'PRECONDITION_FAILED', status: 412 })
+    expect((await (await store.open(key))?.readAll())?.toString()).toBe('theirs')
+  })
+
+  // What the documentation says is not atomic across hosts: RGW completes a multipart
+  // upload whatever its If-None-Match / If-Match say, so the last completion wins.
+  it('completes a multipart upload even when another host wrote the object after the precondition ran (RGW ignores the condition)', async () => {
+    const key = store.keys.prefix + 'multi.bin'
+    const send = store.client.send.bind(store.client)
+    const seen: Array<Readonly<Record<string, string>> | undefined> = []
+    const spy = jest.spyOn(store.client, 'send').mockImplementation(async (req) => {
+      if (req.method === 'POST' && req.key === key && req.query?.uploadId !== undefined) {
+        seen.push(req.headers)
+        ;(await send({ method: 'PUT', key, body: Buffer.from('theirs') })).resume()
+      }
+      return send(req)
+    })
+    const { after } = await store.put('/multi.bin', lazyBody(2 * PART), { maxBytes: 3 * PART, precondition: () => undefined })
+    spy.mockRestore()
+    expect(seen).toEqual([{ 'If-None-Match': '*' }])
+    expect([after.sizeBytes, after.etag]).toEqual([2 * PART, expect.stringMatching(/-2"$/)])
+    expect(await store.stat('/multi.bin')).toEqual(after)
+  })
+
   it('sends no byte of a version replaced after it was opened', async () => {
     await store.put('/v.txt', Readable.from([Buffer.from('first version')]), { maxBytes: 100 })
     const opened = await store.open((await store.lookup('/v.txt'))?.key ?? '')
@@ -245,6 +278,26 @@ describe('Crossport with ASSET_STORE=s3', () => {
       expect([range.status, await range.text()]).toEqual([206, 'RGW'])
     } finally {
       await cp.close()
+    }
+  })
+
+  it('sends S3 a precondition only for a conditional upload: an unconditional one is last-writer-wins', async () => {
+    const relay = await tcpRelay(Number(new URL(bucket().endpoint).port))
+    await relay.start()
+    const cp = await startTestCrossport({ env: { ...env(), S3_ENDPOINT: `http://127.0.0.1:${relay.port}` } })
+    const upload = (path: string, headers: Record<string, string> = {}) =>
+      fetch(`${cp.adminUrl}/admin/v1/assets${path}`, { method: 'PUT', headers: { authorization: `Bearer ${cp.token}`, ...headers }, body: 'x' })
+    const putHeads = (path: string) => relay.sent().split('\r\n\r\n').filter((head) => head.includes(`PUT /${bucket().bucket}/`) && head.includes(path))
+    try {
+      expect((await upload('/plain.txt')).status).toBe(201)
+      expect((await upload('/plain.txt')).status).toBe(200)
+      expect((await upload('/guarded.txt', { 'if-none-match': '*' })).status).toBe(201)
+      expect(putHeads('plain.txt')).toHaveLength(2)
+      for (const head of putHeads('plain.txt')) expect(head).not.toMatch(/^if-(none-)?match:/im)
+      expect(putHeads('guarded.txt')).toEqual([expect.stringMatching(/^if-none-match: \*$/im)])
+    } finally {
+      await cp.close()
+      await relay.stop()
     }
   })
 
