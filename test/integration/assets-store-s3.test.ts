@@ -107,6 +107,13 @@ describe('S3AssetStore on Ceph RGW', () => {
     expect((await store.list({ prefix: '/', limit: 10 })).items).toEqual([])
   })
 
+  it('gives uploaded objects the media type of their name, for other readers of the bucket', async () => {
+    await store.put('/site/app.css', Readable.from([Buffer.from('body{}')]), { maxBytes: 100 })
+    await store.put('/site/clip.mp4', lazyBody(2 * PART), { maxBytes: 3 * PART })
+    const typeOf = async (path: string) => (await store.client.call({ method: 'HEAD', key: store.keys.keyFor(path) })).headers['content-type']
+    expect([await typeOf('/site/app.css'), await typeOf('/site/clip.mp4')]).toEqual(['text/css; charset=utf-8', 'video/mp4'])
+  })
+
   it('serves objects written by another client like uploaded ones', async () => {
     await store.client.expectOk({ method: 'PUT', key: `${store.keys.prefix}tool/x.css`, body: Buffer.from('body{}') })
     const found = await store.lookup('/tool/x.css')
