@@ -5,8 +5,8 @@
  * in with `putFixture`, which writes the file or PUTs the object the way
  * another tool would, so the suites assert the same wire on both.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join } from 'node:path'
 import { formatEtag } from '../../src/http/etag'
 import { xmlElements, xmlValue } from '../../src/store/s3/objects'
 import { startTestCrossport, type StartOptions, type TestCrossport } from './crossport'
@@ -46,9 +46,12 @@ function fileStore(): StoreUnderTest {
         ...cp,
         storeKind: 'fs',
         putFixture: async (path, bytes) => {
+          // Atomic, as an upload is (and a PUT into a bucket): a new inode under the old name.
           const full = join(cp.assetsDir, path)
+          const temp = join(dirname(full), `.${basename(full)}.tmp`)
           mkdirSync(dirname(full), { recursive: true })
-          writeFileSync(full, bytes)
+          writeFileSync(temp, bytes)
+          renameSync(temp, full)
         },
         removeFixture: async (path) => unlinkSync(join(cp.assetsDir, path)),
         readFixture: async (path) => (existsSync(join(cp.assetsDir, path)) ? readFileSync(join(cp.assetsDir, path)) : undefined),
