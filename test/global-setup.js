@@ -49,6 +49,7 @@ async function startRgw(globalConfig) {
   try {
     const started = await rgw.start()
     Object.assign(process.env, started.env)
+    delete process.env.CROSSPORT_TEST_S3_ERROR
     globalThis.__crossportRgw = started
   } catch (error) {
     process.env.CROSSPORT_TEST_S3_ERROR = error instanceof Error ? error.message : String(error)
