@@ -91,7 +91,7 @@ function run(scenario, baseUrl, pid) {
         method: scenario.method || 'GET',
         headers: scenario.headers,
         connections: scenario.connections || CONNECTIONS,
-        duration: DURATION,
+        duration: scenario.duration || DURATION,
         timeout: 20,
       },
       (error, result) => {
