@@ -4,7 +4,8 @@
 // server, dist/main.js) on a loopback port, runs bounded autocannon scenarios
 // and prints a markdown table. Knobs: BENCH_DURATION (s, default 5),
 // BENCH_CONNECTIONS (default 64), BENCH_DL_CONNECTIONS (default 4), BENCH_COLD_RENDERS
-// (default 24), WORKERS (default 1).
+// (default 24), WORKERS (default 1), BENCH_IPX=0 to leave out the comparison with
+// ipx (scripts/bench/images.js: BENCH_IPX_SOURCES, BENCH_IPX_CONCURRENCY, BENCH_IPX_WARM_CONNECTIONS).
 'use strict'
 const { freePort } = require('./lib/free-port')
 const { spawn } = require('node:child_process')
@@ -14,6 +15,7 @@ const { cpus, tmpdir } = require('node:os')
 const { join } = require('node:path')
 const autocannon = require('autocannon')
 const { DIST, ROOT, SITE_A, ensureBuilt, generateFixtures } = require('./bench/prepare')
+const { compareWithIpx } = require('./bench/images')
 
 const DURATION = Number(process.env.BENCH_DURATION || 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 64)
@@ -187,6 +189,7 @@ async function main() {
 
     // Last: libvips' working memory would otherwise show in every row's peak RSS.
     const coldRendersPerSecond = await measureColdRenders(base)
+    const vsIpx = process.env.BENCH_IPX === '0' ? [] : await compareWithIpx({ base, fixtures, headers: ok, duration: DURATION, serverPids: () => processTree(child.pid) })
 
     const cpu = cpus()[0]
     console.log(`\n### npm run bench — ${new Date().toISOString()}\n`)
@@ -195,6 +198,7 @@ async function main() {
     console.log('|---|--:|--:|--:|--:|--:|--:|--:|---|')
     for (const row of rows) console.log(row)
     console.log(`\nCold renders (1600×1200 JPEG → 640 px WebP, ${COLD_RENDERS} distinct sources, 4 at a time): ${coldRendersPerSecond.toFixed(1)} renders/s`)
+    for (const line of vsIpx) console.log(line)
   } finally {
     cleanup()
   }
