@@ -151,7 +151,7 @@ async function main() {
     const { headers: cssHeaders } = await probe(`${base}/public/css/app.css`, { headers: { origin: SITE_A } })
 
     const ok = { origin: SITE_A }
-    const { parseSigningKeys, signQuery } = require(join(DIST, 'signing'))
+    const { parseSigningKeys, signQuery } = require(join(DIST, 'signing', 'url-signature'))
     const keyring = parseSigningKeys(SIGNING_KEYS).keyring
     const signed = signQuery(keyring, '/signed/css/app.css', [], Math.floor(Date.now() / 1000) + 3600)
     // A plain file as large as the warm derivative: the two should stay within 20 %.
