@@ -1,7 +1,7 @@
 /**
  * sharp, loaded on the first render rather than at start-up. libvips and its
- * codecs cost a process about 20 MB of memory; a cluster worker that only
- * ever serves files, or an instance without image requests, never pays it.
+ * codecs cost a process 10–20 MB of resident memory; a cluster worker that
+ * only ever serves files, or an instance without image requests, never pays it.
  * The process-wide settings are applied once, when the library is loaded.
  */
 import type sharpModule from 'sharp'
@@ -20,9 +20,6 @@ export function setRenderThreads(threads: number): void {
   renderThreads = threads
   if (loaded !== undefined) loaded.concurrency(threads)
 }
-
-/** Whether this process has loaded sharp (tests check that start-up does not). */
-export const isSharpLoaded = (): boolean => loaded !== undefined
 
 export function sharpLib(): Sharp {
   if (loaded === undefined) {
