@@ -9,6 +9,7 @@ const { spawnCrossport } = require('../../scripts/lib/spawn-crossport.js') as {
     assets?: Record<string, string>
     env?: Record<string, string>
     onLine?: (line: string) => void
+    startTimeoutMs?: number
   }): Promise<{ publicUrl: string; stop(): Promise<number | null> }>
 }
 
@@ -30,6 +31,7 @@ describe('a WORKERS=2 cluster', () => {
       const server = await spawnCrossport({
         assets: { 'site/app.css': 'body{}' },
         env: { WORKERS: '2', LOG_LEVEL: 'info', NODE_OPTIONS: `--require ${PRELOAD}`, REPORT_MODULES_DIR: reports },
+        startTimeoutMs: 60_000,
         onLine: (line) => {
           if (line.includes('"worker listening"') && ++workersUp === 2) allUp()
         },
@@ -55,5 +57,6 @@ describe('a WORKERS=2 cluster', () => {
     } finally {
       rmSync(reports, { recursive: true, force: true })
     }
-  })
+    // Three Node processes start and stop: on a loaded machine that alone can take half a minute.
+  }, 90_000)
 })
