@@ -4,8 +4,7 @@
 // server, dist/main.js) on a loopback port, runs bounded autocannon scenarios
 // and prints a markdown table. Knobs: BENCH_DURATION (s, default 5),
 // BENCH_CONNECTIONS (default 64), BENCH_DL_CONNECTIONS (default 4), BENCH_COLD_RENDERS
-// (default 24), WORKERS (default 1), BENCH_IPX=0 to leave out the comparison with
-// ipx (scripts/bench/images.js: BENCH_IPX_SOURCES, BENCH_IPX_CONCURRENCY, BENCH_IPX_WARM_CONNECTIONS).
+// (default 24), WORKERS (default 1).
 'use strict'
 const { freePort } = require('./lib/free-port')
 const { spawn } = require('node:child_process')

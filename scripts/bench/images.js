@@ -7,6 +7,8 @@
 //         connections — Crossport answers from its derivative cache, ipx renders again.
 // Like for like: WebP at q=75, effort 4 on both (sharp's default, which both
 // use), the same widths, the source read from the same local folder.
+// Knobs: BENCH_IPX=0 leaves the comparison out; BENCH_IPX_SOURCES (8), BENCH_IPX_CONCURRENCY (2),
+// BENCH_IPX_WARM_CONNECTIONS (8).
 'use strict'
 const { spawn } = require('node:child_process')
 const { copyFileSync, mkdirSync, readFileSync } = require('node:fs')
