@@ -44,7 +44,12 @@ FROM ${NODE_IMAGE} AS runtime
 # interfaces to be reachable through a published port at all. Publish it on the
 # host's loopback only (-p 127.0.0.1:8081:8081) or on a private network: it
 # serves the admin API and /metrics.
+# WORKERS=1, not auto: Node 20 counts the host's cores, not the container's CPU
+# limit (--cpus, a Kubernetes limit), so auto on a large host would start one
+# worker per host core, each ~85 MB, all sharing the few cores the container
+# may use. Scale with replicas, or set WORKERS to the container's CPU limit.
 ENV NODE_ENV=production \
+    WORKERS=1 \
     PORT=8080 \
     HOST=0.0.0.0 \
     ADMIN_PORT=8081 \

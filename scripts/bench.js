@@ -14,6 +14,7 @@ const { cpus, tmpdir } = require('node:os')
 const { join } = require('node:path')
 const autocannon = require('autocannon')
 const { DIST, ROOT, SITE_A, ensureBuilt, generateFixtures } = require('./bench/prepare')
+const { compareWithIpx } = require('./bench/images')
 
 const DURATION = Number(process.env.BENCH_DURATION || 5)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 64)
@@ -154,7 +155,7 @@ async function main() {
     const { headers: cssHeaders } = await probe(`${base}/public/css/app.css`, { headers: { origin: SITE_A } })
 
     const ok = { origin: SITE_A }
-    const { parseSigningKeys, signQuery } = require(join(DIST, 'signing'))
+    const { parseSigningKeys, signQuery } = require(join(DIST, 'signing', 'url-signature'))
     const keyring = parseSigningKeys(SIGNING_KEYS).keyring
     const signed = signQuery(keyring, '/signed/css/app.css', [], Math.floor(Date.now() / 1000) + 3600)
     // A plain file as large as the warm derivative: the two should stay within 20 %.
@@ -192,6 +193,7 @@ async function main() {
 
     // Last: libvips' working memory would otherwise show in every row's peak RSS.
     const coldRendersPerSecond = await measureColdRenders(base)
+    const vsIpx = process.env.BENCH_IPX === '0' ? [] : await compareWithIpx({ base, fixtures, headers: ok, duration: DURATION, serverPids: () => processTree(child.pid) })
 
     const cpu = cpus()[0]
     console.log(`\n### npm run bench — ${new Date().toISOString()}\n`)
@@ -200,6 +202,7 @@ async function main() {
     console.log('|---|--:|--:|--:|--:|--:|--:|--:|---|')
     for (const row of rows) console.log(row)
     console.log(`\nCold renders (1600×1200 JPEG → 640 px WebP, ${COLD_RENDERS} distinct sources, 4 at a time): ${coldRendersPerSecond.toFixed(1)} renders/s`)
+    for (const line of vsIpx) console.log(line)
   } finally {
     cleanup()
   }

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig, type Config } from './config/config'
 import type { Db } from './db/open'
 import { createLogger, type Logger } from './ops/log'
 import { closeUnacceptedConnections } from './server/cluster-handoff'
+import { workerExecArgv } from './server/worker-options'
 
 /** Messages the primary relays between processes so every worker sees a change at once. */
 type RelayMessage = { type: 'crossport:policy-changed' } | { type: 'crossport:asset-changed'; urlPath: string }
@@ -146,6 +147,7 @@ async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<voi
   // The public port is bound (by this process, for round-robin) when the first
   // worker listens: only then is the start known to have worked.
   cluster.once('listening', () => announceGeneratedToken(config, db, consoleLocation(base), base))
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) })
   for (let i = 0; i < config.workers; i++) cluster.fork()
   logger.info(
     { workers: config.workers, public: publicUrl, admin: adminLocation(config, publicUrl, running.adminUrl), console: consoleLocation(base) },

@@ -11,9 +11,10 @@
  * `keepMetadata`/`withMetadata` is not called: never call them here.
  */
 import { open } from 'node:fs/promises'
-import sharp, { type Metadata, type Sharp, type SharpOptions } from 'sharp'
+import type { Metadata, Sharp, SharpOptions } from 'sharp'
 import { CrossportError } from '../http/errors'
 import type { Fit, ImageParams, OutputFormat, SourceFormat } from './params'
+import { sharpLib } from './sharp-lib'
 import { SVG_MAX_BYTES } from './svg-guard'
 
 /** A raster's path (read by sharp in place) or the whole bytes of anything else (an SVG). */
@@ -112,7 +113,7 @@ export async function inspectSource(input: SourceInput): Promise<SourceInfo | un
   let meta: Metadata
   try {
     // No pixel limit here: the header read is cheap and we want the real size to report.
-    meta = await sharp(input, { limitInputPixels: false }).metadata()
+    meta = await sharpLib()(input, { limitInputPixels: false }).metadata()
   } catch {
     return undefined
   }
@@ -197,7 +198,7 @@ function buildPipeline(plan: RenderPlan): Sharp {
     autoOrient: true,
   }
   if (isVector) input.density = vectorDensity(plan)
-  let image = sharp(plan.input, input)
+  let image = sharpLib()(plan.input, input)
 
   // fit=contain pads: transparent where the format has alpha, white in JPEG
   // (a transparent pad would come out black there).

@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os'
 import { join } from 'node:path'
-import sharp from 'sharp'
 import type { AppEvents } from '../util/app-events'
 import type { DeriveRequest, DerivedImage, ImageService, ImageTelemetry } from './types'
 import type { Config } from '../config/config'
@@ -31,6 +30,7 @@ import {
   type AcceptedFormats,
   type ImageParams,
 } from './params'
+import { setRenderThreads } from './sharp-lib'
 import { SharedWork, untilAborted } from './shared-work'
 import { checkSvgFilterCost, checkSvgSource, looksLikeMarkup } from './svg-guard'
 
@@ -68,11 +68,9 @@ export function createImageService(deps: ImageServiceDeps): ImageServiceInternal
   const limits = { widths: config.imageWidths, qualities: config.imageQualities }
   const maxWidth = config.imageWidths[config.imageWidths.length - 1] as number
 
-  // libvips' operation cache keys file loads by name, so a replaced source could
-  // be decoded from the old bytes; our own disk cache is the cache that counts.
-  sharp.cache(false)
   // Each render gets its share of the cores: IMAGE_CONCURRENCY renders × threads ≈ cores.
-  sharp.concurrency(Math.max(1, Math.floor(availableParallelism() / config.imageConcurrency)))
+  // sharp itself is loaded by the first render (sharp-lib.ts).
+  setRenderThreads(Math.max(1, Math.floor(availableParallelism() / config.imageConcurrency)))
 
   const cache = new DerivativeCache({
     root: join(config.cacheDir, 'images'),

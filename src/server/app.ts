@@ -20,7 +20,6 @@ import { createTelemetry } from '../ops/telemetry'
 import type { AssetStore } from '../store/asset-store'
 import { FsAssetStore } from '../store/fs/fs-store'
 import { openS3Store } from '../store/s3/open'
-import { createAdminApp, createAdminServer } from './admin-app'
 import { createPublicServer } from './public-app'
 
 /** Which listeners this process runs: cluster workers serve the public side only. */
@@ -113,9 +112,11 @@ export async function startCrossport(
   const store =
     config.s3 !== undefined ? await openS3Store(config.s3) : new FsAssetStore(config.assetsDir, servesAdmin ? { sweep: sweepLogging(logger) } : {})
   const context = createContext(config, logger, db, store)
+  // Koa, the admin routes and their schemas load only where the admin side is served: not in a public-only worker.
+  const admin = servesAdmin ? await import('./admin-app') : undefined
   const publicServer =
-    role === 'admin' ? undefined : createPublicServer(context, mountAdmin ? { admin: createAdminApp(context).callback() } : {})
-  const adminServer = role === 'public' || config.adminOnMain ? undefined : createAdminServer(context)
+    role === 'admin' ? undefined : createPublicServer(context, mountAdmin && admin ? { admin: admin.createAdminApp(context).callback() } : {})
+  const adminServer = role === 'public' || config.adminOnMain || !admin ? undefined : admin.createAdminServer(context)
   const [publicUrl, ownAdminUrl] = await listenAll([
     publicServer && { server: publicServer, port: config.port, host: config.host, variable: 'PORT' },
     adminServer && { server: adminServer, port: config.adminPort, host: config.adminHost, variable: 'ADMIN_PORT' },
