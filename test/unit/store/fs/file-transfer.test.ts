@@ -51,6 +51,14 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
+/** A whole-file transfer into a sink that keeps its write callbacks back (a client that does not read). */
+function heldTransfer() {
+  const fd = openSync(file, 'r')
+  const sink = new Collector()
+  sink.hold = true
+  return { fd, sink, transfer: sendFileRange(fd, sink, 0, content.length - 1) }
+}
+
 describe('sendFileRange(fd, sink, start, end)', () => {
   it.each([
     [0, content.length - 1],
@@ -78,10 +86,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
   })
 
   it('keeps at most one chunk waiting in a sink that does not drain (back-pressure)', async () => {
-    const fd = openSync(file, 'r')
-    const sink = new Collector()
-    sink.hold = true
-    const transfer = sendFileRange(fd, sink, 0, content.length - 1)
+    const { fd, sink, transfer } = heldTransfer()
     await ticks(50)
     expect(sink.chunks.length).toBe(1)
     expect(transfer.bytesSent).toBe(0)
@@ -91,10 +96,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
   })
 
   it('stops and closes the descriptor when the sink is destroyed mid-transfer (client abort)', async () => {
-    const fd = openSync(file, 'r')
-    const sink = new Collector()
-    sink.hold = true
-    const transfer = sendFileRange(fd, sink, 0, content.length - 1)
+    const { fd, sink, transfer } = heldTransfer()
     await ticks(20)
     sink.destroy()
     await transfer.done
@@ -103,10 +105,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
   })
 
   it('destroys the sink rather than complete it with missing bytes when the file shrinks', async () => {
-    const fd = openSync(file, 'r')
-    const sink = new Collector()
-    sink.hold = true
-    const transfer = sendFileRange(fd, sink, 0, content.length - 1)
+    const { fd, sink, transfer } = heldTransfer()
     await ticks(20)
     truncateSync(file, 2 * SMALL_CHUNK_BYTES)
     sink.release()
@@ -129,11 +128,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
   })
 
   it('lets a transfer finish while many others are stalled on clients that do not read', async () => {
-    const stalled = Array.from({ length: 40 }, () => {
-      const sink = new Collector()
-      sink.hold = true
-      return { sink, transfer: sendFileRange(openSync(file, 'r'), sink, 0, content.length - 1) }
-    })
+    const stalled = Array.from({ length: 40 }, heldTransfer)
     await ticks(20)
     const sink = new Collector()
     await sendFileRange(openSync(file, 'r'), sink, 0, content.length - 1).done
@@ -144,10 +139,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
   })
 
   it('sends the range it was asked for when the file grows during the transfer', async () => {
-    const fd = openSync(file, 'r')
-    const sink = new Collector()
-    sink.hold = true
-    const transfer = sendFileRange(fd, sink, 0, content.length - 1)
+    const { fd, sink, transfer } = heldTransfer()
     await ticks(20)
     appendFileSync(file, Buffer.alloc(2 * CHUNK, 7))
     sink.release()
@@ -156,11 +148,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
   })
 
   it('keeps large buffers within the shared budget however many clients stall, and returns them all', async () => {
-    const stalled = Array.from({ length: 40 }, () => {
-      const sink = new Collector()
-      sink.hold = true
-      return { sink, transfer: sendFileRange(openSync(file, 'r'), sink, 0, content.length - 1) }
-    })
+    const stalled = Array.from({ length: 40 }, heldTransfer)
     // Each stalled download reaches its limit: one chunk in the sink, the next one read and waiting.
     for (let waited = 0; stalled.some((s) => s.sink.chunks.length === 0) && waited < 5000; waited += 10) await ticks(10)
     await ticks(50)
