@@ -103,6 +103,16 @@ export function sendFileRange(fd: number, sink: Writable, start: number, end: nu
         })
       : undefined
 
+  /** Ends the sink and waits for it to finish, or to close first (a client gone at the last moment). */
+  const endSink = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      wakeWriter = () => {
+        wakeWriter = undefined
+        resolve()
+      }
+      sink.end(() => wakeWriter?.())
+    })
+
   async function readChunk(position: number): Promise<{ buffer: Buffer; bytesRead: number } | undefined> {
     await startRead()
     if (isClosed) {
@@ -136,7 +146,7 @@ export function sendFileRange(fd: number, sink: Writable, start: number, end: nu
       write(chunk.buffer, chunk.bytesRead)
     }
     await writerIdle()
-    if (!isClosed) sink.end()
+    if (!isClosed) await endSink()
   }
 
   const done = pump()
