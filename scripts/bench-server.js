@@ -3,8 +3,11 @@
 //   PROJECT_CMD='exec node /path/to/crossport/scripts/bench-server.js'
 // Serves BENCH_FIXTURES on BENCH_PORT with a fresh temp database holding the
 // benchmark's folders. The server runs in THIS process (no child), so the
-// harness measures the server's own RSS and CPU. WORKERS is honoured.
+// harness measures the server's own RSS and CPU. WORKERS is honoured. With
+// ASSET_STORE=s3 and S3_* (scripts/start-rgw.js prints them), the fixtures
+// are first uploaded into the bucket and served from there.
 'use strict'
+const { execFileSync } = require('node:child_process')
 const { mkdtempSync, rmSync } = require('node:fs')
 const { randomBytes } = require('node:crypto')
 const { tmpdir } = require('node:os')
@@ -20,7 +23,11 @@ if (!fixtures || !port) {
 
 // Cluster workers run this file again: they inherit the primary's environment
 // (database, ports) and only need the server itself.
-if (require('node:cluster').isPrimary) prepare()
+if (require('node:cluster').isPrimary) {
+  prepare()
+  // In a child process, so the fixtures' buffers never count in this server's RSS.
+  if (process.env.ASSET_STORE === 's3') execFileSync(process.execPath, [join(__dirname, 'bench', 's3.js'), 'upload', resolve(fixtures)], { stdio: 'inherit' })
+}
 require(join(DIST, 'main.js'))
 
 function prepare() {

@@ -4,7 +4,7 @@
 // server, dist/main.js) on a loopback port, runs bounded autocannon scenarios
 // and prints a markdown table. Knobs: BENCH_DURATION (s, default 5),
 // BENCH_CONNECTIONS (default 64), BENCH_DL_CONNECTIONS (default 4), BENCH_COLD_RENDERS
-// (default 24), WORKERS (default 1).
+// (default 24), WORKERS (default 1), BENCH_STORE=s3 (file store vs S3 store on a private Ceph RGW).
 'use strict'
 const { freePort } = require('./lib/free-port')
 const { spawn } = require('node:child_process')
@@ -91,7 +91,7 @@ function run(scenario, baseUrl, pid) {
         method: scenario.method || 'GET',
         headers: scenario.headers,
         connections: scenario.connections || CONNECTIONS,
-        duration: DURATION,
+        duration: scenario.duration || DURATION,
         timeout: 20,
       },
       (error, result) => {
@@ -146,6 +146,11 @@ async function main() {
       stdio: ['ignore', 'ignore', 'inherit'],
     })
     await waitUntilUp(`${base}/public/css/app.css`, child)
+    if (process.env.BENCH_STORE === 's3') {
+      // BENCH_STORE=s3: the file store against the S3 store on a private RGW (scripts/bench/s3.js), instead of the table below.
+      const tools = { run, probe, waitUntilUp }
+      return await require('./bench/s3').compareStores({ fixtures, fs: { base, pid: child.pid }, videoSize, ok: { origin: SITE_A }, dlConnections: DL_CONNECTIONS, durationSeconds: DURATION, tools })
+    }
     const { headers: cssHeaders } = await probe(`${base}/public/css/app.css`, { headers: { origin: SITE_A } })
 
     const ok = { origin: SITE_A }

@@ -3,6 +3,7 @@
 // from compiling into dist/ at the same time.
 'use strict'
 const { execFileSync } = require('node:child_process')
+const { readdirSync, readFileSync } = require('node:fs')
 const { join } = require('node:path')
 
 /**
@@ -22,7 +23,41 @@ function ensureEngines() {
   }
 }
 
-module.exports = async function globalSetup() {
+/** The test files this run selected (all of them without a path pattern on the command line). */
+function selectedTestFiles(globalConfig) {
+  const patterns = (globalConfig.testPathPatterns?.patterns ?? []).map((pattern) => new RegExp(pattern, 'i'))
+  const files = []
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name)
+      if (entry.isDirectory()) walk(full)
+      else if (entry.name.endsWith('.test.ts') && (patterns.length === 0 || patterns.some((p) => p.test(full)))) files.push(full)
+    }
+  }
+  walk(__dirname)
+  return files
+}
+
+/**
+ * One RADOS Gateway for the whole run, when a selected suite needs it; the
+ * workers inherit its address through process.env, or the reason it could
+ * not start (those suites then fail with it).
+ */
+async function startRgw(globalConfig) {
+  const rgw = require('./engines/rgw.js')
+  if (!selectedTestFiles(globalConfig).some((file) => rgw.USES_RGW.test(readFileSync(file, 'utf8')))) return
+  try {
+    const started = await rgw.start()
+    Object.assign(process.env, started.env)
+    delete process.env.CROSSPORT_TEST_S3_ERROR
+    globalThis.__crossportRgw = started
+  } catch (error) {
+    process.env.CROSSPORT_TEST_S3_ERROR = error instanceof Error ? error.message : String(error)
+  }
+}
+
+module.exports = async function globalSetup(globalConfig) {
   ensureEngines()
   execFileSync(process.execPath, [join(__dirname, '..', 'scripts', 'build-if-needed.js')], { stdio: 'inherit' })
+  await startRgw(globalConfig)
 }

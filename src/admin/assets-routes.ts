@@ -99,7 +99,8 @@ export function registerAssetRoutes(router: Router, context: AdminContext, optio
       const conditions = readConditions(ctx)
       // Fail fast on a precondition that already fails, before reading a byte;
       // the check that counts runs again right before the rename.
-      if (conditions.ifMatch !== undefined || conditions.ifNoneMatch !== undefined) checkConditions(conditions, await store.stat(path), path)
+      const isConditional = conditions.ifMatch !== undefined || conditions.ifNoneMatch !== undefined
+      if (isConditional) checkConditions(conditions, await store.stat(path), path)
 
       const kind = expectedKind(path, declaredType)
       const { before, after } = await store.put(path, ctx.req, {
@@ -110,7 +111,8 @@ export function registerAssetRoutes(router: Router, context: AdminContext, optio
           const mismatch = sniffMismatch(kind, head)
           if (mismatch !== undefined) throw new CrossportError('CONTENT_MISMATCH', `${path}: ${mismatch}`)
         },
-        precondition: (current) => checkConditions(conditions, current, path),
+        // Only a conditional request gets a precondition: the store then makes its write conditional (on S3 too).
+        precondition: isConditional ? (current) => checkConditions(conditions, current, path) : undefined,
       })
 
       events.emit('asset-changed', path)

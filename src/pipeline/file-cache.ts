@@ -49,6 +49,12 @@ export interface FileCacheOptions {
   readonly maxBytes: number
   /** Bound on remembered paths (found or not), so requests for random names cannot grow memory. */
   readonly maxEntries?: number
+  /**
+   * For this long past `ttlMs` an entry is still answered while one re-check
+   * runs in the background (0: requests wait for the re-check). For a remote
+   * store, whose re-check is a round trip, so a hot path never stalls.
+   */
+  readonly staleWhileRefreshMs?: number
 }
 
 const DEFAULT_MAX_ENTRIES = 50_000
@@ -106,7 +112,11 @@ export class FileCache {
    */
   fresh(path: string, nowMs: number): CacheEntry | undefined {
     const entry = this.entries.peek(path)
-    return entry !== undefined && nowMs < entry.expiresAtMs ? entry : undefined
+    if (entry === undefined || nowMs < entry.expiresAtMs) return entry
+    if (nowMs >= entry.expiresAtMs + (this.options.staleWhileRefreshMs ?? 0)) return undefined
+    // A failed re-check leaves the entry to expire; the request after that waits and sees the failure.
+    this.refresh(path).catch(() => undefined)
+    return entry
   }
 
   /** Re-checks the path (stat + siblings) and stores the result; concurrent callers share one check. */

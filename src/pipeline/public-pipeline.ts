@@ -68,11 +68,13 @@ export class PublicPipeline {
     private readonly answerEarly?: EarlyAnswer,
   ) {
     const { config, images } = context
-    const cacheOptions = { ttlMs: config.fileCacheTtlMs, maxFileBytes: config.memoryCacheFileBytes, maxBytes: config.memoryCacheBytes }
+    // A store without local paths (S3) answers a re-check in a round trip: hot paths are re-checked in the background.
+    const staleWhileRefreshMs = store.localPath === undefined ? config.fileCacheTtlMs : 0
+    const cacheOptions = { ttlMs: config.fileCacheTtlMs, maxFileBytes: config.memoryCacheFileBytes, maxBytes: config.memoryCacheBytes, staleWhileRefreshMs }
     this.files = new FileCache(store, cacheOptions)
     // On top of the assets' budget: a quarter of it for rendered images.
     this.derivatives =
-      images && new Derivatives(images, this.files, { ...cacheOptions, maxBytes: Math.floor(config.memoryCacheBytes / 4) }, store.localPath !== undefined)
+      images && new Derivatives(images, this.files, { ...cacheOptions, maxBytes: Math.floor(config.memoryCacheBytes / 4), staleWhileRefreshMs: 0 }, store.localPath !== undefined)
     this.site = { sandboxAll: config.adminOnMain, cacheTags: context.cacheTags, surrogateControl: SURROGATE_CONTROL_CDNS.has(config.cdn.kind) }
     this.rules = { signingKeys: config.urlSigningKeys, wantsDerivative: images?.wantsDerivative, nowSeconds: () => Math.floor(Date.now() / 1000) }
     context.events.on('asset-changed', this.onAssetChanged)

@@ -206,6 +206,17 @@ export function describeAssetStoreContract(name: string, makeStore: () => Promis
         expect(await streamText(store.read('/kept.txt'))).toBe('old')
       })
 
+      it('refuses a file where a folder is, or below a file, with ASSET_PATH_CONFLICT, keeping what is there', async () => {
+        const { after: inside } = await put('/clash/inside.txt', 'x')
+        const { after: file } = await put('/plain.txt', 'y')
+        for (const path of ['/clash', '/plain.txt/below.txt']) {
+          const error = await errorOf(put(path, 'conflicting'))
+          expect((error as CrossportError).code).toBe('ASSET_PATH_CONFLICT')
+        }
+        expect([await store.stat('/clash/inside.txt'), await store.stat('/plain.txt')]).toEqual([inside, file])
+        expect((await store.list({ prefix: '/', limit: 10 })).items).toEqual([inside, file])
+      })
+
       it('refuses paths no asset can have', async () => {
         for (const path of ['/', '/a/../b.txt', '/.hidden', '/dir/.env']) {
           const error = await errorOf(put(path, 'x'))

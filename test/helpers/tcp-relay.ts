@@ -4,6 +4,8 @@ export interface TcpRelay {
   readonly port: number
   /** performance.now() of each chunk from the client: a small request (a PURGE) arrives in one. */
   readonly arrivals: number[]
+  /** Everything the clients sent, as latin1 text: the requests' heads can be read from it. */
+  sent(): string
   start(): Promise<void>
   stop(): Promise<void>
 }
@@ -18,15 +20,20 @@ const { freePort } = require('../../scripts/lib/free-port.js') as { freePort(): 
 export async function tcpRelay(targetPort: number): Promise<TcpRelay> {
   const port = await freePort()
   const arrivals: number[] = []
+  const chunks: Buffer[] = []
   let server: Server | undefined
   const sockets = new Set<Socket>()
   return {
     port,
     arrivals,
+    sent: () => Buffer.concat(chunks).toString('latin1'),
     start: () =>
       new Promise((resolve) => {
         server = createServer((client) => {
-          client.on('data', () => arrivals.push(performance.now()))
+          client.on('data', (chunk: Buffer) => {
+            arrivals.push(performance.now())
+            chunks.push(chunk)
+          })
           const upstream = connect(targetPort, '127.0.0.1')
           for (const s of [client, upstream]) {
             sockets.add(s)

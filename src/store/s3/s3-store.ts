@@ -5,6 +5,7 @@ import { PRECOMPRESSED_SIBLINGS } from '../../http/precompressed'
 import type { AssetStore, DeleteResult, ListOptions, ListPage, OpenStoredFile, PutOptions, PutResult, StoredFile } from '../asset-store'
 import { PathLocks } from '../path-locks'
 import { failureOf, S3Client, S3ResponseError, type S3ClientOptions } from './client'
+import { refusePathConflicts } from './conflict'
 import { listObjects } from './list'
 import { KeyMap, storedFileOf } from './objects'
 import { OpenS3Object } from './transfer'
@@ -88,6 +89,7 @@ export class S3AssetStore implements AssetStore {
       return await this.locks.run(path, async () => {
         const before = await this.stat(path)
         options.precondition?.(before)
+        await refusePathConflicts(this.client, this.keys, path)
         // What the precondition saw must still be current when the write lands (across hosts too);
         // without one, the last writer wins as on the file store.
         // RGW compares a PUT's If-Match with the bare ETag (no quotes); S3 accepts it bare too.

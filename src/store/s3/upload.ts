@@ -7,6 +7,7 @@
  * aborts the multipart upload, so no parts stay behind.
  */
 import type { Readable } from 'node:stream'
+import { contentTypeFor } from '../../http/media-type'
 import type { PutOptions } from '../asset-store'
 import { receiveBody } from '../upload-body'
 import type { S3Client } from './client'
@@ -37,6 +38,8 @@ export async function stageUpload(client: S3Client, key: string, body: Readable,
   let uploadId: string | undefined
   const etags: string[] = []
   let isDone = false
+  // For other readers of the bucket (aws s3 cp, a CDN in front of it); Crossport itself goes by the name.
+  const contentType = { 'Content-Type': contentTypeFor(key) }
 
   const discard = async () => {
     if (uploadId === undefined || isDone) return
@@ -47,7 +50,7 @@ export async function stageUpload(client: S3Client, key: string, body: Readable,
     const bytes = Buffer.concat(part, partLength)
     part = []
     partLength = 0
-    uploadId ??= xmlValue((await client.expectOk({ method: 'POST', key, query: { uploads: '' } })).body, 'UploadId')
+    uploadId ??= xmlValue((await client.expectOk({ method: 'POST', key, query: { uploads: '' }, headers: contentType })).body, 'UploadId')
     if (uploadId === undefined) throw new Error(`S3 started no multipart upload for ${key}`)
     const answer = await client.expectOk({ method: 'PUT', key, query: { partNumber: String(etags.length + 1), uploadId }, body: bytes })
     etags.push(answer.headers.etag ?? '')
@@ -68,7 +71,7 @@ export async function stageUpload(client: S3Client, key: string, body: Readable,
 
   if (uploadId === undefined) {
     const bytes = Buffer.concat(part, partLength)
-    return { sizeBytes: received, discard, commit: (conditions) => client.expectOk({ method: 'PUT', key, headers: conditions, body: bytes }).then(() => undefined) }
+    return { sizeBytes: received, discard, commit: (conditions) => client.expectOk({ method: 'PUT', key, headers: { ...contentType, ...conditions }, body: bytes }).then(() => undefined) }
   }
   const commit: Commit = async (conditions) => {
     try {

@@ -60,6 +60,23 @@ describe('FileCache', () => {
     expect(cache.fresh('/a.css', entry.expiresAtMs)).toBeUndefined()
   })
 
+  it('with staleWhileRefreshMs, answers an expired entry for that long while one background re-check replaces it', async () => {
+    const source = new MemorySource()
+    source.put('/a.css', 'old')
+    const cache = new FileCache(source, { ...options, staleWhileRefreshMs: 500 })
+    const entry = await cache.refresh('/a.css')
+    source.put('/a.css', 'newer')
+    const lookups = jest.spyOn(source, 'lookup')
+    expect(cache.fresh('/a.css', entry.expiresAtMs + 100)).toBe(entry)
+    expect(cache.fresh('/a.css', entry.expiresAtMs + 200)).toBe(entry)
+    // One re-check (the file and its two siblings), shared by both requests.
+    expect(lookups).toHaveBeenCalledTimes(3)
+    const refreshed = await cache.refresh('/a.css')
+    expect(refreshed.identity?.sizeBytes).toBe(5)
+    expect(cache.fresh('/a.css', refreshed.expiresAtMs - 1)).toBe(refreshed)
+    expect(cache.fresh('/a.css', refreshed.expiresAtMs + 500)).toBeUndefined()
+  })
+
   it('finds precompressed siblings with their own ETags', async () => {
     const source = new MemorySource()
     source.put('/a.css', 'x'.repeat(50))
