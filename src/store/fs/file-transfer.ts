@@ -12,31 +12,39 @@
  * the sink, so a slow client holds the reader back and holds two buffers at
  * most.
  *
+ * Buffers come from a pool shared by all transfers (see chunk-pool.ts):
+ * 1 MiB for a large body within a fixed budget, else 64 KiB.
+ *
  * Reads take a slot first: the libuv thread pool runs four at a time anyway,
  * and a buffer taken only when its read can start keeps hundreds of
  * concurrent range requests from holding hundreds of buffers in the queue.
  * (Freed buffers do not shrink RSS: the allocator keeps the memory.)
  */
-import { close as fsClose, read as fsRead } from 'node:fs'
+import { closeSync, read as fsRead } from 'node:fs'
 import type { Writable } from 'node:stream'
 import type { Transfer } from '../asset-store'
 import { promisify } from 'node:util'
+import { ChunkPool } from './chunk-pool'
 
 const readFd = promisify(fsRead)
-const closeFd = promisify(fsClose)
 
-export const TRANSFER_CHUNK_BYTES = 64 * 1024
+/**
+ * Closes a read-only descriptor now: that frees kernel memory only and takes
+ * microseconds, less than the thread-pool round trip of an asynchronous close.
+ */
+export function closeQuietly(fd: number): void {
+  try {
+    closeSync(fd)
+  } catch {
+    // Already closed: nothing is left to free.
+  }
+}
 
-/** Idle buffers kept for the next reads: 64 × 64 KiB = 4 MiB at most. */
-const MAX_IDLE_BUFFERS = 64
 /** Reads in flight across all transfers. */
 const MAX_CONCURRENT_READS = 16
 
-const idleBuffers: Buffer[] = []
-const takeBuffer = (): Buffer => idleBuffers.pop() ?? Buffer.allocUnsafeSlow(TRANSFER_CHUNK_BYTES)
-const giveBack = (buffer: Buffer): void => {
-  if (idleBuffers.length < MAX_IDLE_BUFFERS) idleBuffers.push(buffer)
-}
+/** The buffers of every transfer in this process. */
+export const chunks = new ChunkPool()
 
 let readsInFlight = 0
 const waitingForRead: Array<() => void> = []
@@ -65,7 +73,8 @@ export function sendFileRange(fd: number, sink: Writable, start: number, end: nu
   let isClosed = sink.destroyed
   /** Settles the wait for the chunk in the sink; also called when the sink closes. */
   let wakeWriter: (() => void) | undefined
-  let isWriting = false
+  /** The buffer the sink holds, until its write calls back or the transfer ends. */
+  let inSink: Buffer | undefined
   const onClose = () => {
     isClosed = true
     wakeWriter?.()
@@ -73,18 +82,19 @@ export function sendFileRange(fd: number, sink: Writable, start: number, end: nu
   sink.once('close', onClose)
 
   const write = (buffer: Buffer, length: number): void => {
-    isWriting = true
+    inSink = buffer
     sink.write(buffer.subarray(0, length), (error) => {
       if (!error) bytesSent += length
-      // The sink is done with these bytes (or failed them): the buffer is free again.
-      giveBack(buffer)
-      isWriting = false
+      // The sink is done with these bytes (or failed them): the buffer is free again,
+      // unless the transfer ended first and already let it go.
+      if (inSink === buffer) chunks.give(buffer)
+      inSink = undefined
       wakeWriter?.()
     })
   }
   // Without a 'close' race, a write into a socket destroyed a moment ago might never call back.
   const writerIdle = (): Promise<void> | undefined =>
-    isWriting && !isClosed
+    inSink !== undefined && !isClosed
       ? new Promise<void>((resolve) => {
           wakeWriter = () => {
             wakeWriter = undefined
@@ -93,19 +103,29 @@ export function sendFileRange(fd: number, sink: Writable, start: number, end: nu
         })
       : undefined
 
+  /** Ends the sink and waits for it to finish, or to close first (a client gone at the last moment). */
+  const endSink = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      wakeWriter = () => {
+        wakeWriter = undefined
+        resolve()
+      }
+      sink.end(() => wakeWriter?.())
+    })
+
   async function readChunk(position: number): Promise<{ buffer: Buffer; bytesRead: number } | undefined> {
     await startRead()
     if (isClosed) {
       endRead()
       return undefined
     }
-    const buffer = takeBuffer()
+    const buffer = chunks.take(end - position + 1)
     try {
-      const { bytesRead } = await readFd(fd, buffer, 0, Math.min(TRANSFER_CHUNK_BYTES, end - position + 1), position)
+      const { bytesRead } = await readFd(fd, buffer, 0, Math.min(buffer.length, end - position + 1), position)
       if (bytesRead === 0) throw Object.assign(new Error('file shrank while it was being sent'), { code: 'ESHRANK' })
       return { buffer, bytesRead }
     } catch (error) {
-      giveBack(buffer)
+      chunks.give(buffer)
       throw error
     } finally {
       endRead()
@@ -120,13 +140,13 @@ export function sendFileRange(fd: number, sink: Writable, start: number, end: nu
       position += chunk.bytesRead
       await writerIdle()
       if (isClosed) {
-        giveBack(chunk.buffer)
+        chunks.give(chunk.buffer)
         break
       }
       write(chunk.buffer, chunk.bytesRead)
     }
     await writerIdle()
-    if (!isClosed) sink.end()
+    if (!isClosed) await endSink()
   }
 
   const done = pump()
@@ -134,9 +154,13 @@ export function sendFileRange(fd: number, sink: Writable, start: number, end: nu
       sink.destroy()
       throw error
     })
-    .finally(async () => {
+    .finally(() => {
       sink.off('close', onClose)
-      await closeFd(fd).catch(() => {})
+      // A destroyed sink may never call back for its last write: count the buffer
+      // out of the budget now, but never reuse it (the socket may still read it).
+      if (inSink !== undefined) chunks.give(inSink, false)
+      inSink = undefined
+      closeQuietly(fd)
     })
   return {
     get bytesSent() {

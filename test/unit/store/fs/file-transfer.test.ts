@@ -1,10 +1,12 @@
-import { fstatSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { appendFileSync, fstatSync, mkdtempSync, openSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import { sendFileRange, TRANSFER_CHUNK_BYTES } from '../../../../src/store/fs/file-transfer'
+import { chunks, sendFileRange } from '../../../../src/store/fs/file-transfer'
+import { LARGE_CHUNK_BYTES, LARGE_CHUNKS_BUDGET_BYTES, SMALL_CHUNK_BYTES } from '../../../../src/store/fs/chunk-pool'
 
-const CHUNK = TRANSFER_CHUNK_BYTES
+/** The largest read: the test file spans several of them. */
+const CHUNK = LARGE_CHUNK_BYTES
 
 /** A sink that keeps what it gets; `hold` keeps write callbacks back until `release()`. */
 class Collector extends Writable {
@@ -40,7 +42,7 @@ const ticks = (n: number) => new Promise<void>((resolve) => setTimeout(resolve, 
 
 let dir: string
 let file: string
-const content = Buffer.from(Array.from({ length: 10 * CHUNK + 123 }, (_, i) => i % 251))
+const content = Buffer.from(Array.from({ length: 3 * CHUNK + 123 }, (_, i) => i % 251))
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'crossport-transfer-'))
@@ -49,12 +51,28 @@ beforeEach(() => {
 })
 afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
+/** A whole-file transfer into a sink that keeps its write callbacks back (a client that does not read). */
+function heldTransfer() {
+  const fd = openSync(file, 'r')
+  const sink = new Collector()
+  sink.hold = true
+  return { fd, sink, transfer: sendFileRange(fd, sink, 0, content.length - 1) }
+}
+
 describe('sendFileRange(fd, sink, start, end)', () => {
   it.each([
     [0, content.length - 1],
     [1000, 5999],
     [content.length - 500, content.length - 1],
     [7, 7],
+    // Ranges that end exactly at, just before and just past a read boundary.
+    [0, CHUNK - 1],
+    [0, CHUNK],
+    [1, CHUNK],
+    [CHUNK, 2 * CHUNK - 1],
+    [CHUNK - 1, 2 * CHUNK],
+    [0, SMALL_CHUNK_BYTES - 1],
+    [0, SMALL_CHUNK_BYTES],
   ])('sends exactly bytes %d..%d, ends the sink and closes the descriptor', async (start, end) => {
     const fd = openSync(file, 'r')
     const sink = new Collector()
@@ -68,10 +86,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
   })
 
   it('keeps at most one chunk waiting in a sink that does not drain (back-pressure)', async () => {
-    const fd = openSync(file, 'r')
-    const sink = new Collector()
-    sink.hold = true
-    const transfer = sendFileRange(fd, sink, 0, content.length - 1)
+    const { fd, sink, transfer } = heldTransfer()
     await ticks(50)
     expect(sink.chunks.length).toBe(1)
     expect(transfer.bytesSent).toBe(0)
@@ -81,10 +96,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
   })
 
   it('stops and closes the descriptor when the sink is destroyed mid-transfer (client abort)', async () => {
-    const fd = openSync(file, 'r')
-    const sink = new Collector()
-    sink.hold = true
-    const transfer = sendFileRange(fd, sink, 0, content.length - 1)
+    const { fd, sink, transfer } = heldTransfer()
     await ticks(20)
     sink.destroy()
     await transfer.done
@@ -93,12 +105,9 @@ describe('sendFileRange(fd, sink, start, end)', () => {
   })
 
   it('destroys the sink rather than complete it with missing bytes when the file shrinks', async () => {
-    const fd = openSync(file, 'r')
-    const sink = new Collector()
-    sink.hold = true
-    const transfer = sendFileRange(fd, sink, 0, content.length - 1)
+    const { fd, sink, transfer } = heldTransfer()
     await ticks(20)
-    truncateSync(file, 2 * CHUNK)
+    truncateSync(file, 2 * SMALL_CHUNK_BYTES)
     sink.release()
     await expect(transfer.done).rejects.toThrow(/shrank/)
     expect(sink.destroyed).toBe(true)
@@ -119,11 +128,7 @@ describe('sendFileRange(fd, sink, start, end)', () => {
   })
 
   it('lets a transfer finish while many others are stalled on clients that do not read', async () => {
-    const stalled = Array.from({ length: 40 }, () => {
-      const sink = new Collector()
-      sink.hold = true
-      return { sink, transfer: sendFileRange(openSync(file, 'r'), sink, 0, content.length - 1) }
-    })
+    const stalled = Array.from({ length: 40 }, heldTransfer)
     await ticks(20)
     const sink = new Collector()
     await sendFileRange(openSync(file, 'r'), sink, 0, content.length - 1).done
@@ -131,5 +136,30 @@ describe('sendFileRange(fd, sink, start, end)', () => {
     for (const s of stalled) s.sink.release()
     await Promise.all(stalled.map((s) => s.transfer.done))
     expect(stalled.every((s) => s.sink.bytes.equals(content))).toBe(true)
+  })
+
+  it('sends the range it was asked for when the file grows during the transfer', async () => {
+    const { fd, sink, transfer } = heldTransfer()
+    await ticks(20)
+    appendFileSync(file, Buffer.alloc(2 * CHUNK, 7))
+    sink.release()
+    await transfer.done
+    expect(sink.bytes.equals(content)).toBe(true)
+  })
+
+  it('keeps large buffers within the shared budget however many clients stall, and returns them all', async () => {
+    const stalled = Array.from({ length: 40 }, heldTransfer)
+    // Each stalled download reaches its limit: one chunk in the sink, the next one read and waiting.
+    for (let waited = 0; stalled.some((s) => s.sink.chunks.length === 0) && waited < 5000; waited += 10) await ticks(10)
+    await ticks(50)
+    expect(stalled.every((s) => s.sink.chunks.length === 1)).toBe(true)
+    // 40 stalled downloads of 1 MiB reads would hold 80 MiB without the budget: they hold all of it, no more.
+    expect(chunks.largeBytesLent).toBe(LARGE_CHUNKS_BUDGET_BYTES)
+    expect(chunks.largeBytesHeld).toBe(LARGE_CHUNKS_BUDGET_BYTES)
+    for (const s of stalled) s.sink.release()
+    await Promise.all(stalled.map((s) => s.transfer.done))
+    expect(stalled.every((s) => s.sink.bytes.equals(content))).toBe(true)
+    expect(chunks.largeBytesLent).toBe(0)
+    expect(chunks.largeBytesHeld).toBeLessThanOrEqual(LARGE_CHUNKS_BUDGET_BYTES)
   })
 })
