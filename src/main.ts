@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster'
 import { config as loadDotenv } from 'dotenv'
 import { issueGeneratedToken, prepareDatabase, startCrossport, type RunningCrossport } from './server/app'
 import { ConfigError, loadConfig, type Config } from './config/config'
-import type { Db } from './db/open'
+import type { Db } from './db/sqlite/open'
 import { createLogger, type Logger } from './ops/log'
 import { closeUnacceptedConnections } from './server/cluster-handoff'
 

@@ -1,4 +1,4 @@
-import { isDatabaseBusy } from '../db/retry-busy'
+import { isDatabaseBusy } from '../db/sqlite/retry-busy'
 
 /** `last_used_at` is precise to this much: a token is written at most once per period. */
 export const LAST_USED_RESOLUTION_MS = 60_000

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa'
-import { isDatabaseBusy } from '../db/retry-busy'
+import { isDatabaseBusy } from '../db/sqlite/retry-busy'
 import { ERROR_CATALOGUE, isCrossportError, problemType, type ErrorCode, type FieldProblem } from '../http/errors'
 import type { Logger } from '../ops/log'
 

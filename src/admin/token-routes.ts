@@ -1,7 +1,7 @@
 import type Router from '@koa/router'
 import type { AdminContext } from './context'
 import { AuditRepo } from '../db/audit-repo'
-import { writeTransaction } from '../db/retry-busy'
+import { writeTransaction } from '../db/sqlite/retry-busy'
 import { TokenRepo } from '../db/token-repo'
 import { CrossportError } from '../http/errors'
 import { getActor, requireScope } from './auth'

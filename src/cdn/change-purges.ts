@@ -4,7 +4,7 @@
  * it commits or rolls back with the change), and the outbox worker is woken
  * once the change has committed.
  */
-import type { Db } from '../db/open'
+import type { Db } from '../db/sqlite/open'
 import { PurgeOutboxRepo } from '../db/purge-outbox-repo'
 import type { CdnKind } from '../config/cdn-settings'
 import { assetChangeTags, folderChangeTags } from './tags'

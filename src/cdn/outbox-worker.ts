@@ -5,8 +5,8 @@
  * its lease runs out. Delivery is at least once: a purge may be sent twice
  * (harmless, purging is idempotent), never dropped.
  */
-import { retryWhileBusy } from '../db/retry-busy'
-import type { Db } from '../db/open'
+import { retryWhileBusy } from '../db/sqlite/retry-busy'
+import type { Db } from '../db/sqlite/open'
 import { PurgeOutboxRepo, type OutboxPurge } from '../db/purge-outbox-repo'
 import { PurgeDeliveryError, type CdnAdapter } from './adapters'
 

@@ -6,7 +6,7 @@ import type { CreatedToken } from '../admin/schemas/api-types'
 import { describeProblems, toFieldProblems } from '../admin/schemas/parse'
 import { createTokenSchema } from '../admin/schemas/requests'
 import { AuditRepo } from '../db/audit-repo'
-import type { Db } from '../db/open'
+import type { Db } from '../db/sqlite/open'
 import { TokenRepo } from '../db/token-repo'
 import { CliError } from './api-client'
 

@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3'
 import { LRUCache } from 'lru-cache'
 import type { Folder, Policy, SignedUrlsMode } from '../policy/types'
-import type { Db } from './open'
+import type { Db } from './sqlite/open'
 
 interface FolderRow {
   id: number

@@ -3,7 +3,7 @@ import { LRUCache } from 'lru-cache'
 import type { PackedFolder, PolicyShape } from '../policy/packed-folder'
 import type { SignedUrlsMode } from '../policy/types'
 import { jsonList } from './folder-repo'
-import type { Db } from './open'
+import type { Db } from './sqlite/open'
 
 /** The columns of one folder row and its origins, as an array (`raw()`): no object per row to build and collect. */
 type PackedRow = [

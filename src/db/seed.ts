@@ -1,6 +1,6 @@
 import { AuditRepo } from './audit-repo'
 import { FolderRepo } from './folder-repo'
-import type { Db } from './open'
+import type { Db } from './sqlite/open'
 import { generateTokenSecret, TokenRepo } from './token-repo'
 import { DEFAULT_POLICY } from '../policy/types'
 

@@ -1,6 +1,6 @@
 import type { Statement } from 'better-sqlite3'
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
-import type { Db } from './open'
+import type { Db } from './sqlite/open'
 
 /** `sign` may only mint signed URLs (POST /sign); `write` includes `read` and `sign`. */
 export type TokenScope = 'read' | 'write' | 'sign'

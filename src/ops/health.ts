@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http'
-import type { Db } from '../db/open'
-import type { LivePolicyTable } from '../db/live-policy-table'
-import { schemaVersion } from '../db/migrate'
+import type { Db } from '../db/sqlite/open'
+import type { LivePolicyTable } from '../db/sqlite/live-policy-table'
+import { schemaVersion } from '../db/sqlite/migrate'
 import type { AssetStore } from '../store/asset-store'
 import type { Logger } from './log'
 

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { Config } from '../config/config'
-import type { LivePolicyTable } from '../db/live-policy-table'
+import type { LivePolicyTable } from '../db/sqlite/live-policy-table'
 import type { ImageService } from '../images/types'
 import type { AssetStore } from '../store/asset-store'
 import type { AppEvents } from '../util/app-events'

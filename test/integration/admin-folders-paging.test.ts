@@ -1,5 +1,5 @@
 import { FolderRepo } from '../../src/db/folder-repo'
-import { openDb } from '../../src/db/open'
+import { openDb } from '../../src/db/sqlite/open'
 import { DEFAULT_POLICY } from '../../src/policy/types'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 

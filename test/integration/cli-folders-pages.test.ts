@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { FolderRepo } from '../../src/db/folder-repo'
-import { openDb } from '../../src/db/open'
+import { openDb } from '../../src/db/sqlite/open'
 import { DEFAULT_POLICY } from '../../src/policy/types'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 

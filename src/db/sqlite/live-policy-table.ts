@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3'
-import { FolderTable, type PolicyTable } from '../policy/table'
+import { FolderTable, type PolicyTable } from '../../policy/table'
 import type { Db } from './open'
-import { PackedFolderReader } from './packed-folder-reader'
+import { PackedFolderReader } from '../packed-folder-reader'
 import { isDatabaseBusy } from './retry-busy'
 
 /** More changed folders than this since the last look: rebuild in chunks rather than apply them in one go. */
