@@ -20,14 +20,23 @@ if (!fixtures || !port) {
 
 // Cluster workers run this file again: they inherit the primary's environment
 // (database, ports) and only need the server itself.
-if (require('node:cluster').isPrimary) prepare()
-require(join(DIST, 'main.js'))
+if (require('node:cluster').isPrimary) {
+  prepare().then(
+    () => require(join(DIST, 'main.js')),
+    (error) => {
+      process.stderr.write(`bench-server: ${error.message}\n`)
+      process.exit(1)
+    },
+  )
+} else {
+  require(join(DIST, 'main.js'))
+}
 
-function prepare() {
+async function prepare() {
   ensureBuilt()
   const dir = mkdtempSync(join(tmpdir(), 'crossport-bench-'))
   const databasePath = join(dir, 'crossport.db')
-  prepareDatabase(databasePath)
+  await prepareDatabase(databasePath)
 
   Object.assign(process.env, {
     PORT: port,

@@ -64,7 +64,7 @@ function verifyBackup(file: string, pages: number): BackupResult {
   }
 }
 
-export function migrateDatabase(databasePath: string): { applied: string[]; schemaVersion: number } {
+export async function migrateDatabase(databasePath: string): Promise<{ applied: string[]; schemaVersion: number }> {
   const db = openDb(databasePath, { lockWait: 'wait' })
   try {
     const applied = migrate(db).map((m) => m.name)
@@ -89,8 +89,8 @@ export function registerDbCommands(program: Command, kit: CommandKit): void {
   program
     .command('migrate')
     .description('apply pending database migrations')
-    .action((_options: unknown, command: Command) => {
-      const result = migrateDatabase(kit.databasePath(command))
+    .action(async (_options: unknown, command: Command) => {
+      const result = await migrateDatabase(kit.databasePath(command))
       if (kit.wantsJson(command)) return printJson(io, result)
       printLine(io, result.applied.length === 0 ? `up to date (schema version ${result.schemaVersion})` : `applied ${result.applied.join(', ')} (schema version ${result.schemaVersion})`)
     })

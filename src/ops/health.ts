@@ -1,15 +1,14 @@
 import type { ServerResponse } from 'node:http'
-import type { Db } from '../db/sqlite/open'
-import type { LivePolicyTable } from '../db/sqlite/live-policy-table'
-import { schemaVersion } from '../db/sqlite/migrate'
+import { schemaVersion } from '../db/schema-version'
+import type { LivePolicies, SqlExecutor } from '../db/sql'
 import type { AssetStore } from '../store/asset-store'
 import type { Logger } from './log'
 
 /** What readiness looks at. */
 export interface ReadinessContext {
   readonly store: Pick<AssetStore, 'whyNotReady'>
-  readonly db: Db
-  readonly policies: Pick<LivePolicyTable, 'current'>
+  readonly db: SqlExecutor
+  readonly policies: Pick<LivePolicies, 'current'>
   readonly logger: Logger
 }
 
@@ -38,7 +37,7 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
 export async function checkReadiness(context: ReadinessContext): Promise<Readiness> {
   let database = OK
   try {
-    if (schemaVersion(context.db) <= 0) database = 'not migrated'
+    if ((await schemaVersion(context.db)) <= 0) database = 'not migrated'
   } catch (error) {
     database = `unavailable: ${describe(error)}`
   }

@@ -1,5 +1,4 @@
 import { FolderRepo } from '../../src/db/folder-repo'
-import { openDb } from '../../src/db/sqlite/open'
 import { DEFAULT_POLICY } from '../../src/policy/types'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 
@@ -21,12 +20,10 @@ const ALL = ['/', ...NUMBERED, ...TREE].sort()
 beforeAll(async () => {
   cp = await startTestCrossport()
   // Written straight into the database: paging reads it, and a page must not need 136 API calls to set up.
-  const db = openDb(cp.databasePath)
-  const repo = new FolderRepo(db)
-  db.transaction(() => {
-    for (const path of [...NUMBERED, ...TREE]) repo.create(path, { ...DEFAULT_POLICY, origins: ['https://shop.example'] })
-  })()
-  db.close()
+  await cp.running.context.db.transaction(async (tx) => {
+    const repo = new FolderRepo(tx)
+    for (const path of [...NUMBERED, ...TREE]) await repo.create(path, { ...DEFAULT_POLICY, origins: ['https://shop.example'] })
+  })
 })
 
 afterAll(async () => {

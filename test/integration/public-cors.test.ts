@@ -30,12 +30,12 @@ beforeAll(async () => {
     },
   })
   const folders = new FolderRepo(cp.running.context.db)
-  folders.create('/public/', policy({ origins: [SITE_A, SITE_B], cacheControl: 'public, max-age=60' }))
-  folders.create('/private/', policy({ origins: [SITE_A] }))
-  folders.create('/open/', policy({ origins: ['*'] }))
-  folders.create('/creds/', policy({ origins: [SITE_A], credentials: true }))
-  folders.create('/strict/', policy({ origins: [SITE_A], mode: 'strict' }))
-  cp.running.context.events.emit('policy-changed')
+  await folders.create('/public/', policy({ origins: [SITE_A, SITE_B], cacheControl: 'public, max-age=60' }))
+  await folders.create('/private/', policy({ origins: [SITE_A] }))
+  await folders.create('/open/', policy({ origins: ['*'] }))
+  await folders.create('/creds/', policy({ origins: [SITE_A], credentials: true }))
+  await folders.create('/strict/', policy({ origins: [SITE_A], mode: 'strict' }))
+  await cp.running.context.policies.invalidate()
 })
 
 afterAll(() => cp.close())
@@ -164,14 +164,14 @@ describe('strict mode', () => {
 describe('a policy change', () => {
   it('is in force on the next request', async () => {
     const folders = new FolderRepo(cp.running.context.db)
-    const folder = folders.findByPath('/private/')
+    const folder = await folders.findByPath('/private/')
     expect(folder).toBeDefined()
     expect((await get('/private/app.css', { origin: SITE_B })).headers.get('access-control-allow-origin')).toBeNull()
-    folders.addOrigin(folder!.id, SITE_B)
-    cp.running.context.events.emit('policy-changed')
+    await folders.addOrigin(folder!.id, SITE_B)
+    await cp.running.context.policies.invalidate()
     expect((await get('/private/app.css', { origin: SITE_B })).headers.get('access-control-allow-origin')).toBe(SITE_B)
-    folders.removeOrigin(folder!.id, SITE_B)
-    cp.running.context.events.emit('policy-changed')
+    await folders.removeOrigin(folder!.id, SITE_B)
+    await cp.running.context.policies.invalidate()
   })
 })
 
