@@ -71,6 +71,7 @@ export interface PgOptions {
  */
 export class PgDatabase extends PgExecutor implements SqlDatabase {
   private readonly pool: Pool
+  private isClosed = false
 
   constructor(
     readonly url: string,
@@ -130,7 +131,14 @@ export class PgDatabase extends PgExecutor implements SqlDatabase {
     return new Client({ connectionString: this.url, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true, application_name: 'crossport', types: numberTypes() })
   }
 
+  /** False once close() was called: a timer firing after shutdown leaves the database alone. */
+  get isOpen(): boolean {
+    return !this.isClosed
+  }
+
   async close(): Promise<void> {
+    if (this.isClosed) return
+    this.isClosed = true
     await this.pool.end()
   }
 
