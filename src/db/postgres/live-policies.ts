@@ -51,6 +51,7 @@ export class PgLivePolicies implements LivePolicies {
   private isFailing = false
   private isLoaded = false
   private isPolling = false
+  private isClosed = false
   private readonly source: PgFolderSource
   private readonly listener: ChangeListener
   private readonly subscribers = new Set<(notice: ChangeNotice) => void>()
@@ -115,6 +116,7 @@ export class PgLivePolicies implements LivePolicies {
   }
 
   async close(): Promise<void> {
+    this.isClosed = true
     clearInterval(this.pollTimer)
     await this.listener.close()
     await this.settled()
@@ -137,6 +139,7 @@ export class PgLivePolicies implements LivePolicies {
 
   /** Runs `work` after whatever is under way; settles once a run that started after this call is done. */
   private request(work: Work): Promise<void> {
+    if (this.isClosed) return Promise.resolve()
     if (work === 'full' || this.wanted === undefined) this.wanted = work
     this.running ??= this.drain()
     return this.running
