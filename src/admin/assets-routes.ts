@@ -2,6 +2,7 @@ import type Router from '@koa/router'
 import type { AdminContext } from './context'
 import { NO_PURGES } from '../cdn/change-purges'
 import { AuditRepo } from '../db/audit-repo'
+import { notifyChange } from '../db/postgres'
 import type { SqlExecutor } from '../db/sql'
 import { isDatabaseBusy, retryWhileBusy } from '../db/sqlite/retry-busy'
 import { contentTypeFor } from '../http/media-type'
@@ -48,10 +49,12 @@ export function registerAssetRoutes(router: Router, context: AdminContext, optio
   // audit row cannot be written in time: a lock held past DB_BUSY_RETRY_MS keeps the row
   // retrying in the background instead of turning a done change into "503, nothing changed".
   // The CDN's purge rides in the audit row's transaction: written with it, or retried with it.
+  // So does, on PostgreSQL, the notification that makes every other host drop the paths from its caches.
   const recordChange = async (paths: readonly string[], audited: (audit: AuditRepo) => Promise<void>): Promise<void> => {
     const work = async (tx: SqlExecutor): Promise<void> => {
       await audited(new AuditRepo(tx))
       await purges.assetsChanged(tx, paths)
+      for (const path of paths) await notifyChange(tx, { kind: 'asset', path })
     }
     try {
       await db.transaction(work)

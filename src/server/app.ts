@@ -12,6 +12,7 @@ import type { SqlDatabase } from '../db/sql'
 import { createCdnAdapter, createChangePurges, PurgeOutboxWorker } from '../cdn'
 import { createImageService } from '../images'
 import type { Logger } from '../ops/log'
+import { createDatabaseTelemetry } from '../ops/database-metrics'
 import { createPurgeTelemetry } from '../ops/purge-metrics'
 import { closeGracefully } from '../ops/shutdown'
 import { cacheTagHeader } from '../pipeline/cache-tags'
@@ -77,7 +78,16 @@ export async function createContext(
   const telemetry = createTelemetry(config, logger)
   const events = new EventEmitter() as AppEvents
   events.setMaxListeners(50)
-  const policies = await database.livePolicies(config.policyPollMs, () => telemetry.policyReloaded())
+  const databaseError = database.dialect === 'postgres' ? createDatabaseTelemetry(telemetry.metrics.registry, () => database.health(), logger) : undefined
+  const policies = await database.livePolicies({
+    pollMs: config.policyPollMs,
+    onReload: () => telemetry.policyReloaded(),
+    ...(databaseError ? { onError: databaseError } : {}),
+  })
+  // Another host changed an asset: drop what this process keeps about it (file entry, derivatives).
+  database.onAssetChanged((path) => {
+    if (path !== undefined) events.emit('asset-changed', path)
+  })
   // A change made by this process is in force before its answer (the routes await it); this
   // listener serves the changes a cluster sibling announces.
   events.on('policy-changed', () => void policies.invalidate())
@@ -93,7 +103,8 @@ export async function createContext(
           telemetry: createPurgeTelemetry(telemetry.metrics.registry, new PurgeOutboxRepo(db), logger),
         })
   const purges = createChangePurges(config.cdn.kind, async (maxWaitMs) => purgeWorker?.settled(maxWaitMs))
-  return { config, logger, db, policies, events, telemetry, images, store, cacheTags: cacheTagHeader(cdn), purges, purgeWorker }
+  const databaseHealth = database.dialect === 'postgres' ? () => database.health() : undefined
+  return { config, logger, db, policies, events, telemetry, images, store, cacheTags: cacheTagHeader(cdn), purges, purgeWorker, ...(databaseHealth ? { databaseHealth } : {}) }
 }
 
 export async function startCrossport(

@@ -25,7 +25,9 @@ export function openSqlite(path: string, options: { busyBudgetMs: number }): Dat
       checkpointer ??= checkpointInBackground(raw)
       await checkpointer.ready
     },
-    livePolicies: (pollMs, onReload) => Promise.resolve(new LivePolicyTable(raw, pollMs, onReload)),
+    livePolicies: ({ pollMs, onReload }) => Promise.resolve(new LivePolicyTable(raw, pollMs, onReload)),
+    health: () => 'ok',
+    onAssetChanged: () => {},
     async close() {
       await checkpointer?.close()
       await db.close()
