@@ -6,6 +6,7 @@
  * environment, so it composes with `describeEachStore`: pass
  * `await database.env()` into a store's start options.
  */
+import { existsSync } from 'node:fs'
 import { startTestCrossport, type StartOptions, type TestCrossport } from './crossport'
 import { createTestDatabase, type TestDatabase } from './postgres'
 
@@ -30,7 +31,15 @@ function databaseUnderTest(kind: DatabaseKind): DatabaseUnderTest & { dropAll():
   return {
     kind,
     env,
-    start: async (options = {}) => startTestCrossport({ ...options, env: { ...(await env()), ...options.env } }),
+    start: async (options = {}) => {
+      const cp = await startTestCrossport({ ...options, env: { ...(await env()), ...options.env } })
+      // On PostgreSQL no SQLite file may appear: a suite that quietly ran on SQLite would prove nothing.
+      if (kind === 'postgres' && existsSync(cp.databasePath)) {
+        await cp.close()
+        throw new Error(`DATABASE_URL was set but the server opened the SQLite file ${cp.databasePath}`)
+      }
+      return cp
+    },
     dropAll: async () => {
       for (const database of created.splice(0)) await database.drop()
     },

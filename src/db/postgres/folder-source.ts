@@ -53,9 +53,13 @@ export class PgFolderSource {
    * back to `seq` (pruning may have removed entries after it).
    */
   async changesAfter(seq: number, limit: number): Promise<{ entries: LogEntry[]; complete: boolean }> {
-    const entries = await this.db.all<LogEntry>(`SELECT seq, path FROM policy_changes WHERE seq > $1 ORDER BY seq LIMIT ${limit}`, [seq])
-    const latest = entries.length === 0 ? seq : (await this.position(this.db)).seq
-    return { entries, complete: latest - LOG_KEPT <= seq }
+    // The newest entry rides along in each row: one round trip, not two, on every notification.
+    const rows = await this.db.all<LogEntry & { latest: number }>(
+      `SELECT seq, path, (SELECT MAX(seq) FROM policy_changes) AS latest FROM policy_changes WHERE seq > $1 ORDER BY seq LIMIT ${limit}`,
+      [seq],
+    )
+    const latest = rows[0]?.latest ?? seq
+    return { entries: rows.map(({ seq: entrySeq, path }) => ({ seq: entrySeq, path })), complete: latest - LOG_KEPT <= seq }
   }
 
   /** The folders at `paths` as they are now; a path with no folder is simply absent. */
