@@ -99,6 +99,20 @@ describe('on one shared database', () => {
     expect(Math.max(...timings)).toBeLessThanOrEqual(PROPAGATION_MS)
   })
 
+  it('reads everything again when one transaction changed more folders than a catch-up reads one by one', async () => {
+    const a = await openHost(database.url, 60_000)
+    const b = await openHost(database.url, 60_000)
+    await a.db.transaction(async (tx) => {
+      // 250 folders: more than the 200 a catch-up reads by path.
+      for (let i = 0; i < 250; i++) await tx.run(`INSERT INTO folders (path, methods, allow_headers, expose_headers, max_age, credentials, mode, cache_control, created_at, updated_at)
+        SELECT $1, methods, allow_headers, expose_headers, max_age, credentials, mode, cache_control, created_at, updated_at FROM folders WHERE path = '/'`, [`/bulk${i}/`])
+      await tx.run("DELETE FROM folders WHERE path = '/before/'")
+    })
+    await waitFor(() => b.policies.current().size === 251, 5_000)
+    expect(b.policies.current().get('/bulk249/')).toBeDefined()
+    expect(b.policies.current().get('/before/')).toBeUndefined()
+  })
+
   it('has the change of this process in force once invalidate() settles', async () => {
     const a = await openHost(database.url, 60_000)
     await createFolder(a.db, '/mine/', ['https://mine.example'])

@@ -4,9 +4,8 @@ import type { PgDatabase, PgExecutor } from './database'
 
 // The origins as one JSON text per folder, in order, as SQLite's
 // json_group_array gives them ('[]' for none).
-const SELECT_PACKED = `SELECT ${PACKED_FOLDER_COLUMNS},
-    (SELECT COALESCE(json_agg(o.origin ORDER BY o.position), '[]'::json)::text FROM folder_origins o WHERE o.folder_id = f.id)
-  FROM folders f`
+const ORIGINS_JSON = `(SELECT COALESCE(json_agg(o.origin ORDER BY o.position), '[]'::json)::text FROM folder_origins o WHERE o.folder_id = f.id)`
+const SELECT_PACKED = `SELECT ${PACKED_FOLDER_COLUMNS}, ${ORIGINS_JSON} FROM folders f`
 
 /** Folders read per page of a full read: the rows of 100,000 folders never sit in memory all at once. */
 const PAGE = 5_000
@@ -24,6 +23,13 @@ export interface FolderSnapshot {
 export interface LogEntry {
   readonly seq: number
   readonly path: string
+}
+
+export interface CatchUp {
+  readonly entries: LogEntry[]
+  readonly complete: boolean
+  /** The folders at the logged paths; undefined when there were too many to read one by one. */
+  readonly folders: PackedFolder[] | undefined
 }
 
 /** The reads PgLivePolicies makes: all folders, the change log after a point, some folders by path. */
@@ -49,23 +55,27 @@ export class PgFolderSource {
   }
 
   /**
-   * Up to `limit` log entries after `seq`, and whether the log still reaches
-   * back to `seq` (pruning may have removed entries after it).
+   * Up to `limit` log entries after `seq`, whether the log still reaches back
+   * to `seq` (pruning may have removed entries after it), and the folders at
+   * the logged paths as they are now (a path without one is absent), unless
+   * there are more than `maxFolders` of them. One statement, so one round
+   * trip on every notification and one snapshot of log and folders.
    */
-  async changesAfter(seq: number, limit: number): Promise<{ entries: LogEntry[]; complete: boolean }> {
-    // The newest entry rides along in each row: one round trip, not two, on every notification.
-    const rows = await this.db.all<LogEntry & { latest: number }>(
-      `SELECT seq, path, (SELECT MAX(seq) FROM policy_changes) AS latest FROM policy_changes WHERE seq > $1 ORDER BY seq LIMIT ${limit}`,
+  async changesAfter(seq: number, limit: number, maxFolders: number): Promise<CatchUp> {
+    const row = await this.db.get<{ log: string; latest: number | null; folders: string | null }>(
+      `WITH changed AS (SELECT seq, path FROM policy_changes WHERE seq > $1 ORDER BY seq LIMIT ${limit}),
+            paths AS (SELECT DISTINCT path FROM changed)
+       SELECT (SELECT COALESCE(json_agg(json_build_array(seq, path) ORDER BY seq), '[]'::json) FROM changed)::text AS log,
+              (SELECT MAX(seq) FROM policy_changes) AS latest,
+              CASE WHEN (SELECT COUNT(*) FROM paths) <= ${maxFolders} THEN
+                (SELECT COALESCE(json_agg(json_build_array(${PACKED_FOLDER_COLUMNS}, ${ORIGINS_JSON})), '[]'::json)
+                   FROM folders f WHERE f.path IN (SELECT path FROM paths))::text
+              END AS folders`,
       [seq],
     )
-    const latest = rows[0]?.latest ?? seq
-    return { entries: rows.map(({ seq: entrySeq, path }) => ({ seq: entrySeq, path })), complete: latest - LOG_KEPT <= seq }
-  }
-
-  /** The folders at `paths` as they are now; a path with no folder is simply absent. */
-  async byPaths(paths: readonly string[]): Promise<PackedFolder[]> {
-    const rows = await this.db.arrays<PackedRow>(`${SELECT_PACKED} WHERE f.path IN (SELECT json_array_elements_text($1::json))`, [JSON.stringify(paths)])
-    return rows.map((row) => this.builder.toPacked(row))
+    const entries = (JSON.parse(row?.log ?? '[]') as Array<[number, string]>).map(([entrySeq, path]) => ({ seq: entrySeq, path }))
+    const folders = row?.folders == null ? undefined : (JSON.parse(row.folders) as PackedRow[]).map((packed) => this.builder.toPacked(packed))
+    return { entries, complete: (row?.latest ?? seq) - LOG_KEPT <= seq, folders }
   }
 
   async version(): Promise<number> {

@@ -180,17 +180,16 @@ export class PgLivePolicies implements LivePolicies {
 
   /** Re-reads the folders logged after `seenSeq`, or everything when the log no longer says which. */
   private async catchUp(): Promise<void> {
-    const { entries, complete } = await this.source.changesAfter(this.seenSeq, MAX_CATCH_UP_ENTRIES)
+    const { entries, complete, folders } = await this.source.changesAfter(this.seenSeq, MAX_CATCH_UP_ENTRIES, MAX_CATCH_UP_FOLDERS)
     const last = entries[entries.length - 1]
     if (last === undefined) return
-    const paths = [...new Set(entries.map((entry) => entry.path))]
-    if (!complete || paths.length > MAX_CATCH_UP_FOLDERS || entries.length === MAX_CATCH_UP_ENTRIES) {
+    if (!complete || folders === undefined || entries.length === MAX_CATCH_UP_ENTRIES) {
       await this.loadAll()
       return
     }
-    // Each folder is read as it is now: an entry that comes later only re-reads it.
-    const found = new Map((await this.source.byPaths(paths)).map((folder) => [folder.path, folder]))
-    for (const path of paths) {
+    // Each folder as it is now: an entry that comes later only re-reads it.
+    const found = new Map(folders.map((folder) => [folder.path, folder]))
+    for (const path of new Set(entries.map((entry) => entry.path))) {
       const folder = found.get(path)
       if (folder) this.table.set(folder)
       else this.table.delete(path)
