@@ -1,5 +1,6 @@
 import { AuditRepo } from './audit-repo'
 import { FolderRepo } from './folder-repo'
+import { lockAcrossHosts } from './postgres/host-lock'
 import type { SqlDatabase } from './sql'
 import { generateTokenSecret, TokenRepo } from './token-repo'
 import { DEFAULT_POLICY } from '../policy/types'
@@ -21,6 +22,7 @@ const DEMO_ORIGINS: readonly string[] = ['https://shop.example', 'http://localho
  */
 export function ensureBootstrapToken(db: SqlDatabase, configured: string | undefined): Promise<string | undefined> {
   return db.transaction(async (tx) => {
+    await lockAcrossHosts(tx, 'seed')
     const tokens = new TokenRepo(tx)
     const existing = await tokens.get(BOOTSTRAP_TOKEN_ID)
     const pointAt = (secret: string) => (existing ? tokens.setSecret(BOOTSTRAP_TOKEN_ID, secret) : tokens.create('bootstrap', 'write', { id: BOOTSTRAP_TOKEN_ID, secret }))
@@ -43,6 +45,7 @@ export function ensureBootstrapToken(db: SqlDatabase, configured: string | undef
  */
 export function seedDemoPolicy(db: SqlDatabase): Promise<boolean> {
   return db.transaction(async (tx) => {
+    await lockAcrossHosts(tx, 'seed')
     if ((await tx.get("SELECT 1 AS one FROM audit_log WHERE action = 'demo.seed' LIMIT 1")) !== undefined) return false
     const folders = new FolderRepo(tx)
     if (await folders.hasOthersThanRoot()) return false

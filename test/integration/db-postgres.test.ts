@@ -8,6 +8,7 @@ import { openDb } from '../../src/db/sqlite/open'
 import { openPostgres, type PgDatabase } from '../../src/db/postgres/database'
 import { DatabaseStartupError, DatabaseUnavailableError, isDatabaseUnavailable } from '../../src/db/postgres/errors'
 import { migratePostgres, postgresSchemaVersion } from '../../src/db/postgres/migrate'
+import { BOOTSTRAP_TOKEN_ID, ensureBootstrapToken, seedDemoPolicy } from '../../src/db/seed'
 import { CHANGES_CHANNEL, notifyChange, parseNotice } from '../../src/db/postgres/notices'
 import { createTestDatabase, withDatabase, type TestDatabase } from '../helpers/postgres'
 
@@ -163,6 +164,17 @@ describe('migrations', () => {
     expect(await hosts[0]!.all('SELECT version FROM schema_migrations ORDER BY version')).toEqual([1, 2, 3, 4, 5, 6].map((version) => ({ version })))
     expect(await migratePostgres(hosts[1]!)).toEqual([])
     expect(await postgresSchemaVersion(hosts[2]!)).toBe(6)
+  })
+
+  it('seeds the bootstrap token and the demo policy once when several hosts start together', async () => {
+    const hosts = await Promise.all([open(1), open(1), open(1), open(1)])
+    await migratePostgres(hosts[0]!)
+    await Promise.all(hosts.map(async (db) => {
+      await ensureBootstrapToken(db, 'bootstrap-secret-0123456789')
+      await seedDemoPolicy(db)
+    }))
+    expect(await hosts[0]!.all('SELECT id FROM tokens')).toEqual([{ id: BOOTSTRAP_TOKEN_ID }])
+    expect(await hosts[0]!.get("SELECT COUNT(*) AS n FROM audit_log WHERE action = 'demo.seed'")).toEqual({ n: 1 })
   })
 
   it('reports schema version 0 before any migration', async () => {
