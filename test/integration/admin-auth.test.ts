@@ -1,5 +1,5 @@
 import { MAX_FAILED_AUTHS } from '../../src/admin/auth'
-import { type TestCrossport } from '../helpers/crossport'
+import type { TestCrossport } from '../helpers/crossport'
 import { describeEachDatabase } from '../helpers/each-database'
 
 describeEachDatabase('admin authentication', (database) => {

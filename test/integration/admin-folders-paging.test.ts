@@ -1,6 +1,6 @@
 import { FolderRepo } from '../../src/db/folder-repo'
 import { DEFAULT_POLICY } from '../../src/policy/types'
-import { type TestCrossport } from '../helpers/crossport'
+import type { TestCrossport } from '../helpers/crossport'
 import { describeEachDatabase } from '../helpers/each-database'
 
 describeEachDatabase('admin folder paging', (database) => {

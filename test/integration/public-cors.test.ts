@@ -6,7 +6,7 @@
 import sharp from 'sharp'
 import { DEFAULT_POLICY, type Policy } from '../../src/policy/types'
 import { FolderRepo } from '../../src/db/folder-repo'
-import { type TestCrossport } from '../helpers/crossport'
+import type { TestCrossport } from '../helpers/crossport'
 import { describeEachDatabase } from '../helpers/each-database'
 
 describeEachDatabase('CORS on the public listener', (database) => {
