@@ -6,8 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import { runCli, type CliEnv } from '../../src/cli'
+import { runCliWith as cli } from '../helpers/cli'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres'
 
@@ -22,20 +21,6 @@ afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close()
   rmSync(work, { recursive: true, force: true })
 })
-
-async function cli(args: readonly string[], env: CliEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const sink = (into: string[]) =>
-    new Writable({
-      write(chunk: Buffer | string, _encoding, done) {
-        into.push(chunk.toString())
-        done()
-      },
-    })
-  const code = await runCli(args, env, { stdout: sink(out), stderr: sink(err) })
-  return { code, stdout: out.join(''), stderr: err.join('') }
-}
 
 async function fresh(): Promise<TestDatabase> {
   const database = await createTestDatabase()
@@ -55,7 +40,7 @@ describe('migrate and backup on PostgreSQL', () => {
     const first = await cli(['migrate'], { DATABASE_URL: database.url })
     expect(first).toMatchObject({ code: 0, stderr: '' })
     expect(first.stdout).toMatch(/^applied 0001_init\.sql, .*0006_cdn_cache_control\.sql \(schema version 6\)\n$/)
-    const again = await cli(['migrate', '--database', database.url])
+    const again = await cli(['migrate', '--database', database.url], {})
     expect(again.stdout).toBe('up to date (schema version 6)\n')
   })
 
@@ -75,7 +60,7 @@ describe('db copy --from <sqlite file> --to <postgres url>', () => {
     const token = (await (await old.admin('POST', '/tokens', { name: 'ci', scope: 'read' })).json()) as { token: string }
     const database = await fresh()
 
-    const res = await cli(['db', 'copy', '--from', old.databasePath, '--to', database.url])
+    const res = await cli(['db', 'copy', '--from', old.databasePath, '--to', database.url], {})
     expect(res).toMatchObject({ code: 0, stderr: '' })
     expect(res.stdout).toMatch(/^copied 2 folders \(2 origins\), 2 tokens and 2 audit entries to postgres:\/\//)
 
@@ -97,12 +82,12 @@ describe('db copy --from <sqlite file> --to <postgres url>', () => {
     const other = await server({ DATABASE_URL: database.url })
     expect((await other.admin('POST', '/folders', { path: '/already-there/', policy: { origins: [] } })).status).toBe(201)
 
-    const refused = await cli(['db', 'copy', '--from', old.databasePath, '--to', database.url])
+    const refused = await cli(['db', 'copy', '--from', old.databasePath, '--to', database.url], {})
     expect(refused.code).toBe(1)
     expect(refused.stderr).toMatch(/^crossport: postgres:\/\/.+: the target database is not empty \(1 folders besides \/, 1 tokens, 1 audit entries\); pass --force to replace it\n$/)
     expect(((await (await other.admin('GET', '/folders?path=/already-there/')).json()) as { items: unknown[] }).items).toHaveLength(1)
 
-    const forced = await cli(['db', 'copy', '--from', old.databasePath, '--to', database.url, '--force'])
+    const forced = await cli(['db', 'copy', '--from', old.databasePath, '--to', database.url, '--force'], {})
     expect(forced.code).toBe(0)
     const paths = ((await (await other.admin('GET', '/folders')).json()) as { items: Array<{ path: string }> }).items.map((f) => f.path)
     expect(paths).toEqual(['/', '/from-sqlite/'])
