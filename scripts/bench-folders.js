@@ -47,8 +47,8 @@ function call(port, method, path, body) {
 
 /** N folders /t<i>/ × 20 origins, written the way FolderRepo writes them, in one transaction. */
 function fill(databasePath, n) {
-  const { openDb } = require(join(DIST, 'db', 'open.js'))
-  const { migrate } = require(join(DIST, 'db', 'migrate.js'))
+  const { openDb } = require(join(DIST, 'db', 'sqlite', 'open.js'))
+  const { migrate } = require(join(DIST, 'db', 'sqlite', 'migrate.js'))
   const db = openDb(databasePath)
   try {
     migrate(db)

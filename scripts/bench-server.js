@@ -24,17 +24,26 @@ if (!fixtures || !port) {
 // Cluster workers run this file again: they inherit the primary's environment
 // (database, ports) and only need the server itself.
 if (require('node:cluster').isPrimary) {
-  prepare()
-  // In a child process, so the fixtures' buffers never count in this server's RSS.
-  if (process.env.ASSET_STORE === 's3') execFileSync(process.execPath, [join(__dirname, 'bench', 's3.js'), 'upload', resolve(fixtures)], { stdio: 'inherit' })
+  prepare().then(
+    () => {
+      // In a child process, so the fixtures' buffers never count in this server's RSS.
+      if (process.env.ASSET_STORE === 's3') execFileSync(process.execPath, [join(__dirname, 'bench', 's3.js'), 'upload', resolve(fixtures)], { stdio: 'inherit' })
+      require(join(DIST, 'main.js'))
+    },
+    (error) => {
+      process.stderr.write(`bench-server: ${error.message}\n`)
+      process.exit(1)
+    },
+  )
+} else {
+  require(join(DIST, 'main.js'))
 }
-require(join(DIST, 'main.js'))
 
-function prepare() {
+async function prepare() {
   ensureBuilt()
   const dir = mkdtempSync(join(tmpdir(), 'crossport-bench-'))
   const databasePath = join(dir, 'crossport.db')
-  prepareDatabase(databasePath)
+  await prepareDatabase(databasePath)
 
   Object.assign(process.env, {
     PORT: port,

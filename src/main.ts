@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster'
 import { config as loadDotenv } from 'dotenv'
 import { issueGeneratedToken, prepareDatabase, startCrossport, type RunningCrossport } from './server/app'
 import { ConfigError, loadConfig, type Config } from './config/config'
-import type { Db } from './db/open'
+import type { SqlDatabase } from './db/sql'
 import { createLogger, type Logger } from './ops/log'
 import { closeUnacceptedConnections } from './server/cluster-handoff'
 import { workerExecArgv } from './server/worker-options'
@@ -33,8 +33,8 @@ const CLI_DEFAULT_ADMIN_URL = 'http://127.0.0.1:8081'
  * Generates the bootstrap token if one is needed and prints it. Called once the
  * listeners are up, so a start that fails (a busy port) never consumes it.
  */
-function announceGeneratedToken(config: Readonly<Config>, db: Db, consoleUrl: string | undefined, adminUrl: string | undefined): void {
-  const secret = issueGeneratedToken(config, db)
+async function announceGeneratedToken(config: Readonly<Config>, db: SqlDatabase, consoleUrl: string | undefined, adminUrl: string | undefined): Promise<void> {
+  const secret = await issueGeneratedToken(config, db)
   if (secret === undefined) return
   // Printed once, to the terminal only: the database keeps just its hash.
   const lines = [
@@ -93,12 +93,12 @@ const adminBase = (config: Readonly<Config>, publicUrl: string | undefined, admi
 const consoleLocation = (base: string | undefined) => (base === undefined ? undefined : `${base}/admin/`)
 
 async function runSingle(config: Readonly<Config>, logger: Logger): Promise<void> {
-  const { db } = prepareDatabase(config, logger)
-  const running = await startCrossport(config, logger, { db })
+  const { database } = await prepareDatabase(config, logger)
+  const running = await startCrossport(config, logger, { database })
   // Before announcing: whoever reads "listening" may signal at once.
   onSignals(logger, running.close, () => running.context.images?.rendersRunning ?? 0)
   const base = adminBase(config, running.publicUrl, running.adminUrl)
-  announceGeneratedToken(config, db, consoleLocation(base), base)
+  await announceGeneratedToken(config, database.db, consoleLocation(base), base)
   logger.info(
     { public: running.publicUrl, admin: adminLocation(config, running.publicUrl, running.adminUrl), console: consoleLocation(base), assets: config.assetsDir },
     'crossport listening',
@@ -106,8 +106,8 @@ async function runSingle(config: Readonly<Config>, logger: Logger): Promise<void
 }
 
 async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<void> {
-  const { db } = prepareDatabase(config, logger)
-  const running: RunningCrossport = await startCrossport(config, logger, { db, role: 'admin' })
+  const { database } = await prepareDatabase(config, logger)
+  const running: RunningCrossport = await startCrossport(config, logger, { database, role: 'admin' })
   const broadcast = (message: RelayMessage, except?: Worker) => {
     for (const worker of Object.values(cluster.workers ?? {})) if (worker !== except) worker?.send(message)
   }
@@ -146,7 +146,11 @@ async function runPrimary(config: Readonly<Config>, logger: Logger): Promise<voi
   const base = adminBase(config, publicUrl, running.adminUrl)
   // The public port is bound (by this process, for round-robin) when the first
   // worker listens: only then is the start known to have worked.
-  cluster.once('listening', () => announceGeneratedToken(config, db, consoleLocation(base), base))
+  cluster.once('listening', () => {
+    announceGeneratedToken(config, database.db, consoleLocation(base), base).catch((error: unknown) =>
+      logger.error({ err: error }, 'generating the bootstrap token failed'),
+    )
+  })
   cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) })
   for (let i = 0; i < config.workers; i++) cluster.fork()
   logger.info(

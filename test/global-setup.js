@@ -8,13 +8,13 @@ const { join } = require('node:path')
 
 /**
  * The engines the real-part suites start (Varnish with xkey, Ceph's RADOS
- * Gateway): installed here
+ * Gateway, PostgreSQL): installed here
  * once, before any suite's time limit runs, when they are missing and this
  * user may install them. When that is impossible the suites that need them
  * fail with a message naming the script; they never skip.
  */
 function ensureEngines() {
-  for (const script of ['ensure-varnish.sh', 'ensure-ceph.sh']) {
+  for (const script of ['ensure-varnish.sh', 'ensure-ceph.sh', 'ensure-postgres.sh']) {
     try {
       execFileSync('bash', [join(__dirname, '..', 'scripts', script)], { stdio: 'inherit' })
     } catch {
@@ -39,25 +39,38 @@ function selectedTestFiles(globalConfig) {
 }
 
 /**
- * One RADOS Gateway for the whole run, when a selected suite needs it; the
- * workers inherit its address through process.env, or the reason it could
- * not start (those suites then fail with it).
+ * One engine for the whole run, when a selected suite needs it: the workers
+ * inherit its address through process.env, or the reason it could not start
+ * in `errorVariable` (those suites then fail with it).
  */
-async function startRgw(globalConfig) {
-  const rgw = require('./engines/rgw.js')
-  if (!selectedTestFiles(globalConfig).some((file) => rgw.USES_RGW.test(readFileSync(file, 'utf8')))) return
+async function startEngine(sources, { module, uses, errorVariable, key }) {
+  if (!sources.some((source) => uses.test(source))) return
   try {
-    const started = await rgw.start()
+    const started = await require(module).start()
     Object.assign(process.env, started.env)
-    delete process.env.CROSSPORT_TEST_S3_ERROR
-    globalThis.__crossportRgw = started
+    delete process.env[errorVariable]
+    globalThis[key] = started
   } catch (error) {
-    process.env.CROSSPORT_TEST_S3_ERROR = error instanceof Error ? error.message : String(error)
+    process.env[errorVariable] = error instanceof Error ? error.message : String(error)
   }
 }
 
 module.exports = async function globalSetup(globalConfig) {
   ensureEngines()
   execFileSync(process.execPath, [join(__dirname, '..', 'scripts', 'build-if-needed.js')], { stdio: 'inherit' })
-  await startRgw(globalConfig)
+  const sources = selectedTestFiles(globalConfig).map((file) => readFileSync(file, 'utf8'))
+  await Promise.all([
+    startEngine(sources, {
+      module: './engines/rgw.js',
+      uses: require('./engines/rgw.js').USES_RGW,
+      errorVariable: 'CROSSPORT_TEST_S3_ERROR',
+      key: '__crossportRgw',
+    }),
+    startEngine(sources, {
+      module: './engines/postgres.js',
+      uses: /helpers\/(postgres|each-database)['"]|CROSSPORT_TEST_PG/,
+      errorVariable: 'CROSSPORT_TEST_PG_ERROR',
+      key: '__crossportPg',
+    }),
+  ])
 }

@@ -2,5 +2,5 @@
 'use strict'
 
 module.exports = async function globalTeardown() {
-  await globalThis.__crossportRgw?.stop()
+  await Promise.all([globalThis.__crossportRgw?.stop(), globalThis.__crossportPg?.stop()])
 }

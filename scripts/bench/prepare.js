@@ -22,21 +22,23 @@ function ensureBuilt() {
  * Creates (or reuses) a database with /public/ (site-a, site-b), /private/ (site-a) and
  * /signed/ (site-a, every request signed: what verifying a signature costs).
  */
-function prepareDatabase(databasePath) {
-  const { openDb } = require(join(DIST, 'db', 'open.js'))
-  const { migrate } = require(join(DIST, 'db', 'migrate.js'))
+async function prepareDatabase(databasePath) {
+  const { openDb } = require(join(DIST, 'db', 'sqlite', 'open.js'))
+  const { migrate } = require(join(DIST, 'db', 'sqlite', 'migrate.js'))
+  const { SqliteDatabase } = require(join(DIST, 'db', 'sqlite', 'sqlite-database.js'))
   const { FolderRepo } = require(join(DIST, 'db', 'folder-repo.js'))
   const { DEFAULT_POLICY } = require(join(DIST, 'policy', 'types.js'))
-  const db = openDb(databasePath)
+  const raw = openDb(databasePath)
+  const db = new SqliteDatabase(raw, { busyBudgetMs: 5000 })
   try {
-    migrate(db)
+    migrate(raw)
     const folders = new FolderRepo(db)
     const policy = (origins) => ({ ...DEFAULT_POLICY, origins, cacheControl: 'public, max-age=86400' })
-    if (!folders.findByPath('/public/')) folders.create('/public/', policy([SITE_A, SITE_B]))
-    if (!folders.findByPath('/private/')) folders.create('/private/', policy([SITE_A]))
-    if (!folders.findByPath('/signed/')) folders.create('/signed/', { ...policy([SITE_A]), signedUrls: 'required' })
+    if (!(await folders.findByPath('/public/'))) await folders.create('/public/', policy([SITE_A, SITE_B]))
+    if (!(await folders.findByPath('/private/'))) await folders.create('/private/', policy([SITE_A]))
+    if (!(await folders.findByPath('/signed/'))) await folders.create('/signed/', { ...policy([SITE_A]), signedUrls: 'required' })
   } finally {
-    db.close()
+    await db.close()
   }
 }
 

@@ -2,7 +2,9 @@ import type Router from '@koa/router'
 import type { AdminContext } from './context'
 import { NO_PURGES } from '../cdn/change-purges'
 import { AuditRepo } from '../db/audit-repo'
-import { isDatabaseBusy, writeTransaction } from '../db/retry-busy'
+import { notifyChange } from '../db/postgres'
+import type { SqlExecutor } from '../db/sql'
+import { isDatabaseBusy, retryWhileBusy } from '../db/sqlite/retry-busy'
 import { contentTypeFor } from '../http/media-type'
 import { CrossportError } from '../http/errors'
 import type { AssetStore, StoredFile } from '../store/asset-store'
@@ -42,26 +44,27 @@ export function registerAssetRoutes(router: Router, context: AdminContext, optio
   const { db, config, events, logger } = context
   const log = logger.child({ component: 'assets' })
   const store = options.store ?? context.store
-  const audit = new AuditRepo(db)
   const purges = context.purges ?? NO_PURGES
   // The store has already changed when this runs, so the answer must say so even if the
   // audit row cannot be written in time: a lock held past DB_BUSY_RETRY_MS keeps the row
   // retrying in the background instead of turning a done change into "503, nothing changed".
   // The CDN's purge rides in the audit row's transaction: written with it, or retried with it.
-  const recordChange = async (paths: readonly string[], audited: () => void): Promise<void> => {
-    const work = (): void => {
-      audited()
-      purges.assetsChanged(paths)
+  // So does, on PostgreSQL, the notification that makes every other host drop the paths from its caches.
+  const recordChange = async (paths: readonly string[], audited: (audit: AuditRepo) => Promise<void>): Promise<void> => {
+    const work = async (tx: SqlExecutor): Promise<void> => {
+      await audited(new AuditRepo(tx))
+      await purges.assetsChanged(tx, paths)
+      for (const path of paths) await notifyChange(tx, { kind: 'asset', path })
     }
     try {
-      await writeTransaction(db, config.dbBusyRetryMs, work)
+      await db.transaction(work)
     } catch (error: unknown) {
       if (!isDatabaseBusy(error)) {
         log.error({ err: error }, 'audit row for an asset change could not be written')
         return
       }
       log.warn('audit row for an asset change waits for the database lock')
-      writeTransaction(db, LATE_AUDIT_RETRY_MS, work).then(() => purges.committed(), (late: unknown) =>
+      retryWhileBusy(() => db.transaction(work), LATE_AUDIT_RETRY_MS).then(() => purges.committed(), (late: unknown) =>
         log.error({ err: late }, 'audit row for an asset change could not be written'),
       )
       return
@@ -116,7 +119,7 @@ export function registerAssetRoutes(router: Router, context: AdminContext, optio
       })
 
       events.emit('asset-changed', path)
-      await recordChange([path], () => audit.record(actor.name, 'asset.upload', path, before ? auditFacts(before) : null, auditFacts(after)))
+      await recordChange([path], (audit) => audit.record(actor.name, 'asset.upload', path, before ? auditFacts(before) : null, auditFacts(after)))
       log.info({ path, sizeBytes: after.sizeBytes, actor: actor.name, replaced: before !== undefined }, 'asset uploaded')
 
       const image = await imageMetadata.get(after)
@@ -136,7 +139,7 @@ export function registerAssetRoutes(router: Router, context: AdminContext, optio
     imageMetadata.forget(path)
     events.emit('asset-changed', path)
     for (const sibling of removed.siblings) events.emit('asset-changed', sibling)
-    await recordChange([path, ...removed.siblings], () => audit.record(actor.name, 'asset.delete', path, { ...auditFacts(removed.before), siblings: removed.siblings }, null))
+    await recordChange([path, ...removed.siblings], (audit) => audit.record(actor.name, 'asset.delete', path, { ...auditFacts(removed.before), siblings: removed.siblings }, null))
     await context.images?.purge(path)
     log.info({ path, siblings: removed.siblings, actor: actor.name }, 'asset deleted')
     ctx.status = 204

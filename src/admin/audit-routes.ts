@@ -9,10 +9,10 @@ import type { Answer, AuditList } from './schemas/api-types'
 /** The change log, newest first; `before=<id>` pages backwards, `target=` narrows to a path and below. */
 export function registerAuditRoutes(router: Router, context: AdminContext): void {
   const audit = new AuditRepo(context.db)
-  router.get('/audit', requireScope('read'), (ctx) => {
+  router.get('/audit', requireScope('read'), async (ctx) => {
     const query = parseInput(auditQuerySchema, ctx.query)
     ctx.body = {
-      items: audit.list({
+      items: await audit.list({
         limit: query.limit,
         ...(query.target !== undefined ? { target: query.target } : {}),
         ...(query.before !== undefined ? { beforeId: query.before } : {}),

@@ -119,9 +119,9 @@ export function createAuthMiddleware(context: AdminContext, options: AuthOptions
   // last_used_at is written by a timer, off the request path and best-effort:
   // an admin read must not need a write, which another process's lock could hold up.
   const lastUsed = new LastUsedRecorder({
-    write: (id, at) => {
+    write: async (id, at) => {
       // A timer may fire after shutdown closed the database; the time is not worth an error.
-      if (context.db.open) tokens.markUsed(id, at)
+      if (context.db.isOpen) await tokens.markUsed(id, at)
     },
     onError: (error, id) => log.warn({ err: error, tokenId: id }, 'recording last_used_at failed'),
   })
@@ -140,7 +140,8 @@ export function createAuthMiddleware(context: AdminContext, options: AuthOptions
       })
     }
     const match = BEARER.exec(header)
-    const info = match?.[1] === undefined ? undefined : tokens.verify(match[1])
+    // A query per request, nothing cached: a token revoked by any process or host fails here at once.
+    const info = match?.[1] === undefined ? undefined : await tokens.verify(match[1])
     if (!info) {
       limiter.recordFailure(client)
       // The token itself is never logged, not even in part.

@@ -1,7 +1,6 @@
 import type { ChangePurges } from '../cdn/change-purges'
 import type { Config } from '../config/config'
-import type { Db } from '../db/open'
-import type { LivePolicyTable } from '../db/live-policy-table'
+import type { LivePolicies, SqlDatabase } from '../db/sql'
 import type { ImageService } from '../images/types'
 import type { Logger } from '../ops/log'
 import type { AssetStore } from '../store/asset-store'
@@ -11,8 +10,9 @@ import type { AppEvents } from '../util/app-events'
 export interface AdminContext {
   readonly config: Readonly<Config>
   readonly logger: Logger
-  readonly db: Db
-  readonly policies: LivePolicyTable
+  /** SQLite or PostgreSQL: the routes write through `db.transaction` and the repositories, never engine-specific SQL. */
+  readonly db: SqlDatabase
+  readonly policies: LivePolicies
   readonly events: AppEvents
   readonly images: ImageService | undefined
   /** The one asset store: the admin API writes to the same object the public listener reads from. */

@@ -1,4 +1,4 @@
-import { isDatabaseBusy } from '../db/retry-busy'
+import { isDatabaseBusy } from '../db/sqlite/retry-busy'
 
 /** `last_used_at` is precise to this much: a token is written at most once per period. */
 export const LAST_USED_RESOLUTION_MS = 60_000
@@ -6,8 +6,8 @@ export const LAST_USED_RESOLUTION_MS = 60_000
 export const LAST_USED_RETRY_MS = 1000
 
 export interface LastUsedOptions {
-  /** Stores one token's time; throws SQLITE_BUSY when another connection holds the lock. */
-  readonly write: (tokenId: string, at: string) => void
+  /** Stores one token's time; rejects with SQLITE_BUSY when another connection holds the lock. */
+  readonly write: (tokenId: string, at: string) => Promise<void>
   /** A write failed for another reason than a lock; the time is dropped. */
   readonly onError?: (error: unknown, tokenId: string) => void
   readonly resolutionMs?: number
@@ -45,25 +45,34 @@ export class LastUsedRecorder {
     this.schedule(0)
   }
 
-  /** Writes every pending time now; what finds the database locked stays pending. */
-  flush(): void {
-    this.timer = undefined
-    for (const [tokenId, at] of this.pending) {
+  /**
+   * Writes every pending time now; what finds the database locked (or, on
+   * PostgreSQL, unreachable) stays pending. The timer is re-armed only once
+   * this settles, so writes never overlap.
+   */
+  async flush(): Promise<void> {
+    let isBusy = false
+    for (const [tokenId, at] of [...this.pending]) {
       try {
-        this.options.write(tokenId, at)
-        this.pending.delete(tokenId)
+        await this.options.write(tokenId, at)
+        // A newer time noted meanwhile stays pending.
+        if (this.pending.get(tokenId) === at) this.pending.delete(tokenId)
       } catch (error: unknown) {
-        if (isDatabaseBusy(error)) continue
+        if (isDatabaseBusy(error)) {
+          isBusy = true
+          continue
+        }
         this.pending.delete(tokenId)
         this.options.onError?.(error, tokenId)
       }
     }
-    if (this.pending.size > 0) this.schedule(this.retryMs)
+    this.timer = undefined
+    if (this.pending.size > 0) this.schedule(isBusy ? this.retryMs : 0)
   }
 
   private schedule(delayMs: number): void {
     if (this.timer !== undefined) return
     // unref: pending bookkeeping never keeps a stopping process alive.
-    this.timer = setTimeout(() => this.flush(), delayMs).unref()
+    this.timer = setTimeout(() => void this.flush(), delayMs).unref()
   }
 }

@@ -1,9 +1,13 @@
 import type { Middleware } from 'koa'
-import { isDatabaseBusy } from '../db/retry-busy'
+import { isDatabaseUnavailable } from '../db/postgres'
+import { isDatabaseBusy } from '../db/sqlite/retry-busy'
 import { ERROR_CATALOGUE, isCrossportError, problemType, type ErrorCode, type FieldProblem } from '../http/errors'
 import type { Logger } from '../ops/log'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
+
+/** A PostgreSQL restart or fail-over takes seconds: asked to come back after this long. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5
 
 /** RFC 9457 problem details, plus the `errors` extension member for validation failures. */
 export interface Problem {
@@ -76,6 +80,14 @@ export function toProblemResponse(error: unknown): ProblemResponse {
     // say so rather than answer 500.
     const detail = 'The database is locked by another writer; nothing was changed. Retry shortly.'
     return { problem: { type: problemType('OVERLOADED'), title: ERROR_CATALOGUE.OVERLOADED.title, status: 503, detail }, headers: { 'Retry-After': '1' }, isUnexpected: false }
+  }
+  if (isDatabaseUnavailable(error)) {
+    // PostgreSQL is down or restarting: delivery goes on from memory, the
+    // admin API cannot read or write until it is back. A transaction cut off
+    // this way was not committed, but a lost answer to COMMIT cannot say.
+    const detail = 'The database cannot be reached; a change in flight may not have been made. Retry shortly.'
+    const problem: Problem = { type: problemType('DATABASE_UNAVAILABLE'), title: ERROR_CATALOGUE.DATABASE_UNAVAILABLE.title, status: 503, detail }
+    return { problem, headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) }, isUnexpected: false }
   }
   const status = httpErrorStatus(error)
   if (status !== undefined && status < 500) {

@@ -2,7 +2,6 @@ import type Router from '@koa/router'
 import { NO_PURGES } from '../cdn/change-purges'
 import { AuditRepo } from '../db/audit-repo'
 import { PurgeOutboxRepo, type OutboxPurge } from '../db/purge-outbox-repo'
-import { writeTransaction } from '../db/retry-busy'
 import { CrossportError } from '../http/errors'
 import { parseSafePath } from '../http/safe-path'
 import { getActor, requireScope } from './auth'
@@ -18,16 +17,15 @@ export function registerPurgeRoutes(router: Router, context: AdminContext): void
   const { db, config } = context
   const purges = context.purges ?? NO_PURGES
   const outbox = new PurgeOutboxRepo(db)
-  const audit = new AuditRepo(db)
 
-  router.get('/purges', requireScope('read'), (ctx) => {
+  router.get('/purges', requireScope('read'), async (ctx) => {
     const { cursor, limit } = parseInput(purgePageQuery, ctx.query)
     // One more than asked says whether another page follows.
-    const items = outbox.pageUndone(cursor, limit + 1)
+    const items = await outbox.pageUndone(cursor, limit + 1)
     const hasMore = items.length > limit
     if (hasMore) items.length = limit
     const last = items[items.length - 1]
-    const counts = outbox.counts()
+    const counts = await outbox.counts()
     ctx.body = {
       items: items.map(describe),
       pending: counts.pending,
@@ -42,15 +40,15 @@ export function registerPurgeRoutes(router: Router, context: AdminContext): void
     const safe = parseSafePath(input.path.split('/').map(encodeURIComponent).join('/'))
     if (!safe.ok) throw refuseField('path', `not a path the public listener serves: ${safe.reason}`)
     const actor = getActor(ctx)
-    const id = await writeTransaction(db, config.dbBusyRetryMs, () => {
-      const queued = purges.pathChanged(safe.path)
+    const id = await db.transaction(async (tx) => {
+      const queued = await purges.pathChanged(tx, safe.path)
       if (queued === undefined) throw new CrossportError('NOT_IMPLEMENTED', 'No CDN is configured (CDN=none): nothing caches, so nothing needs a purge')
-      audit.record(actor.name, 'cdn.purge', safe.path, null, { purge: queued })
+      await new AuditRepo(tx).record(actor.name, 'cdn.purge', safe.path, null, { purge: queued })
       return queued
     })
     await purges.committed()
     ctx.status = 202
-    ctx.body = describe(outbox.get(id) as OutboxPurge)
+    ctx.body = describe((await outbox.get(id)) as OutboxPurge)
   })
 }
 

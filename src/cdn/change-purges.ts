@@ -4,22 +4,22 @@
  * it commits or rolls back with the change), and the outbox worker is woken
  * once the change has committed.
  */
-import type { Db } from '../db/open'
 import { PurgeOutboxRepo } from '../db/purge-outbox-repo'
+import type { SqlExecutor } from '../db/sql'
 import type { CdnKind } from '../config/cdn-settings'
 import { assetChangeTags, folderChangeTags } from './tags'
 
 /**
- * Each enqueuing method runs inside the caller's transaction and returns the
+ * Each enqueuing method runs on the caller's transaction `tx` and returns the
  * outbox id of the purge (undefined when no CDN is configured).
  */
 export interface ChangePurges {
   /** Folder `folderPath` was created, changed or deleted: everything under it goes. */
-  folderChanged(folderPath: string): number | undefined
+  folderChanged(tx: SqlExecutor, folderPath: string): Promise<number | undefined>
   /** These asset paths (a file and its `.br`/`.gz` siblings) changed: every response for them goes. */
-  assetsChanged(assetPaths: readonly string[]): number | undefined
+  assetsChanged(tx: SqlExecutor, assetPaths: readonly string[]): Promise<number | undefined>
   /** By hand: a folder path (ending in `/`) as a folder change, any other path as an asset change. */
-  pathChanged(path: string): number | undefined
+  pathChanged(tx: SqlExecutor, path: string): Promise<number | undefined>
   /**
    * After the commit: delivers now rather than at the next poll, and resolves
    * once that was tried (at most `PURGE_WAIT_MS` later), so the admin answer
@@ -32,22 +32,23 @@ export interface ChangePurges {
 export const PURGE_WAIT_MS = 2000
 
 /** With CDN=none: nothing is written, nothing is sent. */
+const nothing = (): Promise<undefined> => Promise.resolve(undefined)
 export const NO_PURGES: ChangePurges = Object.freeze({
-  folderChanged: () => undefined,
-  assetsChanged: () => undefined,
-  pathChanged: () => undefined,
+  folderChanged: nothing,
+  assetsChanged: nothing,
+  pathChanged: nothing,
   committed: () => Promise.resolve(),
 })
 
-export function createChangePurges(db: Db, kind: CdnKind, settled: (maxWaitMs: number) => Promise<void>): ChangePurges {
+export function createChangePurges(kind: CdnKind, settled: (maxWaitMs: number) => Promise<void>): ChangePurges {
   if (kind === 'none') return NO_PURGES
-  const outbox = new PurgeOutboxRepo(db)
-  const folderChanged = (folderPath: string): number => outbox.enqueue(folderChangeTags(folderPath), [folderPath])
-  const assetsChanged = (assetPaths: readonly string[]): number => outbox.enqueue([...new Set(assetPaths.flatMap(assetChangeTags))], assetPaths)
+  const folderChanged = (tx: SqlExecutor, folderPath: string): Promise<number> => new PurgeOutboxRepo(tx).enqueue(folderChangeTags(folderPath), [folderPath])
+  const assetsChanged = (tx: SqlExecutor, assetPaths: readonly string[]): Promise<number> =>
+    new PurgeOutboxRepo(tx).enqueue([...new Set(assetPaths.flatMap(assetChangeTags))], assetPaths)
   return {
     folderChanged,
     assetsChanged,
-    pathChanged: (path) => (path.endsWith('/') ? folderChanged(path) : assetsChanged([path])),
+    pathChanged: (tx, path) => (path.endsWith('/') ? folderChanged(tx, path) : assetsChanged(tx, [path])),
     committed: () => settled(PURGE_WAIT_MS),
   }
 }

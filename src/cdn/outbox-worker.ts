@@ -5,9 +5,9 @@
  * its lease runs out. Delivery is at least once: a purge may be sent twice
  * (harmless, purging is idempotent), never dropped.
  */
-import { retryWhileBusy } from '../db/retry-busy'
-import type { Db } from '../db/open'
 import { PurgeOutboxRepo, type OutboxPurge } from '../db/purge-outbox-repo'
+import type { SqlExecutor } from '../db/sql'
+import { retryWhileBusy } from '../db/sqlite/retry-busy'
 import { PurgeDeliveryError, type CdnAdapter } from './adapters'
 
 /** What the worker reports; the process connects it to its metrics. */
@@ -23,7 +23,8 @@ export interface PurgeTelemetry {
 }
 
 export interface OutboxWorkerOptions {
-  readonly db: Db
+  /** The database (either engine); each outbox update is one statement. */
+  readonly db: SqlExecutor
   readonly adapter: Pick<CdnAdapter, 'purge'>
   readonly telemetry?: PurgeTelemetry
   /** How often the outbox is checked for purges written by other processes. */
@@ -35,7 +36,7 @@ export interface OutboxWorkerOptions {
   /** First pause after a failed delivery; doubled per attempt up to `maxRetryMs`. */
   readonly firstRetryMs?: number
   readonly maxRetryMs?: number
-  /** How long a claim or an update waits while another process holds the write lock. */
+  /** How long a claim or an update waits while another process holds SQLite's write lock (PostgreSQL does not need it). */
   readonly busyBudgetMs?: number
   /** Delivered purges are forgotten after this long. */
   readonly keepDoneMs?: number

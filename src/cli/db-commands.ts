@@ -2,9 +2,11 @@ import Database from 'better-sqlite3'
 import type { Command } from 'commander'
 import { existsSync, rmSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { migrate, schemaVersion } from '../db/migrate'
-import { openDb, WAIT_BUSY_TIMEOUT_MS } from '../db/open'
+import { DatabaseStartupError, migratePostgres, openPostgres, postgresSchemaVersion, redactUrl } from '../db/postgres'
+import { migrate, schemaVersion } from '../db/sqlite/migrate'
+import { openDb, WAIT_BUSY_TIMEOUT_MS } from '../db/sqlite/open'
 import { CliError } from './api-client'
+import { registerDbCopyCommand } from './db-copy-command'
 import type { CommandKit } from './kit'
 import { formatBytes, printJson, printLine } from './output'
 
@@ -64,7 +66,24 @@ function verifyBackup(file: string, pages: number): BackupResult {
   }
 }
 
-export function migrateDatabase(databasePath: string): { applied: string[]; schemaVersion: number } {
+/** `migrate` on PostgreSQL: under the advisory lock every host takes, so it is safe beside starting servers. */
+export async function migratePostgresDatabase(url: string): Promise<{ applied: string[]; schemaVersion: number }> {
+  let db
+  try {
+    db = await openPostgres(url, { poolSize: 1 })
+  } catch (error: unknown) {
+    if (error instanceof DatabaseStartupError) throw new CliError(error.message, 1, { cause: error })
+    throw error
+  }
+  try {
+    const applied = (await migratePostgres(db)).map((m) => m.name)
+    return { applied, schemaVersion: await postgresSchemaVersion(db) }
+  } finally {
+    await db.close()
+  }
+}
+
+export async function migrateDatabase(databasePath: string): Promise<{ applied: string[]; schemaVersion: number }> {
   const db = openDb(databasePath, { lockWait: 'wait' })
   try {
     const applied = migrate(db).map((m) => m.name)
@@ -74,7 +93,7 @@ export function migrateDatabase(databasePath: string): { applied: string[]; sche
   }
 }
 
-/** `backup <file>` and `migrate`: the SQLite file itself, no server needed. */
+/** `backup <file>`, `migrate` (SQLite or PostgreSQL) and `db copy`: the database itself, no server needed. */
 export function registerDbCommands(program: Command, kit: CommandKit): void {
   const { io } = kit
   program
@@ -82,6 +101,10 @@ export function registerDbCommands(program: Command, kit: CommandKit): void {
     .description('consistent online backup of the SQLite database (safe while the server runs)')
     .option('--force', 'overwrite <file> if it exists')
     .action(async (file: string, options: { force?: boolean }, command: Command) => {
+      const url = kit.databaseUrl(command)
+      if (url !== undefined) {
+        throw new CliError(`backup copies a SQLite file; the database is PostgreSQL (${redactUrl(url)}): back it up with pg_dump, e.g. pg_dump --format=custom --file=crossport.dump "$DATABASE_URL"`, 2)
+      }
       const result = await backupDatabase(kit.databasePath(command), resolve(file), { force: options.force === true })
       if (kit.wantsJson(command)) return printJson(io, result)
       printLine(io, `backed up ${kit.databasePath(command)} to ${result.file}: ${formatBytes(result.sizeBytes)}, ${result.folders} folders, schema version ${result.schemaVersion}`)
@@ -89,9 +112,11 @@ export function registerDbCommands(program: Command, kit: CommandKit): void {
   program
     .command('migrate')
     .description('apply pending database migrations')
-    .action((_options: unknown, command: Command) => {
-      const result = migrateDatabase(kit.databasePath(command))
+    .action(async (_options: unknown, command: Command) => {
+      const url = kit.databaseUrl(command)
+      const result = url === undefined ? await migrateDatabase(kit.databasePath(command)) : await migratePostgresDatabase(url)
       if (kit.wantsJson(command)) return printJson(io, result)
       printLine(io, result.applied.length === 0 ? `up to date (schema version ${result.schemaVersion})` : `applied ${result.applied.join(', ')} (schema version ${result.schemaVersion})`)
     })
+  registerDbCopyCommand(program.command('db').description('move the database between engines'), kit)
 }

@@ -19,9 +19,11 @@ export interface CliEnv {
   readonly CROSSPORT_URL?: string
   readonly CROSSPORT_TOKEN?: string
   readonly DATABASE_PATH?: string
+  readonly DATABASE_URL?: string
 }
 
 const DEFAULT_DATABASE_PATH = './data/crossport.db'
+const POSTGRES_URL = /^postgres(ql)?:\/\//i
 const USAGE_EXIT_CODE = 2
 
 interface GlobalOptions {
@@ -65,7 +67,7 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
     .option('--token <token>', 'admin bearer token (env CROSSPORT_TOKEN)')
     .option(
       '--database <path>',
-      `SQLite file for backup/migrate (env DATABASE_PATH, also read from ./.env; default ${DEFAULT_DATABASE_PATH}); with tokens create, mint the token offline in this file`,
+      `SQLite file for backup/migrate (env DATABASE_PATH, also read from ./.env; default ${DEFAULT_DATABASE_PATH}), or a postgres:// URL for migrate (env DATABASE_URL); with tokens create, mint the token offline in this file`,
     )
     .option('--json', 'machine-readable JSON on stdout instead of tables')
     .version(packageVersion(), '-V, --version', 'print the version and exit')
@@ -86,6 +88,11 @@ function buildProgram(env: CliEnv, io: CliIo): Command {
     },
     wantsJson: (command) => globals(command).json === true,
     databasePath: (command) => resolve(globals(command).database ?? env.DATABASE_PATH ?? DEFAULT_DATABASE_PATH),
+    databaseUrl: (command) => {
+      const given = globals(command).database
+      if (given !== undefined) return POSTGRES_URL.test(given) ? given : undefined
+      return env.DATABASE_URL === '' ? undefined : env.DATABASE_URL
+    },
     explicitDatabase: (command) => globals(command).database,
   }
 
@@ -113,6 +120,6 @@ export async function main(): Promise<void> {
   // folder must find the same DATABASE_PATH. Variables already set in the
   // environment win over the file, and flags win over both.
   loadDotenv({ quiet: true })
-  const { CROSSPORT_URL, CROSSPORT_TOKEN, DATABASE_PATH } = process.env
-  process.exitCode = await runCli(process.argv.slice(2), { CROSSPORT_URL, CROSSPORT_TOKEN, DATABASE_PATH }, process)
+  const { CROSSPORT_URL, CROSSPORT_TOKEN, DATABASE_PATH, DATABASE_URL } = process.env
+  process.exitCode = await runCli(process.argv.slice(2), { CROSSPORT_URL, CROSSPORT_TOKEN, DATABASE_PATH, DATABASE_URL }, process)
 }

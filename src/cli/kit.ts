@@ -13,6 +13,11 @@ export interface CommandKit {
   wantsJson(command: Command): boolean
   /** The SQLite file for backup and migrate: `--database`, then DATABASE_PATH, then the default. */
   databasePath(command: Command): string
+  /**
+   * The PostgreSQL URL migrate works on: `--database` when it is one, else
+   * DATABASE_URL unless `--database` names a file. Undefined: SQLite.
+   */
+  databaseUrl(command: Command): string | undefined
   /** `--database` as given on the command line only (tokens create mints offline then). */
   explicitDatabase(command: Command): string | undefined
 }

@@ -6,7 +6,8 @@ import type { CreatedToken } from '../admin/schemas/api-types'
 import { describeProblems, toFieldProblems } from '../admin/schemas/parse'
 import { createTokenSchema } from '../admin/schemas/requests'
 import { AuditRepo } from '../db/audit-repo'
-import type { Db } from '../db/open'
+import type { Db } from '../db/sqlite/open'
+import { SqliteDatabase } from '../db/sqlite/sqlite-database'
 import { TokenRepo } from '../db/token-repo'
 import { CliError } from './api-client'
 
@@ -39,7 +40,7 @@ export function databaseFile(input: string): string {
  * database.
  */
 /** The same answer `POST /tokens` gives. */
-export function createTokenOffline(database: string, name: string, scope: string): CreatedToken {
+export async function createTokenOffline(database: string, name: string, scope: string): Promise<CreatedToken> {
   const parsed = createTokenSchema.safeParse({ name, scope })
   if (!parsed.success) throw new CliError(describeProblems(toFieldProblems(parsed.error)), 2)
   const file = databaseFile(database)
@@ -55,16 +56,13 @@ export function createTokenOffline(database: string, name: string, scope: string
     if (present.length !== REQUIRED_TABLES.length) {
       throw new CliError(`${file} is not a Crossport database (it has no Crossport schema); pass the file the server uses (DATABASE_PATH)`)
     }
-    const tokens = new TokenRepo(db)
-    const audit = new AuditRepo(db)
-    const { info, secret } = db
-      .transaction(() => {
-        const created = tokens.create(parsed.data.name, parsed.data.scope)
-        // As through the API: the audit row describes the token, never its secret.
-        audit.record(OFFLINE_ACTOR, 'token.create', created.info.id, null, created.info)
-        return created
-      })
-      .immediate()
+    // Not a serving process: the connection's own busy handler does the waiting.
+    const { info, secret } = await new SqliteDatabase(db, { busyBudgetMs: 0 }).transaction(async (tx) => {
+      const created = await new TokenRepo(tx).create(parsed.data.name, parsed.data.scope)
+      // As through the API: the audit row describes the token, never its secret.
+      await new AuditRepo(tx).record(OFFLINE_ACTOR, 'token.create', created.info.id, null, created.info)
+      return created
+    })
     return { id: info.id, name: info.name, scope: info.scope, token: secret, createdAt: info.createdAt }
   } catch (error: unknown) {
     if (error instanceof CliError) throw error

@@ -17,7 +17,7 @@ export function registerTokenCommands(tokens: Command, kit: CommandKit): void {
       const offlineDatabase = kit.explicitDatabase(command)
       const body: CreateTokenInput = { name, scope: options.scope }
       const created =
-        offlineDatabase === undefined ? await kit.api(command).json<CreatedToken>('POST', '/tokens', { json: body }) : createTokenOffline(offlineDatabase, name, options.scope)
+        offlineDatabase === undefined ? await kit.api(command).json<CreatedToken>('POST', '/tokens', { json: body }) : await createTokenOffline(offlineDatabase, name, options.scope)
       if (kit.wantsJson(command)) return printJson(io, created)
       printLine(io, `created ${created.scope} token "${created.name}" (id ${created.id})${offlineDatabase === undefined ? '' : ` in ${offlineDatabase}`}`)
       printLine(io, `secret (shown only now): ${created.token}`)

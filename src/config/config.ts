@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os'
 import { isAbsolute, resolve } from 'node:path'
 import { z } from 'zod'
 import { parseSigningKeys, type SigningKeyring } from '../signing/url-signature'
+import { databaseSetting } from './database-settings'
 import { cdnSetting, cdnSettingsOf, cdnSettingsParsed, checkCdnSettings, type CdnSettings } from './cdn-settings'
 import { checkS3Settings, s3Setting, s3SettingsOf, s3SettingsParsed, withAwsKeyFallback, type AssetStoreKind, type S3Settings } from './s3-settings'
 
@@ -22,6 +23,10 @@ export interface Config {
   /** The bucket when ASSET_STORE=s3 (S3_*), else undefined. */
   readonly s3: S3Settings | undefined
   readonly databasePath: string
+  /** DATABASE_URL: PostgreSQL shared by every host; undefined keeps SQLite at databasePath. */
+  readonly databaseUrl: string | undefined
+  /** DATABASE_POOL_SIZE: connections each process keeps to PostgreSQL. */
+  readonly databasePoolSize: number
   /** Bootstrap admin token; when undefined one is generated at first start. */
   readonly adminToken: string | undefined
   readonly logLevel: LogLevel
@@ -138,6 +143,8 @@ const schema = z.object({
   S3_FORCE_PATH_STYLE: s3Setting.forcePathStyle,
   S3_TIMEOUT_MS: s3Setting.timeoutMs,
   DATABASE_PATH: z.string().min(1, 'must not be empty').default('./data/crossport.db'),
+  DATABASE_URL: databaseSetting.url,
+  DATABASE_POOL_SIZE: databaseSetting.poolSize,
   ADMIN_TOKEN: z
     .string()
     .min(16, 'must be at least 16 characters long')
@@ -214,7 +221,7 @@ const schema = z.object({
 const RENAMED_SETTINGS: Readonly<Record<string, string>> = Object.freeze({ SHUTDOWN_TIMEOUT: 'SHUTDOWN_TIMEOUT_MS' })
 
 /** Secrets never appear in a configuration error. */
-const SECRET_SETTINGS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'URL_SIGNING_KEYS', 'CDN_API_TOKEN', 'S3_SECRET_ACCESS_KEY'])
+const SECRET_SETTINGS = new Set(['ADMIN_TOKEN', 'METRICS_TOKEN', 'URL_SIGNING_KEYS', 'CDN_API_TOKEN', 'S3_SECRET_ACCESS_KEY', 'DATABASE_URL'])
 
 /**
  * Reads and validates the configuration. Every bad value is reported at once,
@@ -248,6 +255,8 @@ export function loadConfig(env: NodeJS.ProcessEnv, cwd: string = process.cwd()):
     assetStore: c.ASSET_STORE,
     s3: s3SettingsOf(c),
     databasePath: abs(c.DATABASE_PATH),
+    databaseUrl: c.DATABASE_URL,
+    databasePoolSize: c.DATABASE_POOL_SIZE,
     adminToken: c.ADMIN_TOKEN,
     logLevel: c.LOG_LEVEL,
     logPretty: c.LOG_PRETTY,

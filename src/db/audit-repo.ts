@@ -1,5 +1,4 @@
-import type { Statement } from 'better-sqlite3'
-import type { Db } from './open'
+import type { SqlExecutor, SqlValue } from './sql'
 
 export interface AuditEntry {
   readonly id: number
@@ -32,35 +31,23 @@ interface AuditRow {
 
 const parse = (text: string | null): unknown => (text === null ? null : JSON.parse(text))
 
-/** Append-only change log. Callers write it in the same transaction as the change. */
+// Token actions name a token id as their target; the join adds its name.
+const SELECT = `SELECT a.id, a.at, a.actor, a.action, a.target, a.before, a.after, t.name AS target_name
+  FROM audit_log a LEFT JOIN tokens t ON a.action LIKE 'token.%' AND t.id = a.target`
+
+/** Append-only change log. Callers write it in the same transaction as the change (`new AuditRepo(tx)`). */
 export class AuditRepo {
-  private readonly insert: Statement
-  private readonly selectNewest: Statement<[number], AuditRow>
-  private readonly selectNewestFor: Statement<[string, string, number], AuditRow>
-  private readonly selectBefore: Statement<[number, number], AuditRow>
-  private readonly selectBeforeFor: Statement<[number, string, string, number], AuditRow>
+  constructor(private readonly db: SqlExecutor) {}
 
-  constructor(db: Db) {
-    this.insert = db.prepare('INSERT INTO audit_log (at, actor, action, target, before, after) VALUES (?, ?, ?, ?, ?, ?)')
-    // Token actions name a token id as their target; the join adds its name.
-    const select = `SELECT a.id, a.at, a.actor, a.action, a.target, a.before, a.after, t.name AS target_name
-      FROM audit_log a LEFT JOIN tokens t ON a.action LIKE 'token.%' AND t.id = a.target`
-    const forTarget = "(a.target = ? OR a.target LIKE ? ESCAPE '\\')"
-    this.selectNewest = db.prepare(`${select} ORDER BY a.id DESC LIMIT ?`)
-    this.selectNewestFor = db.prepare(`${select} WHERE ${forTarget} ORDER BY a.id DESC LIMIT ?`)
-    this.selectBefore = db.prepare(`${select} WHERE a.id < ? ORDER BY a.id DESC LIMIT ?`)
-    this.selectBeforeFor = db.prepare(`${select} WHERE a.id < ? AND ${forTarget} ORDER BY a.id DESC LIMIT ?`)
-  }
-
-  record(actor: string, action: string, target: string, before: unknown, after: unknown): void {
-    this.insert.run(
+  async record(actor: string, action: string, target: string, before: unknown, after: unknown): Promise<void> {
+    await this.db.run('INSERT INTO audit_log (at, actor, action, target, before, after) VALUES ($1, $2, $3, $4, $5, $6)', [
       new Date().toISOString(),
       actor,
       action,
       target,
       before === undefined ? null : JSON.stringify(before),
       after === undefined ? null : JSON.stringify(after),
-    )
+    ])
   }
 
   /**
@@ -69,15 +56,21 @@ export class AuditRepo {
    * `/brand/…` (never `/brandx/…`), `/brand/` is `/brand/…`. Other targets
    * (token ids) match only themselves.
    */
-  list(options: { limit: number; target?: string; beforeId?: number }): AuditEntry[] {
+  async list(options: { limit: number; target?: string; beforeId?: number }): Promise<AuditEntry[]> {
     const { limit, target, beforeId } = options
-    const like = target === undefined ? '' : escapeLike(target.endsWith('/') ? target : target + '/') + '%'
-    let rows: AuditRow[]
+    const conditions: string[] = []
+    const params: SqlValue[] = []
     if (beforeId !== undefined) {
-      rows = target === undefined ? this.selectBefore.all(beforeId, limit) : this.selectBeforeFor.all(beforeId, target, like, limit)
-    } else {
-      rows = target === undefined ? this.selectNewest.all(limit) : this.selectNewestFor.all(target, like, limit)
+      params.push(beforeId)
+      conditions.push(`a.id < $${params.length}`)
     }
+    if (target !== undefined) {
+      params.push(target, escapeLike(target.endsWith('/') ? target : target + '/') + '%')
+      conditions.push(`(a.target = $${params.length - 1} OR a.target LIKE $${params.length} ESCAPE '\\')`)
+    }
+    params.push(limit)
+    const where = conditions.length === 0 ? '' : ` WHERE ${conditions.join(' AND ')}`
+    const rows = await this.db.all<AuditRow>(`${SELECT}${where} ORDER BY a.id DESC LIMIT $${params.length}`, params)
     return rows.map(({ target_name, ...row }) => ({ ...row, targetName: target_name, before: parse(row.before), after: parse(row.after) }))
   }
 }

@@ -1,7 +1,6 @@
-import type { Statement } from 'better-sqlite3'
 import { LRUCache } from 'lru-cache'
 import type { Folder, Policy, SignedUrlsMode } from '../policy/types'
-import type { Db } from './open'
+import type { SqlExecutor, SqlValue } from './sql'
 
 interface FolderRow {
   id: number
@@ -20,10 +19,13 @@ interface FolderRow {
   updated_at: string
 }
 
-interface OriginRow {
-  folder_id: number
-  origin: string
+/** A folder row joined with one of its origins (null for a folder without any). */
+interface FolderOriginRow extends FolderRow {
+  origin: string | null
 }
+
+const FOLDER_COLUMNS =
+  'id, path, methods, allow_headers, expose_headers, max_age, credentials, private_network, mode, cache_control, cdn_cache_control, signed_urls, created_at, updated_at'
 
 // Most folders share their methods and header lists: one frozen array per
 // distinct JSON text keeps 100,000 folders from holding 100,000 copies.
@@ -43,153 +45,142 @@ export const jsonList = (text: string): readonly string[] => {
 /**
  * Folders with their policies. Plain data in and out; validation happens
  * before (admin schemas), audit rows are written by the caller inside the same
- * transaction (`db.transaction`), which is why no method here opens one.
+ * transaction (`new FolderRepo(tx)` within `db.transaction`), which is why no
+ * method here opens one.
+ *
+ * A folder is read with its origins in one statement (the folder rows joined
+ * with their origins), so what is read is one snapshot on either engine, even
+ * while another process writes.
  */
 export class FolderRepo {
-  private readonly selectAll: Statement<[], FolderRow>
-  private readonly selectById: Statement<[number], FolderRow>
-  private readonly selectByPath: Statement<[string], FolderRow>
-  private readonly selectPage: Statement<PageQuery, FolderRow>
-  private readonly selectPageOrigins: Statement<PageQuery, OriginRow>
-  private readonly selectOrigins: Statement<[], OriginRow>
-  private readonly selectOriginsOf: Statement<[number], OriginRow>
-  private readonly insertFolder: Statement
-  private readonly updateFolder: Statement
-  private readonly deleteFolder: Statement<[number]>
-  private readonly insertOrigin: Statement
-  private readonly deleteOrigin: Statement<[number, string]>
-  private readonly deleteOriginsOf: Statement<[number]>
-  private readonly touchFolder: Statement<[string, number]>
+  constructor(private readonly db: SqlExecutor) {}
 
-  constructor(private readonly db: Db) {
-    this.selectAll = db.prepare('SELECT * FROM folders ORDER BY path')
-    this.selectById = db.prepare('SELECT * FROM folders WHERE id = ?')
-    this.selectByPath = db.prepare('SELECT * FROM folders WHERE path = ?')
-    // A page is a range of the path index: after the cursor, inside [prefix, end).
-    const pageRange = 'SELECT id FROM folders WHERE path > @after AND path >= @prefix AND path < @end ORDER BY path LIMIT @limit'
-    this.selectPage = db.prepare(`SELECT * FROM folders WHERE id IN (${pageRange}) ORDER BY path`)
-    this.selectPageOrigins = db.prepare(
-      `SELECT folder_id, origin FROM folder_origins WHERE folder_id IN (${pageRange}) ORDER BY folder_id, position`,
-    )
-    this.selectOrigins = db.prepare('SELECT folder_id, origin FROM folder_origins ORDER BY folder_id, position')
-    this.selectOriginsOf = db.prepare('SELECT folder_id, origin FROM folder_origins WHERE folder_id = ? ORDER BY position')
-    this.insertFolder = db.prepare(`INSERT INTO folders
-      (path, methods, allow_headers, expose_headers, max_age, credentials, private_network, mode, cache_control, cdn_cache_control, signed_urls, created_at, updated_at)
-      VALUES (@path, @methods, @allow_headers, @expose_headers, @max_age, @credentials, @private_network, @mode, @cache_control, @cdn_cache_control, @signed_urls, @now, @now)`)
-    this.updateFolder = db.prepare(`UPDATE folders SET methods = @methods, allow_headers = @allow_headers,
-      expose_headers = @expose_headers, max_age = @max_age, credentials = @credentials, private_network = @private_network,
-      mode = @mode, cache_control = @cache_control, cdn_cache_control = @cdn_cache_control, signed_urls = @signed_urls, updated_at = @now WHERE id = @id`)
-    this.deleteFolder = db.prepare('DELETE FROM folders WHERE id = ?')
-    this.insertOrigin = db.prepare(`INSERT OR IGNORE INTO folder_origins (folder_id, origin, position)
-      VALUES (?, ?, (SELECT COALESCE(MAX(position), -1) + 1 FROM folder_origins WHERE folder_id = ?))`)
-    this.deleteOrigin = db.prepare('DELETE FROM folder_origins WHERE folder_id = ? AND origin = ?')
-    this.deleteOriginsOf = db.prepare('DELETE FROM folder_origins WHERE folder_id = ?')
-    this.touchFolder = db.prepare('UPDATE folders SET updated_at = ? WHERE id = ?')
-  }
-
-  list(): Folder[] {
-    const origins = groupOrigins(this.selectOrigins.all())
-    return this.selectAll.all().map((row) => toFolder(row, origins.get(row.id) ?? []))
+  list(): Promise<Folder[]> {
+    return this.select('SELECT * FROM folders', [])
   }
 
   /**
    * Up to `limit` folders by path, after the path `after` (a cursor), only
    * `prefix` and the folders below it when given (a folder path, ending in
-   * `/`). Folder rows and their origins are read in one transaction, so a page
-   * is consistent even while another process writes.
+   * `/`).
    */
-  page(options: { readonly limit: number; readonly after?: string; readonly prefix?: string }): Folder[] {
+  page(options: { readonly limit: number; readonly after?: string; readonly prefix?: string }): Promise<Folder[]> {
     const prefix = options.prefix ?? '/'
-    // Paths under `/brand/` sort before `/brand0`: `0` follows `/` in every collation SQLite uses here (BINARY).
-    const query: PageQuery = { after: options.after ?? '', prefix, end: `${prefix.slice(0, -1)}0`, limit: options.limit }
-    return this.db.transaction(() => {
-      const origins = groupOrigins(this.selectPageOrigins.all(query))
-      return this.selectPage.all(query).map((row) => toFolder(row, origins.get(row.id) ?? []))
-    })()
+    // Paths under `/brand/` sort before `/brand0`: `0` follows `/` in byte order (SQLite's BINARY, PostgreSQL's "C").
+    const end = `${prefix.slice(0, -1)}0`
+    // A page is a range of the path index: after the cursor, inside [prefix, end).
+    const range = 'SELECT * FROM folders WHERE path > $1 AND path >= $2 AND path < $3 ORDER BY path LIMIT $4'
+    return this.select(range, [options.after ?? '', prefix, end, options.limit])
   }
 
-  get(id: number): Folder | undefined {
-    const row = this.selectById.get(id)
-    return row ? this.withOrigins(row) : undefined
+  async get(id: number): Promise<Folder | undefined> {
+    return (await this.select('SELECT * FROM folders WHERE id = $1', [id]))[0]
   }
 
-  findByPath(path: string): Folder | undefined {
-    const row = this.selectByPath.get(path)
-    return row ? this.withOrigins(row) : undefined
+  async findByPath(path: string): Promise<Folder | undefined> {
+    return (await this.select('SELECT * FROM folders WHERE path = $1', [path]))[0]
   }
 
-  create(path: string, policy: Policy, now: string = new Date().toISOString()): Folder {
-    const info = this.insertFolder.run({ path, now, ...policyColumns(policy) })
-    const id = Number(info.lastInsertRowid)
-    this.writeOrigins(id, policy.origins)
-    return this.get(id) as Folder
+  /** Whether any folder but `/` exists (the demo seed's question), without reading them. */
+  async hasOthersThanRoot(): Promise<boolean> {
+    return (await this.db.get("SELECT 1 AS one FROM folders WHERE path <> '/' LIMIT 1")) !== undefined
+  }
+
+  async create(path: string, policy: Policy, now: string = new Date().toISOString()): Promise<Folder> {
+    const row = await this.db.get<{ id: number }>(
+      `INSERT INTO folders
+      (path, methods, allow_headers, expose_headers, max_age, credentials, private_network, mode, cache_control, cdn_cache_control, signed_urls, created_at, updated_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12) RETURNING id`,
+      [path, ...policyColumns(policy), now],
+    )
+    const id = (row as { id: number }).id
+    await this.writeOrigins(id, policy.origins)
+    return (await this.get(id)) as Folder
   }
 
   /** Replaces the whole policy, origins included. */
-  replacePolicy(id: number, policy: Policy, now: string = new Date().toISOString()): Folder | undefined {
-    const info = this.updateFolder.run({ id, now, ...policyColumns(policy) })
-    if (info.changes === 0) return undefined
-    this.deleteOriginsOf.run(id)
-    this.writeOrigins(id, policy.origins)
+  async replacePolicy(id: number, policy: Policy, now: string = new Date().toISOString()): Promise<Folder | undefined> {
+    const { changes } = await this.db.run(
+      `UPDATE folders SET methods = $1, allow_headers = $2, expose_headers = $3, max_age = $4, credentials = $5,
+      private_network = $6, mode = $7, cache_control = $8, cdn_cache_control = $9, signed_urls = $10, updated_at = $11 WHERE id = $12`,
+      [...policyColumns(policy), now, id],
+    )
+    if (changes === 0) return undefined
+    await this.db.run('DELETE FROM folder_origins WHERE folder_id = $1', [id])
+    await this.writeOrigins(id, policy.origins)
     return this.get(id)
   }
 
-  delete(id: number): boolean {
-    return this.deleteFolder.run(id).changes > 0
+  async delete(id: number): Promise<boolean> {
+    return (await this.db.run('DELETE FROM folders WHERE id = $1', [id])).changes > 0
   }
 
   /** @returns true when the origin was added, false when it was already there. */
-  addOrigin(id: number, origin: string, now: string = new Date().toISOString()): boolean {
-    const added = this.insertOrigin.run(id, origin, id).changes > 0
-    if (added) this.touchFolder.run(now, id)
+  async addOrigin(id: number, origin: string, now: string = new Date().toISOString()): Promise<boolean> {
+    const added = await this.insertOrigin(id, origin)
+    if (added) await this.touch(id, now)
     return added
   }
 
-  removeOrigin(id: number, origin: string, now: string = new Date().toISOString()): boolean {
-    const removed = this.deleteOrigin.run(id, origin).changes > 0
-    if (removed) this.touchFolder.run(now, id)
+  async removeOrigin(id: number, origin: string, now: string = new Date().toISOString()): Promise<boolean> {
+    const removed = (await this.db.run('DELETE FROM folder_origins WHERE folder_id = $1 AND origin = $2', [id, origin])).changes > 0
+    if (removed) await this.touch(id, now)
     return removed
   }
 
-  private withOrigins(row: FolderRow): Folder {
-    return toFolder(row, this.selectOriginsOf.all(row.id).map((o) => o.origin))
+  /** The folders `folderSql` selects (`SELECT * FROM folders …`), in its order, each with its origins in theirs. */
+  private async select(folderSql: string, params: readonly SqlValue[]): Promise<Folder[]> {
+    const rows = await this.db.all<FolderOriginRow>(
+      `SELECT ${FOLDER_COLUMNS.split(', ').map((c) => `f.${c}`).join(', ')}, o.origin
+      FROM (${folderSql}) f LEFT JOIN folder_origins o ON o.folder_id = f.id ORDER BY f.path, o.position`,
+      params,
+    )
+    const folders: Folder[] = []
+    let current: { row: FolderOriginRow; origins: string[] } | undefined
+    for (const row of rows) {
+      if (current === undefined || current.row.id !== row.id) {
+        if (current !== undefined) folders.push(toFolder(current.row, current.origins))
+        current = { row, origins: [] }
+      }
+      if (row.origin !== null) current.origins.push(row.origin)
+    }
+    if (current !== undefined) folders.push(toFolder(current.row, current.origins))
+    return folders
   }
 
-  private writeOrigins(id: number, origins: readonly string[]): void {
-    for (const origin of origins) this.insertOrigin.run(id, origin, id)
+  private async insertOrigin(id: number, origin: string): Promise<boolean> {
+    const { changes } = await this.db.run(
+      `INSERT INTO folder_origins (folder_id, origin, position)
+      VALUES ($1, $2, (SELECT COALESCE(MAX(position), -1) + 1 FROM folder_origins WHERE folder_id = $1))
+      ON CONFLICT DO NOTHING`,
+      [id, origin],
+    )
+    return changes > 0
+  }
+
+  private async touch(id: number, now: string): Promise<void> {
+    await this.db.run('UPDATE folders SET updated_at = $1 WHERE id = $2', [now, id])
+  }
+
+  private async writeOrigins(id: number, origins: readonly string[]): Promise<void> {
+    for (const origin of origins) await this.insertOrigin(id, origin)
   }
 }
 
-interface PageQuery {
-  after: string
-  prefix: string
-  end: string
-  limit: number
-}
-
-function groupOrigins(rows: readonly OriginRow[]): Map<number, string[]> {
-  const origins = new Map<number, string[]>()
-  for (const row of rows) {
-    const list = origins.get(row.folder_id)
-    if (list) list.push(row.origin)
-    else origins.set(row.folder_id, [row.origin])
-  }
-  return origins
-}
-
-function policyColumns(policy: Policy) {
-  return {
-    methods: JSON.stringify(policy.methods),
-    allow_headers: JSON.stringify(policy.allowHeaders),
-    expose_headers: JSON.stringify(policy.exposeHeaders),
-    max_age: policy.maxAge,
-    credentials: policy.credentials ? 1 : 0,
-    private_network: policy.privateNetwork ? 1 : 0,
-    mode: policy.mode,
-    cache_control: policy.cacheControl,
-    cdn_cache_control: policy.cdnCacheControl,
-    signed_urls: policy.signedUrls,
-  }
+/** The policy's columns from `methods` to `signed_urls`, in the order of the statements above. */
+function policyColumns(policy: Policy): SqlValue[] {
+  return [
+    JSON.stringify(policy.methods),
+    JSON.stringify(policy.allowHeaders),
+    JSON.stringify(policy.exposeHeaders),
+    policy.maxAge,
+    policy.credentials ? 1 : 0,
+    policy.privateNetwork ? 1 : 0,
+    policy.mode,
+    policy.cacheControl,
+    policy.cdnCacheControl,
+    policy.signedUrls,
+  ]
 }
 
 function toFolder(row: FolderRow, origins: string[]): Folder {

@@ -1,6 +1,7 @@
 import { AuditRepo } from './audit-repo'
 import { FolderRepo } from './folder-repo'
-import type { Db } from './open'
+import { lockAcrossHosts } from './postgres/host-lock'
+import type { SqlDatabase } from './sql'
 import { generateTokenSecret, TokenRepo } from './token-repo'
 import { DEFAULT_POLICY } from '../policy/types'
 
@@ -19,21 +20,21 @@ const DEMO_ORIGINS: readonly string[] = ['https://shop.example', 'http://localho
  * so a start that fails never consumes the secret it would have printed.
  * @returns the generated secret, to be printed once; undefined otherwise.
  */
-export function ensureBootstrapToken(db: Db, configured: string | undefined): string | undefined {
-  const tokens = new TokenRepo(db)
-  return db.transaction(() => {
-    const existing = tokens.get(BOOTSTRAP_TOKEN_ID)
+export function ensureBootstrapToken(db: SqlDatabase, configured: string | undefined): Promise<string | undefined> {
+  return db.transaction(async (tx) => {
+    await lockAcrossHosts(tx, 'seed')
+    const tokens = new TokenRepo(tx)
+    const existing = await tokens.get(BOOTSTRAP_TOKEN_ID)
+    const pointAt = (secret: string) => (existing ? tokens.setSecret(BOOTSTRAP_TOKEN_ID, secret) : tokens.create('bootstrap', 'write', { id: BOOTSTRAP_TOKEN_ID, secret }))
     if (configured !== undefined) {
-      if (existing) tokens.setSecret(BOOTSTRAP_TOKEN_ID, configured)
-      else tokens.create('bootstrap', 'write', { id: BOOTSTRAP_TOKEN_ID, secret: configured })
+      await pointAt(configured)
       return undefined
     }
-    if (tokens.activeWriteCount() > 0) return undefined
+    if ((await tokens.activeWriteCount()) > 0) return undefined
     const secret = generateTokenSecret()
-    if (existing) tokens.setSecret(BOOTSTRAP_TOKEN_ID, secret)
-    else tokens.create('bootstrap', 'write', { id: BOOTSTRAP_TOKEN_ID, secret })
+    await pointAt(secret)
     return secret
-  }).immediate()
+  })
 }
 
 /**
@@ -42,15 +43,14 @@ export function ensureBootstrapToken(db: Db, configured: string | undefined): st
  * a `demo.seed` audit row marks it, so deleting the demo folder sticks.
  * @returns true when it seeded now.
  */
-export function seedDemoPolicy(db: Db): boolean {
-  const folders = new FolderRepo(db)
-  const audit = new AuditRepo(db)
-  const alreadySeeded = db.prepare("SELECT 1 FROM audit_log WHERE action = 'demo.seed' LIMIT 1")
-  return db.transaction(() => {
-    if (alreadySeeded.get() !== undefined) return false
-    if (folders.list().some((f) => f.path !== '/')) return false
-    const folder = folders.create(DEMO_FOLDER, { ...DEFAULT_POLICY, origins: [...DEMO_ORIGINS], cacheControl: 'public, max-age=300' })
-    audit.record('system', 'demo.seed', DEMO_FOLDER, null, folder)
+export function seedDemoPolicy(db: SqlDatabase): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    await lockAcrossHosts(tx, 'seed')
+    if ((await tx.get("SELECT 1 AS one FROM audit_log WHERE action = 'demo.seed' LIMIT 1")) !== undefined) return false
+    const folders = new FolderRepo(tx)
+    if (await folders.hasOthersThanRoot()) return false
+    const folder = await folders.create(DEMO_FOLDER, { ...DEFAULT_POLICY, origins: [...DEMO_ORIGINS], cacheControl: 'public, max-age=300' })
+    await new AuditRepo(tx).record('system', 'demo.seed', DEMO_FOLDER, null, folder)
     return true
-  }).immediate()
+  })
 }

@@ -33,6 +33,8 @@ export interface SqlDatabase extends SqlExecutor {
    * failure), so `work` touches nothing but the database.
    */
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>
+  /** False once `close()` was called: a timer firing after shutdown skips its bookkeeping rather than fail. */
+  readonly isOpen: boolean
   close(): Promise<void>
 }
 

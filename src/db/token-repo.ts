@@ -1,6 +1,5 @@
-import type { Statement } from 'better-sqlite3'
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto'
-import type { Db } from './open'
+import type { SqlExecutor } from './sql'
 
 /** `sign` may only mint signed URLs (POST /sign); `write` includes `read` and `sign`. */
 export type TokenScope = 'read' | 'write' | 'sign'
@@ -36,73 +35,61 @@ export const generateTokenSecret = (): string => TOKEN_PREFIX + randomBytes(32).
  * and compared against the stored hash in constant time.
  */
 export class TokenRepo {
-  private readonly insert: Statement
-  private readonly selectByHash: Statement<[string], TokenRow>
-  private readonly selectAll: Statement<[], TokenRow>
-  private readonly selectById: Statement<[string], TokenRow>
-  private readonly revokeById: Statement<[string, string]>
-  private readonly touch: Statement<[string, string]>
-  private readonly countActiveWrite: Statement<[], { n: number }>
-  private readonly updateHash: Statement<[string, string]>
-
-  constructor(db: Db) {
-    this.insert = db.prepare('INSERT INTO tokens (id, name, scope, hash, created_at) VALUES (@id, @name, @scope, @hash, @createdAt)')
-    this.selectByHash = db.prepare('SELECT * FROM tokens WHERE hash = ?')
-    this.selectAll = db.prepare('SELECT * FROM tokens ORDER BY created_at, id')
-    this.selectById = db.prepare('SELECT * FROM tokens WHERE id = ?')
-    this.revokeById = db.prepare('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL')
-    this.touch = db.prepare('UPDATE tokens SET last_used_at = ? WHERE id = ?')
-    this.countActiveWrite = db.prepare("SELECT COUNT(*) AS n FROM tokens WHERE revoked_at IS NULL AND scope = 'write'")
-    this.updateHash = db.prepare('UPDATE tokens SET hash = ?, revoked_at = NULL WHERE id = ?')
-  }
+  constructor(private readonly db: SqlExecutor) {}
 
   /** Creates a token; the secret is returned here and never again. */
-  create(name: string, scope: TokenScope, options: { id?: string; secret?: string } = {}): { info: TokenInfo; secret: string } {
+  async create(name: string, scope: TokenScope, options: { id?: string; secret?: string } = {}): Promise<{ info: TokenInfo; secret: string }> {
     const secret = options.secret ?? generateTokenSecret()
     const id = options.id ?? randomUUID()
     const createdAt = new Date().toISOString()
-    this.insert.run({ id, name, scope, hash: hashToken(secret), createdAt })
+    await this.db.run('INSERT INTO tokens (id, name, scope, hash, created_at) VALUES ($1, $2, $3, $4, $5)', [id, name, scope, hashToken(secret), createdAt])
     return { info: { id, name, scope, createdAt, lastUsedAt: null, revokedAt: null }, secret }
   }
 
-  /** The active token this secret belongs to, if any. */
-  verify(secret: string): TokenInfo | undefined {
+  /**
+   * The active token this secret belongs to, if any. One query per call,
+   * nothing cached: a revocation committed by any process or host is in
+   * force for the very next request.
+   */
+  async verify(secret: string): Promise<TokenInfo | undefined> {
     const presented = Buffer.from(hashToken(secret), 'hex')
     // The hash is looked up by value (an index probe), then compared in
     // constant time so the comparison itself leaks nothing about near misses.
-    const row = this.selectByHash.get(presented.toString('hex'))
+    const row = await this.db.get<TokenRow>('SELECT * FROM tokens WHERE hash = $1', [presented.toString('hex')])
     if (!row || row.revoked_at !== null) return undefined
     const stored = Buffer.from(row.hash, 'hex')
     if (stored.length !== presented.length || !timingSafeEqual(stored, presented)) return undefined
     return toInfo(row)
   }
 
-  markUsed(id: string, at: string = new Date().toISOString()): void {
-    this.touch.run(at, id)
+  async markUsed(id: string, at: string = new Date().toISOString()): Promise<void> {
+    await this.db.run('UPDATE tokens SET last_used_at = $1 WHERE id = $2', [at, id])
   }
 
-  list(): TokenInfo[] {
-    return this.selectAll.all().map(toInfo)
+  async list(): Promise<TokenInfo[]> {
+    return (await this.db.all<TokenRow>('SELECT * FROM tokens ORDER BY created_at, id')).map(toInfo)
   }
 
-  get(id: string): TokenInfo | undefined {
-    const row = this.selectById.get(id)
+  async get(id: string): Promise<TokenInfo | undefined> {
+    const row = await this.db.get<TokenRow>('SELECT * FROM tokens WHERE id = $1', [id])
     return row ? toInfo(row) : undefined
   }
 
   /** @returns false when there is no such active token. */
-  revoke(id: string): boolean {
-    return this.revokeById.run(new Date().toISOString(), id).changes > 0
+  async revoke(id: string): Promise<boolean> {
+    const { changes } = await this.db.run('UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [new Date().toISOString(), id])
+    return changes > 0
   }
 
   /** Active write-scoped tokens: while one exists, someone can still manage the rest. */
-  activeWriteCount(): number {
-    return this.countActiveWrite.get()?.n ?? 0
+  async activeWriteCount(): Promise<number> {
+    const row = await this.db.get<{ n: number }>("SELECT COUNT(*) AS n FROM tokens WHERE revoked_at IS NULL AND scope = 'write'")
+    return row?.n ?? 0
   }
 
   /** Points an existing token (the bootstrap one) at a new secret. */
-  setSecret(id: string, secret: string): void {
-    this.updateHash.run(hashToken(secret), id)
+  async setSecret(id: string, secret: string): Promise<void> {
+    await this.db.run('UPDATE tokens SET hash = $1, revoked_at = NULL WHERE id = $2', [hashToken(secret), id])
   }
 }
 

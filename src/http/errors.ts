@@ -38,6 +38,7 @@ export const ERROR_CATALOGUE = {
   IMAGE_CACHE_FULL: { status: 503, title: 'No room to store the rendered image' },
   OVERLOADED: { status: 503, title: 'Server busy, try again' },
   STORE_UNAVAILABLE: { status: 503, title: 'Asset store unavailable' },
+  DATABASE_UNAVAILABLE: { status: 503, title: 'Database unavailable' },
   NOT_IMPLEMENTED: { status: 501, title: 'Not implemented' },
   INTERNAL: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>

@@ -1,16 +1,18 @@
 import type { ServerResponse } from 'node:http'
-import type { Db } from '../db/open'
-import type { LivePolicyTable } from '../db/live-policy-table'
-import { schemaVersion } from '../db/migrate'
+import type { DatabaseHealth } from '../db/database-handle'
+import { schemaVersion } from '../db/schema-version'
+import type { LivePolicies, SqlExecutor } from '../db/sql'
 import type { AssetStore } from '../store/asset-store'
 import type { Logger } from './log'
 
 /** What readiness looks at. */
 export interface ReadinessContext {
   readonly store: Pick<AssetStore, 'whyNotReady'>
-  readonly db: Db
-  readonly policies: Pick<LivePolicyTable, 'current'>
+  readonly db: SqlExecutor
+  readonly policies: Pick<LivePolicies, 'current'>
   readonly logger: Logger
+  /** The shared database's state as the background reads see it; absent: always `ok` (SQLite). */
+  readonly databaseHealth?: () => DatabaseHealth
 }
 
 export const HEALTHZ_PATH = '/healthz'
@@ -36,12 +38,7 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : S
  * what is wrong in one probe.
  */
 export async function checkReadiness(context: ReadinessContext): Promise<Readiness> {
-  let database = OK
-  try {
-    if (schemaVersion(context.db) <= 0) database = 'not migrated'
-  } catch (error) {
-    database = `unavailable: ${describe(error)}`
-  }
+  const database = await checkDatabase(context)
 
   let assets = OK
   try {
@@ -59,7 +56,22 @@ export async function checkReadiness(context: ReadinessContext): Promise<Readine
   }
 
   const checks = { database, assets, policies }
-  return { ready: Object.values(checks).every((v) => v === OK), checks }
+  // A shared database that went away does not make this process unready: it
+  // serves assets and CORS from the policies it holds, and catches up later.
+  const isDegradedOnly = (check: ReadinessCheck, value: string) => check === 'database' && value.startsWith(DEGRADED) && policies === OK
+  return { ready: Object.entries(checks).every(([check, value]) => value === OK || isDegradedOnly(check as ReadinessCheck, value)), checks }
+}
+
+const DEGRADED = 'degraded'
+
+async function checkDatabase(context: ReadinessContext): Promise<string> {
+  // Known to be down: say so at once rather than wait for a connection attempt to time out.
+  if (context.databaseHealth?.() === 'degraded') return `${DEGRADED}: unreachable, serving policies from memory`
+  try {
+    return (await schemaVersion(context.db)) <= 0 ? 'not migrated' : OK
+  } catch (error) {
+    return `${context.databaseHealth === undefined ? 'unavailable' : DEGRADED}: ${describe(error)}`
+  }
 }
 
 /**

@@ -33,8 +33,8 @@ export function createPurgeTelemetry(registry: Registry, outbox: Pick<PurgeOutbo
     registers: [registry],
     // Every process of a host reads the same database: the cluster's value is any one's, not their sum.
     aggregator: 'max',
-    collect() {
-      const counts = outbox.counts()
+    async collect() {
+      const counts = await outbox.counts()
       this.set({ state: 'pending' }, counts.pending)
       this.set({ state: 'failed' }, counts.failed)
     },

@@ -11,7 +11,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
 import type { Config } from '../config/config'
-import type { LivePolicyTable } from '../db/live-policy-table'
+import type { LivePolicies } from '../db/sql'
 import type { ImageService } from '../images/types'
 import type { AssetStore } from '../store/asset-store'
 import type { AppEvents } from '../util/app-events'
@@ -35,7 +35,7 @@ const SURROGATE_CONTROL_CDNS: ReadonlySet<string> = new Set(['varnish', 'fastly'
 export interface PipelineContext {
   readonly config: Readonly<Config>
   readonly logger: Logger
-  readonly policies: LivePolicyTable
+  readonly policies: LivePolicies
   readonly events: AppEvents
   readonly telemetry: PipelineTelemetry
   readonly images: ImageService | undefined

@@ -4,15 +4,15 @@ import type { AddressInfo } from 'node:net'
 import type { AppContext } from './app-context'
 import type { AppEvents } from '../util/app-events'
 import type { Config } from '../config/config'
-import { checkpointInBackground } from '../db/checkpointer'
-import { LivePolicyTable } from '../db/live-policy-table'
-import { migrate } from '../db/migrate'
+import type { DatabaseHandle } from '../db/database-handle'
+import { openDatabase } from '../db/open-database'
 import { PurgeOutboxRepo } from '../db/purge-outbox-repo'
-import { openDb, setLockWait, type Db } from '../db/open'
 import { ensureBootstrapToken, seedDemoPolicy } from '../db/seed'
+import type { SqlDatabase } from '../db/sql'
 import { createCdnAdapter, createChangePurges, PurgeOutboxWorker } from '../cdn'
 import { createImageService } from '../images'
 import type { Logger } from '../ops/log'
+import { createDatabaseTelemetry } from '../ops/database-metrics'
 import { createPurgeTelemetry } from '../ops/purge-metrics'
 import { closeGracefully } from '../ops/shutdown'
 import { cacheTagHeader } from '../pipeline/cache-tags'
@@ -42,14 +42,18 @@ export interface RunningCrossport {
  * Runs once, in the primary process. A token to be generated is not made
  * here but by `issueGeneratedToken`, once the listeners are up.
  */
-export function prepareDatabase(config: Readonly<Config>, logger: Logger): { db: Db } {
+export async function prepareDatabase(config: Readonly<Config>, logger: Logger): Promise<{ database: DatabaseHandle }> {
   // Nothing is served yet: migrations may wait for another process's lock.
-  const db = openDb(config.databasePath, { lockWait: 'wait' })
-  const applied = migrate(db)
-  for (const m of applied) logger.info({ migration: m.name }, 'migration applied')
-  if (config.adminToken !== undefined) ensureBootstrapToken(db, config.adminToken)
-  if (config.seedDemo && seedDemoPolicy(db)) logger.info('seeded the demo policy for /demo/')
-  return { db }
+  const database = await openDatabase(config)
+  try {
+    for (const name of await database.migrate()) logger.info({ migration: name }, 'migration applied')
+    if (config.adminToken !== undefined) await ensureBootstrapToken(database.db, config.adminToken)
+    if (config.seedDemo && (await seedDemoPolicy(database.db))) logger.info('seeded the demo policy for /demo/')
+  } catch (error: unknown) {
+    await database.close()
+    throw error
+  }
+  return { database }
 }
 
 /**
@@ -58,22 +62,34 @@ export function prepareDatabase(config: Readonly<Config>, logger: Logger): { db:
  * a start that then fails (a busy port) would have consumed the one showing.
  * @returns the generated secret, or undefined when none was needed.
  */
-export function issueGeneratedToken(config: Readonly<Config>, db: Db): string | undefined {
+export async function issueGeneratedToken(config: Readonly<Config>, db: SqlDatabase): Promise<string | undefined> {
   return config.adminToken === undefined ? ensureBootstrapToken(db, undefined) : undefined
 }
 
 /** @param store the asset store both listeners share; a file store over ASSETS_DIR that takes no uploads by default. */
-export function createContext(
+export async function createContext(
   config: Readonly<Config>,
   logger: Logger,
-  db: Db,
+  database: DatabaseHandle,
   store: AssetStore = new FsAssetStore(config.assetsDir),
-): AppContext {
+): Promise<AppContext> {
+  const { db } = database
   const telemetry = createTelemetry(config, logger)
   const events = new EventEmitter() as AppEvents
   events.setMaxListeners(50)
-  const policies = new LivePolicyTable(db, config.policyPollMs, () => telemetry.policyReloaded())
-  events.on('policy-changed', () => policies.invalidate())
+  const databaseError = database.dialect === 'postgres' ? createDatabaseTelemetry(telemetry.metrics.registry, () => database.health(), logger) : undefined
+  const policies = await database.livePolicies({
+    pollMs: config.policyPollMs,
+    onReload: () => telemetry.policyReloaded(),
+    ...(databaseError ? { onError: databaseError } : {}),
+  })
+  // Another host changed an asset: drop what this process keeps about it (file entry, derivatives).
+  database.onAssetChanged((path) => {
+    if (path !== undefined) events.emit('asset-changed', path)
+  })
+  // A change made by this process is in force before its answer (the routes await it); this
+  // listener serves the changes a cluster sibling announces.
+  events.on('policy-changed', () => void policies.invalidate())
   const images = createImageService({ config, logger, telemetry, events })
   const cdn = createCdnAdapter(config.cdn)
   const purgeWorker =
@@ -85,23 +101,19 @@ export function createContext(
           maxRetryMs: config.cdn.purgeRetryMaxMs,
           telemetry: createPurgeTelemetry(telemetry.metrics.registry, new PurgeOutboxRepo(db), logger),
         })
-  const purges = createChangePurges(db, config.cdn.kind, async (maxWaitMs) => purgeWorker?.settled(maxWaitMs))
-  return { config, logger, db, policies, events, telemetry, images, store, cacheTags: cacheTagHeader(cdn), purges, purgeWorker }
+  const purges = createChangePurges(config.cdn.kind, async (maxWaitMs) => purgeWorker?.settled(maxWaitMs))
+  const databaseHealth = database.dialect === 'postgres' ? () => database.health() : undefined
+  return { config, logger, db, policies, events, telemetry, images, store, cacheTags: cacheTagHeader(cdn), purges, purgeWorker, ...(databaseHealth ? { databaseHealth } : {}) }
 }
 
 export async function startCrossport(
   config: Readonly<Config>,
   logger: Logger,
-  options: { role?: ProcessRole; db?: Db } = {},
+  options: { role?: ProcessRole; database?: DatabaseHandle } = {},
 ): Promise<RunningCrossport> {
   const role = options.role ?? 'all'
-  const db = options.db ?? openDb(config.databasePath)
-  // From here on this process serves: a statement that meets another
-  // connection's lock fails at once instead of sleeping on the event loop;
-  // admin writes retry on timers (db/retry-busy.ts).
-  setLockWait(db, 'fail-fast')
-  const checkpointer = checkpointInBackground(db)
-  await checkpointer.ready
+  const database = options.database ?? (await openDatabase(config))
+  await database.startServing()
 
   // ADMIN_ON_MAIN: whoever serves the public side serves the admin side with it (in a
   // cluster, every worker); no process opens an admin listener.
@@ -111,7 +123,7 @@ export async function startCrossport(
   // A bucket is checked before anything listens: a wrong S3_* setting stops start-up.
   const store =
     config.s3 !== undefined ? await openS3Store(config.s3) : new FsAssetStore(config.assetsDir, servesAdmin ? { sweep: sweepLogging(logger) } : {})
-  const context = createContext(config, logger, db, store)
+  const context = await createContext(config, logger, database, store)
   // Koa, the admin routes and their schemas load only where the admin side is served: not in a public-only worker.
   const admin = servesAdmin ? await import('./admin-app') : undefined
   const publicServer =
@@ -135,8 +147,8 @@ export async function startCrossport(
       // Undelivered purges stay in the outbox for the next start.
       await context.purgeWorker?.stop()
       store.close()
-      await checkpointer.close()
-      db.close()
+      await context.policies.close()
+      await database.close()
     })()
     return closing
   }

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { FolderRepo } from '../../src/db/folder-repo'
-import { migrate } from '../../src/db/migrate'
-import { openDb } from '../../src/db/open'
+import { migrate } from '../../src/db/sqlite/migrate'
+import { openDb } from '../../src/db/sqlite/open'
+import { SqliteDatabase } from '../../src/db/sqlite/sqlite-database'
 import { DEFAULT_POLICY } from '../../src/policy/types'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 import { CHROMIUM_ARGS, findChromium } from './chromium'
@@ -31,21 +32,21 @@ let dir: string
 let cp: TestCrossport
 
 /** 10,000 folders straight into the SQLite file (one transaction), before the server opens it. */
-function fillDatabase(path: string): void {
+async function fillDatabase(path: string): Promise<void> {
   const db = openDb(path)
   migrate(db)
-  const repo = new FolderRepo(db)
   const policy = { ...DEFAULT_POLICY, origins: [] }
   const pad = (n: number, width: number) => String(n).padStart(width, '0')
-  db.transaction(() => {
+  await new SqliteDatabase(db, { busyBudgetMs: 0 }).transaction(async (tx) => {
+    const repo = new FolderRepo(tx)
     for (let r = 0; r < REGIONS; r++)
       for (let s = 0; s < SITES; s++)
         for (let c = 0; c < SECTIONS; c++) {
           const path = `/region-${pad(r, 2)}/site-${pad(s, 3)}/section-${c}/`
-          repo.create(path, path === DEEP ? { ...policy, origins: [DEEP_ORIGIN] } : policy)
+          await repo.create(path, path === DEEP ? { ...policy, origins: [DEEP_ORIGIN] } : policy)
         }
-    for (let i = 0; i < FLAT; i++) repo.create(`/flat/item-${pad(i, 4)}/`, policy)
-  })()
+    for (let i = 0; i < FLAT; i++) await repo.create(`/flat/item-${pad(i, 4)}/`, policy)
+  })
   db.close()
 }
 
@@ -53,7 +54,7 @@ beforeAll(async () => {
   execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-b', join(ROOT, 'tsconfig.console.json')], { cwd: ROOT, stdio: 'inherit' })
   dir = mkdtempSync(join(tmpdir(), 'crossport-tree-'))
   const databasePath = join(dir, 'crossport.db')
-  fillDatabase(databasePath)
+  await fillDatabase(databasePath)
   cp = await startTestCrossport({ env: { DATABASE_PATH: databasePath } })
 })
 

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream'
-import { runCli } from '../../src/cli'
+import { runCli, type CliEnv } from '../../src/cli'
 import type { TestCrossport } from './crossport'
 
 export interface CliRun {
@@ -9,7 +9,12 @@ export interface CliRun {
 }
 
 /** Runs the CLI in process against `cp`'s admin API, with its bootstrap token (or `token`). */
-export async function runCliAgainst(cp: TestCrossport, args: readonly string[], token = cp.token): Promise<CliRun> {
+export function runCliAgainst(cp: TestCrossport, args: readonly string[], token = cp.token): Promise<CliRun> {
+  return runCliWith(args, { CROSSPORT_URL: cp.adminUrl, CROSSPORT_TOKEN: token })
+}
+
+/** Runs the CLI in process with exactly this environment, collecting what it prints. */
+export async function runCliWith(args: readonly string[], env: CliEnv): Promise<CliRun> {
   const out: string[] = []
   const err: string[] = []
   const sink = (into: string[]) =>
@@ -19,6 +24,6 @@ export async function runCliAgainst(cp: TestCrossport, args: readonly string[], 
         done()
       },
     })
-  const code = await runCli(args, { CROSSPORT_URL: cp.adminUrl, CROSSPORT_TOKEN: token }, { stdout: sink(out), stderr: sink(err) })
+  const code = await runCli(args, env, { stdout: sink(out), stderr: sink(err) })
   return { code, stdout: out.join(''), stderr: err.join('') }
 }

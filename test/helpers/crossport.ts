@@ -65,8 +65,8 @@ export async function startTestCrossport(options: StartOptions = {}): Promise<Te
   for (const [path, content] of Object.entries(options.assets ?? {})) writeAsset(path, content)
 
   const logger = createLogger(config)
-  const { db } = prepareDatabase(config, logger)
-  const running = await startCrossport(config, logger, { db })
+  const { database } = await prepareDatabase(config, logger)
+  const running = await startCrossport(config, logger, { database })
   const publicUrl = running.publicUrl as string
   const adminUrl = running.adminUrl as string
 

@@ -15,7 +15,7 @@ interface LoggedAdmin {
   readonly lines: string[]
   readonly server: Server
   readonly url: string
-  closeDb(): void
+  closeDb(): Promise<void>
   close(): Promise<void>
 }
 
@@ -38,18 +38,19 @@ async function startLoggedAdmin(env: Record<string, string> = {}): Promise<Logge
     },
   })
   const logger = createLogger(config, sink)
-  const { db } = prepareDatabase(config, logger)
-  const server = createAdminServer(createContext(config, logger, db))
+  const { database } = await prepareDatabase(config, logger)
+  const { db } = database
+  const server = createAdminServer(await createContext(config, logger, database))
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   return {
     lines,
     server,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/v1`,
-    closeDb: () => db.close(),
+    closeDb: () => database.close(),
     close: async () => {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
-      if (db.open) db.close()
+      if (db.isOpen) await database.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }
@@ -102,7 +103,7 @@ describe('admin listener logging', () => {
   })
 
   it('answers an unexpected failure with a generic 500 problem and keeps the stack in the log', async () => {
-    admin.closeDb()
+    await admin.closeDb()
     const res = await fetch(`${url}/folders`, { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } })
     expect(res.status).toBe(500)
     expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/)

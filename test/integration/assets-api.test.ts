@@ -75,7 +75,7 @@ describeEachStore('the asset API', (store) => {
 
   const tempDebris = () => cp.uploadDebris()
 
-  const auditFor = (target: string) => new AuditRepo(cp.running.context.db).list({ limit: 50, target }).filter((e) => e.target === target)
+  const auditFor = async (target: string) => (await new AuditRepo(cp.running.context.db).list({ limit: 50, target })).filter((e) => e.target === target)
 
   describe('PUT /assets/{path}', () => {
     it('creates a new asset with 201, Location and its metadata, and stores exactly the bytes sent', async () => {
@@ -432,7 +432,7 @@ describeEachStore('the asset API', (store) => {
       const replaced = await json<AssetJson>(await upload('/audited/file.txt', 'three'))
       expect((await cp.admin('DELETE', '/assets/audited/file.txt')).status).toBe(204)
 
-      const entries = auditFor('/audited/file.txt').reverse()
+      const entries = (await auditFor('/audited/file.txt')).reverse()
       expect(entries.map((e) => [e.actor, e.action])).toEqual([
         ['bootstrap', 'asset.upload'],
         ['bootstrap', 'asset.upload'],
@@ -448,7 +448,7 @@ describeEachStore('the asset API', (store) => {
 
     it('records nothing for a refused upload', async () => {
       await upload('/audited/refused.png', 'not a png')
-      expect(auditFor('/audited/refused.png')).toEqual([])
+      expect(await auditFor('/audited/refused.png')).toEqual([])
     })
   })
 

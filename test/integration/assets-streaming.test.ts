@@ -165,8 +165,7 @@ describe('memory while uploading 200 MB', () => {
     const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ADMIN_PORT: '0', ADMIN_HOST: '127.0.0.1', ASSETS_DIR: join(dir, 'assets'),
       DATABASE_PATH: join(dir, 'crossport.db'), CACHE_DIR: join(dir, 'cache'), ADMIN_TOKEN: process.env.TOKEN, LOG_LEVEL: 'silent', SEED_DEMO: 'false' })
     const logger = createLogger(config)
-    const { db } = prepareDatabase(config, logger)
-    startCrossport(config, logger, { db }).then((running) => {
+    prepareDatabase(config, logger).then(({ database }) => startCrossport(config, logger, { database })).then((running) => {
       let baseline = process.memoryUsage().rss
       let peak = baseline
       setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss) }, 10).unref()

@@ -133,7 +133,7 @@ describe('the running server', () => {
       SEED_DEMO: 'false',
     })
     const logger = createLogger(config)
-    const running = await startCrossport(config, logger, prepareDatabase(config, logger))
+    const running = await startCrossport(config, logger, await prepareDatabase(config, logger))
     try {
       const deadline = Date.now() + 5000
       while (tempNames().includes(orphan) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))

@@ -6,8 +6,9 @@ import { createCdnAdapter, type CdnAdapter } from '../../src/cdn/adapters'
 import { PurgeOutboxWorker } from '../../src/cdn/outbox-worker'
 import { assetChangeTags, folderChangeTags, responseTags } from '../../src/cdn/tags'
 import type { CdnSettings } from '../../src/config/cdn-settings'
-import { migrate } from '../../src/db/migrate'
-import { openDb, setLockWait, type Db } from '../../src/db/open'
+import { migrate } from '../../src/db/sqlite/migrate'
+import { openDb, setLockWait } from '../../src/db/sqlite/open'
+import { SqliteDatabase } from '../../src/db/sqlite/sqlite-database'
 import { PurgeOutboxRepo } from '../../src/db/purge-outbox-repo'
 import { tcpRelay } from '../helpers/tcp-relay'
 import { startVarnish, type RunningVarnish } from '../helpers/varnish'
@@ -158,25 +159,26 @@ describe('through Varnish', () => {
 
 describe('the outbox through Varnish', () => {
   let dir: string
-  let db: Db
+  let db: SqliteDatabase
   let repo: PurgeOutboxRepo
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'crossport-cdn-varnish-'))
-    db = openDb(join(dir, 'crossport.db'))
-    migrate(db)
-    setLockWait(db, 'fail-fast')
+    const raw = openDb(join(dir, 'crossport.db'))
+    migrate(raw)
+    setLockWait(raw, 'fail-fast')
+    db = new SqliteDatabase(raw, { busyBudgetMs: 5000 })
     repo = new PurgeOutboxRepo(db)
   })
 
-  afterEach(() => {
-    db.close()
+  afterEach(async () => {
+    await db.close()
     rmSync(dir, { recursive: true, force: true })
   })
 
-  const until = async (check: () => boolean): Promise<void> => {
+  const until = async (check: () => boolean | Promise<boolean>): Promise<void> => {
     const deadline = performance.now() + 20_000
-    while (!check()) {
+    while (!(await check())) {
       if (performance.now() > deadline) throw new Error('condition not met in time')
       await new Promise((resolve) => setTimeout(resolve, 5))
     }
@@ -196,13 +198,13 @@ describe('the outbox through Varnish', () => {
     })
     try {
       await get('/down/a.png')
-      db.transaction(() => repo.enqueue(folderChangeTags('/down/'), ['/down/']))()
+      await db.transaction((tx) => new PurgeOutboxRepo(tx).enqueue(folderChangeTags('/down/'), ['/down/']))
       worker.start()
       await until(() => retries >= 3)
       await get('/down/a.png')
       expect(hitsOf('/down/a.png')).toBe(1) // still the cached copy: the purge has not arrived
       await path.start()
-      await until(() => repo.counts().done === 1)
+      await until(async () => (await repo.counts()).done === 1)
       await get('/down/a.png')
       expect(hitsOf('/down/a.png')).toBe(2)
     } finally {
@@ -232,7 +234,7 @@ describe('the outbox through Varnish', () => {
         await get(asset)
         const [tag] = assetChangeTags(asset)
         const enqueuedAt = performance.now()
-        db.transaction(() => repo.enqueue(assetChangeTags(asset), [asset]))()
+        await db.transaction((tx) => new PurgeOutboxRepo(tx).enqueue(assetChangeTags(asset), [asset]))
         worker.wake()
         await until(() => arrivedAt.has(tag as string))
         delaysMs.push((arrivedAt.get(tag as string) as number) - enqueuedAt)

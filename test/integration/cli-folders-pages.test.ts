@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'
 import { FolderRepo } from '../../src/db/folder-repo'
-import { openDb } from '../../src/db/open'
 import { DEFAULT_POLICY } from '../../src/policy/types'
 import { startTestCrossport, type TestCrossport } from '../helpers/crossport'
 
@@ -11,12 +10,10 @@ let cp: TestCrossport
 
 beforeAll(async () => {
   cp = await startTestCrossport()
-  const db = openDb(cp.databasePath)
-  const repo = new FolderRepo(db)
-  db.transaction(() => {
-    for (let i = 0; i < 1_050; i++) repo.create(`/f${String(i).padStart(4, '0')}/`, { ...DEFAULT_POLICY, origins: [] })
-  })()
-  db.close()
+  await cp.running.context.db.transaction(async (tx) => {
+    const repo = new FolderRepo(tx)
+    for (let i = 0; i < 1_050; i++) await repo.create(`/f${String(i).padStart(4, '0')}/`, { ...DEFAULT_POLICY, origins: [] })
+  })
 })
 
 afterAll(async () => {

@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { checkpointInBackground } from '../../src/db/checkpointer'
+import { checkpointInBackground } from '../../src/db/sqlite/checkpointer'
 import { FolderRepo } from '../../src/db/folder-repo'
-import { LivePolicyTable } from '../../src/db/live-policy-table'
-import { migrate } from '../../src/db/migrate'
-import { openDb, setLockWait, type Db } from '../../src/db/open'
+import { LivePolicyTable } from '../../src/db/sqlite/live-policy-table'
+import { migrate } from '../../src/db/sqlite/migrate'
+import { openDb, setLockWait, type Db } from '../../src/db/sqlite/open'
+import { SqliteDatabase } from '../../src/db/sqlite/sqlite-database'
 import { PackedFolderReader } from '../../src/db/packed-folder-reader'
 import { FolderTable } from '../../src/policy/table'
 import { DEFAULT_POLICY } from '../../src/policy/types'
@@ -28,28 +29,28 @@ afterEach(() => {
 const policy = (origins: string[], overrides: Partial<typeof DEFAULT_POLICY> = {}) => ({ ...DEFAULT_POLICY, ...overrides, origins })
 
 describe('PackedFolderReader: folders as the policy table keeps them', () => {
-  it('unpacks to exactly the folder FolderRepo reads, origins in their order', () => {
-    const repo = new FolderRepo(db)
-    const created = repo.create('/a/', policy(['https://b.example', 'https://a.example', 'https://*.c.example'], { maxAge: 5, mode: 'strict' }))
-    repo.removeOrigin(created.id, 'https://b.example')
-    repo.addOrigin(created.id, 'https://b.example')
-    repo.create('/empty/', policy([]))
+  it('unpacks to exactly the folder FolderRepo reads, origins in their order', async () => {
+    const repo = new FolderRepo(new SqliteDatabase(db, { busyBudgetMs: 0 }))
+    const created = await repo.create('/a/', policy(['https://b.example', 'https://a.example', 'https://*.c.example'], { maxAge: 5, mode: 'strict' }))
+    await repo.removeOrigin(created.id, 'https://b.example')
+    await repo.addOrigin(created.id, 'https://b.example')
+    await repo.create('/empty/', policy([]))
 
     const table = new FolderTable()
     const reader = new PackedFolderReader(db)
     for (const packed of reader.page('', 10)) table.set(packed)
     for (const folderPath of ['/', '/a/', '/empty/']) {
-      expect(table.get(folderPath)?.folder).toEqual(repo.findByPath(folderPath))
+      expect(table.get(folderPath)?.folder).toEqual(await repo.findByPath(folderPath))
     }
     expect(table.get('/a/')?.folder.policy.origins).toEqual(['https://a.example', 'https://*.c.example', 'https://b.example'])
     expect(reader.findByPath('/missing/')).toBeUndefined()
   })
 
-  it('gives folders with the same policy fields one shared shape', () => {
-    const repo = new FolderRepo(db)
-    repo.create('/x/', policy(['https://x.example']))
-    repo.create('/y/', policy(['https://y.example']))
-    repo.create('/z/', policy(['https://x.example'], { maxAge: 1 }))
+  it('gives folders with the same policy fields one shared shape', async () => {
+    const repo = new FolderRepo(new SqliteDatabase(db, { busyBudgetMs: 0 }))
+    await repo.create('/x/', policy(['https://x.example']))
+    await repo.create('/y/', policy(['https://y.example']))
+    await repo.create('/z/', policy(['https://x.example'], { maxAge: 1 }))
     const reader = new PackedFolderReader(db)
     const [x, y, z] = ['/x/', '/y/', '/z/'].map((p) => reader.findByPath(p))
     expect(x?.shape).toBe(y?.shape)

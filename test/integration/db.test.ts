@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { AuditRepo } from '../../src/db/audit-repo'
 import { FolderRepo } from '../../src/db/folder-repo'
-import { LivePolicyTable } from '../../src/db/live-policy-table'
-import { migrate, MIGRATIONS_DIR, schemaVersion } from '../../src/db/migrate'
-import { openDb, setLockWait, type Db } from '../../src/db/open'
-import { writeTransaction } from '../../src/db/retry-busy'
+import { LivePolicyTable } from '../../src/db/sqlite/live-policy-table'
+import { migrate, MIGRATIONS_DIR, schemaVersion } from '../../src/db/sqlite/migrate'
+import { openDb, setLockWait, type Db } from '../../src/db/sqlite/open'
+import { SqliteDatabase } from '../../src/db/sqlite/sqlite-database'
 import { BOOTSTRAP_TOKEN_ID, DEMO_FOLDER, ensureBootstrapToken, seedDemoPolicy } from '../../src/db/seed'
 import { TokenRepo } from '../../src/db/token-repo'
 import { DEFAULT_POLICY } from '../../src/policy/types'
@@ -14,11 +14,15 @@ import { DEFAULT_POLICY } from '../../src/policy/types'
 let dir: string
 let path: string
 let db: Db
+/** The same connection behind the engine-neutral seam, as the repositories take it. */
+let sql: SqliteDatabase
+const wrap = (raw: Db, busyBudgetMs = 5000) => new SqliteDatabase(raw, { busyBudgetMs })
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'crossport-db-'))
   path = join(dir, 'nested', 'crossport.db')
   db = openDb(path)
+  sql = wrap(db)
 })
 
 afterEach(() => {
@@ -49,7 +53,7 @@ describe('openDb(path)', () => {
   })
 })
 
-describe('writeTransaction(db, budgetMs, work)', () => {
+describe('SqliteDatabase.transaction(work)', () => {
   let other: Db
 
   beforeEach(() => {
@@ -71,9 +75,9 @@ describe('writeTransaction(db, budgetMs, work)', () => {
     setTimeout(() => other.exec('ROLLBACK'), 100)
     let runs = 0
     const startedAtMs = performance.now()
-    await writeTransaction(db, 3000, () => {
+    await wrap(db, 3000).transaction(async (tx) => {
       runs++
-      new AuditRepo(db).record('test', 'noop', '/', null, null)
+      await new AuditRepo(tx).record('test', 'noop', '/', null, null)
     })
     expect(performance.now() - startedAtMs).toBeGreaterThanOrEqual(90)
     expect(performance.now() - startedAtMs).toBeLessThan(1500)
@@ -82,7 +86,7 @@ describe('writeTransaction(db, budgetMs, work)', () => {
   })
 
   it('gives up with SQLITE_BUSY after the budget, having written nothing', async () => {
-    const outcome = writeTransaction(db, 100, () => new AuditRepo(db).record('test', 'noop', '/', null, null))
+    const outcome = wrap(db, 100).transaction((tx) => new AuditRepo(tx).record('test', 'noop', '/', null, null))
     await expect(outcome).rejects.toMatchObject({ code: 'SQLITE_BUSY' })
     other.exec('ROLLBACK')
     expect(countAudit()).toBe(0)
@@ -90,7 +94,7 @@ describe('writeTransaction(db, budgetMs, work)', () => {
 })
 
 describe('migrate(db)', () => {
-  it('applies every migration once and records it', () => {
+  it('applies every migration once and records it', async () => {
     const shipped = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort().map((f) => Number(f.slice(0, 4)))
     const first = migrate(db)
     expect(first.map((m) => m.version)).toEqual(shipped)
@@ -99,30 +103,30 @@ describe('migrate(db)', () => {
     expect(schemaVersion(db)).toBe(shipped[shipped.length - 1])
   })
 
-  it('creates the root folder with no cross-origin access', () => {
+  it('creates the root folder with no cross-origin access', async () => {
     migrate(db)
-    const root = new FolderRepo(db).findByPath('/')
+    const root = await new FolderRepo(sql).findByPath('/')
     expect(root?.policy.origins).toEqual([])
     expect(root?.policy.mode).toBe('cors')
   })
 
-  it('0002 (signed URLs) keeps every token and folder of a 0001 database, with signedUrls off and the sign scope allowed', () => {
+  it('0002 (signed URLs) keeps every token and folder of a 0001 database, with signedUrls off and the sign scope allowed', async () => {
     const v1 = join(dir, 'v1')
     mkdirSync(v1)
     writeFileSync(join(v1, '0001_init.sql'), readFileSync(join(MIGRATIONS_DIR, '0001_init.sql')))
     migrate(db, v1)
-    const tokens = new TokenRepo(db)
-    const { info, secret } = tokens.create('old', 'write')
+    const tokens = new TokenRepo(sql)
+    const { info, secret } = await tokens.create('old', 'write')
     // The repo speaks the current schema, so the old row goes in as 0001 knew it.
     db.prepare(`INSERT INTO folders (path, methods, allow_headers, expose_headers, max_age, credentials, mode, cache_control, created_at, updated_at)
       VALUES ('/old/', '["GET"]', '[]', '[]', 60, 0, 'cors', 'public', 'now', 'now')`).run()
     migrate(db)
-    expect(tokens.verify(secret)).toMatchObject({ id: info.id, scope: 'write' })
-    expect(new FolderRepo(db).findByPath('/old/')?.policy).toMatchObject({ methods: ['GET'], signedUrls: 'off' })
-    expect(new TokenRepo(db).create('minter', 'sign').info.scope).toBe('sign')
+    expect(await tokens.verify(secret)).toMatchObject({ id: info.id, scope: 'write' })
+    expect((await new FolderRepo(sql).findByPath('/old/'))?.policy).toMatchObject({ methods: ['GET'], signedUrls: 'off' })
+    expect((await new TokenRepo(sql).create('minter', 'sign')).info.scope).toBe('sign')
   })
 
-  it('rolls a failing migration back entirely and records nothing', () => {
+  it('rolls a failing migration back entirely and records nothing', async () => {
     const migrations = join(dir, 'migrations')
     mkdirSync(migrations)
     writeFileSync(join(migrations, '0001_ok.sql'), 'CREATE TABLE a (x INTEGER);')
@@ -137,53 +141,53 @@ describe('migrate(db)', () => {
 describe('FolderRepo', () => {
   beforeEach(() => migrate(db))
 
-  it('stores a policy with its origins in order and deletes origins with the folder', () => {
-    const repo = new FolderRepo(db)
-    const folder = repo.create('/brand/', { ...DEFAULT_POLICY, origins: ['https://b.example', 'https://a.example'] })
-    expect(repo.get(folder.id)?.policy.origins).toEqual(['https://b.example', 'https://a.example'])
-    expect(repo.addOrigin(folder.id, 'https://a.example')).toBe(false)
-    expect(repo.addOrigin(folder.id, 'https://c.example')).toBe(true)
-    expect(repo.delete(folder.id)).toBe(true)
+  it('stores a policy with its origins in order and deletes origins with the folder', async () => {
+    const repo = new FolderRepo(sql)
+    const folder = await repo.create('/brand/', { ...DEFAULT_POLICY, origins: ['https://b.example', 'https://a.example'] })
+    expect((await repo.get(folder.id))?.policy.origins).toEqual(['https://b.example', 'https://a.example'])
+    expect(await repo.addOrigin(folder.id, 'https://a.example')).toBe(false)
+    expect(await repo.addOrigin(folder.id, 'https://c.example')).toBe(true)
+    expect(await repo.delete(folder.id)).toBe(true)
     expect(db.prepare('SELECT COUNT(*) AS n FROM folder_origins WHERE folder_id = ?').get(folder.id)).toEqual({ n: 0 })
   })
 
-  it('never gives a new folder the id of a deleted one', () => {
-    const repo = new FolderRepo(db)
-    const first = repo.create('/old/', { ...DEFAULT_POLICY, origins: [] })
-    expect(repo.delete(first.id)).toBe(true)
-    const second = repo.create('/new/', { ...DEFAULT_POLICY, origins: [] })
+  it('never gives a new folder the id of a deleted one', async () => {
+    const repo = new FolderRepo(sql)
+    const first = await repo.create('/old/', { ...DEFAULT_POLICY, origins: [] })
+    expect(await repo.delete(first.id)).toBe(true)
+    const second = await repo.create('/new/', { ...DEFAULT_POLICY, origins: [] })
     expect(second.id).not.toBe(first.id)
-    expect(repo.get(first.id)).toBeUndefined()
+    expect(await repo.get(first.id)).toBeUndefined()
   })
 
-  it('refuses a second folder with the same path', () => {
-    const repo = new FolderRepo(db)
-    repo.create('/x/', { ...DEFAULT_POLICY, origins: [] })
-    expect(() => repo.create('/x/', { ...DEFAULT_POLICY, origins: [] })).toThrow(/UNIQUE/)
+  it('refuses a second folder with the same path', async () => {
+    const repo = new FolderRepo(sql)
+    await repo.create('/x/', { ...DEFAULT_POLICY, origins: [] })
+    await expect(repo.create('/x/', { ...DEFAULT_POLICY, origins: [] })).rejects.toThrow(/UNIQUE/)
   })
 })
 
 describe('LivePolicyTable', () => {
   beforeEach(() => migrate(db))
 
-  it('sees a change made by another connection on the next check', () => {
+  it('sees a change made by another connection on the next check', async () => {
     let reloads = 0
     const table = new LivePolicyTable(db, 0, () => reloads++)
     expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/'])
 
     const other = openDb(path)
-    new FolderRepo(other).create('/brand/', { ...DEFAULT_POLICY, origins: ['https://shop.example'] })
+    await new FolderRepo(wrap(other)).create('/brand/', { ...DEFAULT_POLICY, origins: ['https://shop.example'] })
     other.close()
 
     expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/', '/brand/'])
     expect(reloads).toBe(1)
   })
 
-  it('does not recompile when another connection changed something unrelated', () => {
+  it('does not recompile when another connection changed something unrelated', async () => {
     let reloads = 0
     const table = new LivePolicyTable(db, 0, () => reloads++)
     const other = openDb(path)
-    new AuditRepo(other).record('test', 'noop', '/', null, null)
+    await new AuditRepo(wrap(other)).record('test', 'noop', '/', null, null)
     other.close()
     table.current()
     expect(reloads).toBe(0)
@@ -197,10 +201,10 @@ describe('LivePolicyTable', () => {
     })
   }
 
-  it('answers from memory when a check finds the database busy, and reloads at the next check', () => {
+  it('answers from memory when a check finds the database busy, and reloads at the next check', async () => {
     const table = new LivePolicyTable(db, 0)
     const other = openDb(path)
-    new FolderRepo(other).create('/brand/', { ...DEFAULT_POLICY, origins: [] })
+    await new FolderRepo(wrap(other)).create('/brand/', { ...DEFAULT_POLICY, origins: [] })
     other.close()
     const busy = failNextRead()
     try {
@@ -211,10 +215,10 @@ describe('LivePolicyTable', () => {
     expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/', '/brand/'])
   })
 
-  it('an invalidate that finds the database busy does not throw; the next check reloads', () => {
+  it('an invalidate that finds the database busy does not throw; the next check reloads', async () => {
     const table = new LivePolicyTable(db, 0)
     // This connection's own change: data_version does not move for it, so only the pending reload catches it.
-    new FolderRepo(db).create('/own/', { ...DEFAULT_POLICY, origins: [] })
+    await new FolderRepo(sql).create('/own/', { ...DEFAULT_POLICY, origins: [] })
     const busy = failNextRead()
     try {
       expect(() => table.invalidate()).not.toThrow()
@@ -224,11 +228,11 @@ describe('LivePolicyTable', () => {
     expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/', '/own/'])
   })
 
-  it('waits pollMs between checks', () => {
+  it('waits pollMs between checks', async () => {
     const table = new LivePolicyTable(db, 60_000)
     table.current()
     const other = openDb(path)
-    new FolderRepo(other).create('/later/', { ...DEFAULT_POLICY, origins: [] })
+    await new FolderRepo(wrap(other)).create('/later/', { ...DEFAULT_POLICY, origins: [] })
     other.close()
     expect(table.current().folders.map((f) => f.folder.path)).toEqual(['/'])
     table.invalidate()
@@ -239,58 +243,58 @@ describe('LivePolicyTable', () => {
 describe('admin tokens', () => {
   beforeEach(() => migrate(db))
 
-  it('generates a bootstrap token once when none is configured, storing only its hash', () => {
-    const secret = ensureBootstrapToken(db, undefined)
+  it('generates a bootstrap token once when none is configured, storing only its hash', async () => {
+    const secret = await ensureBootstrapToken(sql, undefined)
     expect(secret).toMatch(/^cpt_/)
-    expect(ensureBootstrapToken(db, undefined)).toBeUndefined()
+    expect(await ensureBootstrapToken(sql, undefined)).toBeUndefined()
     const stored = db.prepare('SELECT hash FROM tokens').all() as { hash: string }[]
     expect(stored).toHaveLength(1)
     expect(stored[0]?.hash).not.toContain(secret as string)
-    expect(new TokenRepo(db).verify(secret as string)?.id).toBe(BOOTSTRAP_TOKEN_ID)
+    expect((await new TokenRepo(sql).verify(secret as string))?.id).toBe(BOOTSTRAP_TOKEN_ID)
   })
 
-  it('generates one when only read tokens are active: they cannot manage anything', () => {
-    const tokens = new TokenRepo(db)
-    tokens.create('dashboard', 'read')
-    const secret = ensureBootstrapToken(db, undefined)
+  it('generates one when only read tokens are active: they cannot manage anything', async () => {
+    const tokens = new TokenRepo(sql)
+    await tokens.create('dashboard', 'read')
+    const secret = await ensureBootstrapToken(sql, undefined)
     expect(secret).toMatch(/^cpt_/)
-    expect(tokens.verify(secret as string)?.scope).toBe('write')
+    expect((await tokens.verify(secret as string))?.scope).toBe('write')
   })
 
-  it('follows ADMIN_TOKEN when it is configured and changed', () => {
-    const tokens = new TokenRepo(db)
-    ensureBootstrapToken(db, 'first-secret-value-123')
-    ensureBootstrapToken(db, 'second-secret-value-456')
-    expect(tokens.verify('first-secret-value-123')).toBeUndefined()
-    expect(tokens.verify('second-secret-value-456')?.scope).toBe('write')
+  it('follows ADMIN_TOKEN when it is configured and changed', async () => {
+    const tokens = new TokenRepo(sql)
+    await ensureBootstrapToken(sql, 'first-secret-value-123')
+    await ensureBootstrapToken(sql, 'second-secret-value-456')
+    expect(await tokens.verify('first-secret-value-123')).toBeUndefined()
+    expect((await tokens.verify('second-secret-value-456'))?.scope).toBe('write')
   })
 
-  it('rejects revoked and unknown secrets', () => {
-    const tokens = new TokenRepo(db)
-    const { info, secret } = tokens.create('ci', 'read')
-    expect(tokens.verify(secret)?.name).toBe('ci')
-    expect(tokens.revoke(info.id)).toBe(true)
-    expect(tokens.verify(secret)).toBeUndefined()
-    expect(tokens.verify('cpt_not-a-token')).toBeUndefined()
+  it('rejects revoked and unknown secrets', async () => {
+    const tokens = new TokenRepo(sql)
+    const { info, secret } = await tokens.create('ci', 'read')
+    expect((await tokens.verify(secret))?.name).toBe('ci')
+    expect(await tokens.revoke(info.id)).toBe(true)
+    expect(await tokens.verify(secret)).toBeUndefined()
+    expect(await tokens.verify('cpt_not-a-token')).toBeUndefined()
   })
 })
 
 describe('seedDemoPolicy(db)', () => {
   beforeEach(() => migrate(db))
 
-  it('shares /demo/ once on a new database and never again after it was deleted', () => {
-    expect(seedDemoPolicy(db)).toBe(true)
-    const repo = new FolderRepo(db)
-    const demo = repo.findByPath(DEMO_FOLDER)
+  it('shares /demo/ once on a new database and never again after it was deleted', async () => {
+    expect(await seedDemoPolicy(sql)).toBe(true)
+    const repo = new FolderRepo(sql)
+    const demo = await repo.findByPath(DEMO_FOLDER)
     expect(demo?.policy.origins.length).toBeGreaterThan(0)
-    repo.delete(demo?.id as number)
-    expect(seedDemoPolicy(db)).toBe(false)
-    expect(repo.findByPath(DEMO_FOLDER)).toBeUndefined()
+    await repo.delete(demo?.id as number)
+    expect(await seedDemoPolicy(sql)).toBe(false)
+    expect(await repo.findByPath(DEMO_FOLDER)).toBeUndefined()
   })
 
-  it('leaves a database that already has folders alone', () => {
-    new FolderRepo(db).create('/mine/', { ...DEFAULT_POLICY, origins: [] })
-    expect(seedDemoPolicy(db)).toBe(false)
+  it('leaves a database that already has folders alone', async () => {
+    await new FolderRepo(sql).create('/mine/', { ...DEFAULT_POLICY, origins: [] })
+    expect(await seedDemoPolicy(sql)).toBe(false)
   })
 })
 
@@ -315,17 +319,17 @@ describe('AuditRepo.list({ target })', () => {
     ['/anything', '/', true],
     ['tok_abc', 'tok_abc', true],
     ['tok_abcd', 'tok_abc', false],
-  ])('an entry for %s is under the filter %s: %s', (target, filter, expected) => {
-    const audit = new AuditRepo(db)
-    audit.record('test', 'asset.upload', target, null, null)
-    expect(audit.list({ limit: 10, target: filter }).map((e) => e.target)).toEqual(expected ? [target] : [])
+  ])('an entry for %s is under the filter %s: %s', async (target, filter, expected) => {
+    const audit = new AuditRepo(sql)
+    await audit.record('test', 'asset.upload', target, null, null)
+    expect((await audit.list({ limit: 10, target: filter })).map((e) => e.target)).toEqual(expected ? [target] : [])
   })
 
-  it('fills the page with matches even when near misses are newer', () => {
-    const audit = new AuditRepo(db)
-    audit.record('test', 'asset.upload', '/brand/a.png', null, null)
-    for (let i = 0; i < 5; i++) audit.record('test', 'asset.upload', `/brandx/${i}.png`, null, null)
-    audit.record('test', 'asset.upload', '/brand/b.png', null, null)
-    expect(audit.list({ limit: 2, target: '/brand' }).map((e) => e.target)).toEqual(['/brand/b.png', '/brand/a.png'])
+  it('fills the page with matches even when near misses are newer', async () => {
+    const audit = new AuditRepo(sql)
+    await audit.record('test', 'asset.upload', '/brand/a.png', null, null)
+    for (let i = 0; i < 5; i++) await audit.record('test', 'asset.upload', `/brandx/${i}.png`, null, null)
+    await audit.record('test', 'asset.upload', '/brand/b.png', null, null)
+    expect((await audit.list({ limit: 2, target: '/brand' })).map((e) => e.target)).toEqual(['/brand/b.png', '/brand/a.png'])
   })
 })

@@ -2,9 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FolderRepo } from '../../src/db/folder-repo'
-import { LivePolicyTable } from '../../src/db/live-policy-table'
-import { migrate } from '../../src/db/migrate'
-import { openDb, type Db } from '../../src/db/open'
+import { LivePolicyTable } from '../../src/db/sqlite/live-policy-table'
+import { migrate } from '../../src/db/sqlite/migrate'
+import { openDb, type Db } from '../../src/db/sqlite/open'
+import { SqliteDatabase } from '../../src/db/sqlite/sqlite-database'
 import type { CompiledFolder } from '../../src/policy/table'
 import { DEFAULT_POLICY } from '../../src/policy/types'
 
@@ -29,11 +30,14 @@ afterEach(() => {
 
 const policy = (origins: string[] = []) => ({ ...DEFAULT_POLICY, origins })
 
-function createMany(target: Db, count: number): void {
-  const repo = new FolderRepo(target)
-  target.transaction(() => {
-    for (let i = 0; i < count; i++) repo.create(`/t${i}/`, policy([`https://t${i}.example`]))
-  })()
+/** The repositories over one raw connection. */
+const foldersOn = (target: Db): FolderRepo => new FolderRepo(new SqliteDatabase(target, { busyBudgetMs: 0 }))
+
+async function createMany(target: Db, count: number): Promise<void> {
+  await new SqliteDatabase(target, { busyBudgetMs: 0 }).transaction(async (tx) => {
+    const repo = new FolderRepo(tx)
+    for (let i = 0; i < count; i++) await repo.create(`/t${i}/`, policy([`https://t${i}.example`]))
+  })
 }
 
 /** Every compiled folder by path, to tell which ones a change replaced. */
@@ -48,44 +52,44 @@ function expectOnlyReplaced(before: Map<string, CompiledFolder>, table: LivePoli
 }
 
 describe('LivePolicyTable: incremental changes', () => {
-  it("recompiles only the folder this process changed, not every folder", () => {
-    createMany(db, 50)
-    const repo = new FolderRepo(db)
+  it("recompiles only the folder this process changed, not every folder", async () => {
+    await createMany(db, 50)
+    const repo = foldersOn(db)
     const table = new LivePolicyTable(db, 60_000)
     const before = snapshot(table)
 
-    const target = repo.findByPath('/t7/')
-    repo.addOrigin(target?.id ?? 0, 'https://new.example')
-    table.invalidate()
+    const target = await repo.findByPath('/t7/')
+    await repo.addOrigin(target?.id ?? 0, 'https://new.example')
+    await table.invalidate()
 
     expect(table.current().resolve('/t7/a.png').matchOrigin('https://new.example').matched).toBe(true)
     expectOnlyReplaced(before, table, ['/t7/'])
   })
 
-  it("applies another process's create and delete of one folder, giving its subtree back to the parent", () => {
-    createMany(db, 20)
-    const otherRepo = new FolderRepo(other)
-    otherRepo.create('/a/', policy(['https://a.example']))
+  it("applies another process's create and delete of one folder, giving its subtree back to the parent", async () => {
+    await createMany(db, 20)
+    const otherRepo = foldersOn(other)
+    await otherRepo.create('/a/', policy(['https://a.example']))
     const table = new LivePolicyTable(db, 0)
     const before = snapshot(table)
 
-    const created = otherRepo.create('/a/b/', policy(['https://b.example', 'https://c.example']))
+    const created = await otherRepo.create('/a/b/', policy(['https://b.example', 'https://c.example']))
     expect(table.current().resolve('/a/b/c/x.png').folder.path).toBe('/a/b/')
     expectOnlyReplaced(before, table, [])
 
     // The origins go by cascade once the folder row is gone: the folder's own entry covers them.
-    otherRepo.delete(created.id)
+    await otherRepo.delete(created.id)
     expect(table.current().resolve('/a/b/c/x.png').folder.path).toBe('/a/')
     expect(table.current().get('/a/b/')).toBeUndefined()
     expectOnlyReplaced(before, table, [])
   })
 
   it('rebuilds in chunks between turns of the event loop when the log no longer reaches back, keeping changes visible meanwhile', async () => {
-    createMany(db, 1_200)
+    await createMany(db, 1_200)
     const table = new LivePolicyTable(db, 0)
-    const otherRepo = new FolderRepo(other)
-    otherRepo.create('/x/', policy(['https://x.example']))
-    otherRepo.create('/y/', policy(['https://y.example']))
+    const otherRepo = foldersOn(other)
+    await otherRepo.create('/x/', policy(['https://x.example']))
+    await otherRepo.create('/y/', policy(['https://y.example']))
     // As if pruned: the entries after what the table has seen are partly gone.
     const { latest } = other.prepare('SELECT MAX(seq) AS latest FROM policy_changes').get() as { latest: number }
     other.prepare('DELETE FROM policy_changes WHERE seq < ?').run(latest)
@@ -101,8 +105,8 @@ describe('LivePolicyTable: incremental changes', () => {
     setImmediate(count)
 
     // This process's own change reaches requests at once, rebuild or not.
-    new FolderRepo(db).create('/z/', policy(['https://z.example']))
-    table.invalidate()
+    await foldersOn(db).create('/z/', policy(['https://z.example']))
+    await table.invalidate()
     expect(table.current().resolve('/z/1.png').folder.path).toBe('/z/')
 
     await table.settled()
@@ -119,7 +123,7 @@ describe('LivePolicyTable: incremental changes', () => {
 
   it('rebuilds in full when too many folders changed at once for a catch-up', async () => {
     const table = new LivePolicyTable(db, 0)
-    createMany(other, 300)
+    await createMany(other, 300)
     table.current()
     await table.settled()
     expect(table.current().size).toBe(301)

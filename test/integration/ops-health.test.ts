@@ -7,9 +7,10 @@ import { EventEmitter } from 'node:events'
 import type { AppContext } from '../../src/server/app-context'
 import type { AppEvents } from '../../src/util/app-events'
 import { loadConfig } from '../../src/config/config'
-import { LivePolicyTable } from '../../src/db/live-policy-table'
-import { migrate } from '../../src/db/migrate'
-import { openDb } from '../../src/db/open'
+import { LivePolicyTable } from '../../src/db/sqlite/live-policy-table'
+import { migrate } from '../../src/db/sqlite/migrate'
+import { openDb } from '../../src/db/sqlite/open'
+import { SqliteDatabase } from '../../src/db/sqlite/sqlite-database'
 import { createLogger } from '../../src/ops/log'
 import { handleHealthRequest } from '../../src/ops/health'
 import { createTelemetry } from '../../src/ops/telemetry'
@@ -26,15 +27,16 @@ async function startProbeServer() {
   mkdirSync(assetsDir)
   const config = loadConfig({ ASSETS_DIR: assetsDir, DATABASE_PATH: join(dir, 'crossport.db'), CACHE_DIR: join(dir, 'cache'), LOG_LEVEL: 'silent', SEED_DEMO: 'false' })
   const logger = createLogger(config)
-  const db = openDb(config.databasePath)
-  migrate(db)
+  const raw = openDb(config.databasePath)
+  migrate(raw)
+  const db = new SqliteDatabase(raw, { busyBudgetMs: config.dbBusyRetryMs })
   // The parts health needs, built as app.ts builds them (the listeners are not needed here).
   const telemetry = createTelemetry(config, logger, { collectDefaults: false })
   const context: AppContext = {
     config,
     logger,
     db,
-    policies: new LivePolicyTable(db, config.policyPollMs),
+    policies: new LivePolicyTable(raw, config.policyPollMs),
     events: new EventEmitter() as AppEvents,
     telemetry,
     images: undefined,
@@ -55,7 +57,7 @@ async function startProbeServer() {
     assetsDir,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()))
-      if (db.open) db.close()
+      if (db.isOpen) await db.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }
@@ -111,7 +113,7 @@ describe('GET /readyz', () => {
   it('answers 503 naming the database when the database is closed', async () => {
     const probe = await startProbeServer()
     try {
-      probe.context.db.close()
+      await probe.context.db.close()
       const res = await fetch(`${probe.url}/readyz`)
       expect(res.status).toBe(503)
       expect(res.headers.get('cache-control')).toBe('no-store')
@@ -140,7 +142,7 @@ describe('GET /readyz', () => {
   it('answers 503 when the schema was never migrated', async () => {
     const probe = await startProbeServer()
     try {
-      probe.context.db.exec('DELETE FROM schema_migrations')
+      await probe.context.db.run('DELETE FROM schema_migrations')
       const res = await fetch(`${probe.url}/readyz`)
       expect(res.status).toBe(503)
       expect(((await res.json()) as { checks: Record<string, string> }).checks.database).toBe('not migrated')

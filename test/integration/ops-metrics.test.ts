@@ -9,9 +9,10 @@ import type { AppContext } from '../../src/server/app-context'
 import type { AppEvents } from '../../src/util/app-events'
 import { loadConfig } from '../../src/config/config'
 import { FolderRepo } from '../../src/db/folder-repo'
-import { LivePolicyTable } from '../../src/db/live-policy-table'
-import { migrate } from '../../src/db/migrate'
-import { openDb } from '../../src/db/open'
+import { LivePolicyTable } from '../../src/db/sqlite/live-policy-table'
+import { migrate } from '../../src/db/sqlite/migrate'
+import { openDb } from '../../src/db/sqlite/open'
+import { SqliteDatabase } from '../../src/db/sqlite/sqlite-database'
 import { createLogger } from '../../src/ops/log'
 import { createMetricsMiddleware } from '../../src/ops/metrics'
 import { createTelemetry } from '../../src/ops/telemetry'
@@ -39,10 +40,11 @@ describe('GET /metrics (admin listener middleware)', () => {
     mkdirSync(join(dir, 'assets'))
     const config = loadConfig({ ASSETS_DIR: join(dir, 'assets'), DATABASE_PATH: join(dir, 'crossport.db'), LOG_LEVEL: 'silent' })
     const logger = createLogger(config)
-    const db = openDb(config.databasePath)
-    migrate(db)
+    const raw = openDb(config.databasePath)
+    migrate(raw)
+    const db = new SqliteDatabase(raw, { busyBudgetMs: config.dbBusyRetryMs })
     const telemetry = createTelemetry(config, logger)
-    const policies = new LivePolicyTable(db, config.policyPollMs, () => telemetry.policyReloaded())
+    const policies = new LivePolicyTable(raw, config.policyPollMs, () => telemetry.policyReloaded())
     const events = new EventEmitter() as AppEvents
     events.on('policy-changed', () => policies.invalidate())
     context = { config, logger, db, policies, events, telemetry, images: undefined, store: new FsAssetStore(config.assetsDir) }
@@ -59,7 +61,7 @@ describe('GET /metrics (admin listener middleware)', () => {
 
   afterAll(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()))
-    context.db.close()
+    await context.db.close()
     rmSync(dir, { recursive: true, force: true })
   })
 
@@ -108,7 +110,7 @@ describe('GET /metrics (admin listener middleware)', () => {
   it('counts a policy reload when a policy changes', async () => {
     const before = sample(await scrape(), 'crossport_policy_reloads_total') ?? 0
     // A reload applies what changed: an announcement with no change behind it applies nothing.
-    new FolderRepo(context.db).create('/reloaded/', { ...DEFAULT_POLICY, origins: [] })
+    await new FolderRepo(context.db).create('/reloaded/', { ...DEFAULT_POLICY, origins: [] })
     context.events.emit('policy-changed')
     expect(sample(await scrape(), 'crossport_policy_reloads_total')).toBe(before + 1)
   })

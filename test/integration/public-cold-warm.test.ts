@@ -260,8 +260,8 @@ beforeAll(async () => {
     },
   })
   const folders = new FolderRepo(warm.running.context.db)
-  for (const [path, overrides] of FOLDERS) folders.create(path, policy(overrides))
-  warm.running.context.events.emit('policy-changed')
+  for (const [path, overrides] of FOLDERS) await folders.create(path, policy(overrides))
+  await warm.running.context.policies.invalidate()
   // Same store, database and derivative folder; nothing kept in memory.
   cold = await startTestCrossport({
     env: {

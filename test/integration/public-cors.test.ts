@@ -6,6 +6,7 @@
 import sharp from 'sharp'
 import { DEFAULT_POLICY, type Policy } from '../../src/policy/types'
 import { FolderRepo } from '../../src/db/folder-repo'
+import { describeEachDatabase } from '../helpers/each-database'
 import { describeEachStore, type StoreCrossport } from '../helpers/each-store'
 
 const SITE_A = 'https://site-a.example'
@@ -14,12 +15,13 @@ const EVIL = 'https://evil.example'
 
 const policy = (overrides: Partial<Policy>): Policy => ({ ...DEFAULT_POLICY, origins: [], ...overrides })
 
-describeEachStore('CORS on the public listener', (store) => {
+describeEachDatabase('CORS', (database) => describeEachStore('on the public listener', (store) => {
   let cp: StoreCrossport
 
   beforeAll(async () => {
     const jpeg = await sharp({ create: { width: 320, height: 200, channels: 3, background: { r: 200, g: 30, b: 60 } } }).jpeg().toBuffer()
     cp = await store.start({
+      env: await database.env(),
       assets: {
         'public/app.css': 'body{}',
         'public/photo.jpg': jpeg,
@@ -31,12 +33,12 @@ describeEachStore('CORS on the public listener', (store) => {
       },
     })
     const folders = new FolderRepo(cp.running.context.db)
-    folders.create('/public/', policy({ origins: [SITE_A, SITE_B], cacheControl: 'public, max-age=60' }))
-    folders.create('/private/', policy({ origins: [SITE_A] }))
-    folders.create('/open/', policy({ origins: ['*'] }))
-    folders.create('/creds/', policy({ origins: [SITE_A], credentials: true }))
-    folders.create('/strict/', policy({ origins: [SITE_A], mode: 'strict' }))
-    cp.running.context.events.emit('policy-changed')
+    await folders.create('/public/', policy({ origins: [SITE_A, SITE_B], cacheControl: 'public, max-age=60' }))
+    await folders.create('/private/', policy({ origins: [SITE_A] }))
+    await folders.create('/open/', policy({ origins: ['*'] }))
+    await folders.create('/creds/', policy({ origins: [SITE_A], credentials: true }))
+    await folders.create('/strict/', policy({ origins: [SITE_A], mode: 'strict' }))
+    await cp.running.context.policies.invalidate()
   })
 
   afterAll(() => cp.close())
@@ -165,14 +167,14 @@ describeEachStore('CORS on the public listener', (store) => {
   describe('a policy change', () => {
     it('is in force on the next request', async () => {
       const folders = new FolderRepo(cp.running.context.db)
-      const folder = folders.findByPath('/private/')
+      const folder = await folders.findByPath('/private/')
       expect(folder).toBeDefined()
       expect((await get('/private/app.css', { origin: SITE_B })).headers.get('access-control-allow-origin')).toBeNull()
-      folders.addOrigin(folder!.id, SITE_B)
-      cp.running.context.events.emit('policy-changed')
+      await folders.addOrigin(folder!.id, SITE_B)
+      await cp.running.context.policies.invalidate()
       expect((await get('/private/app.css', { origin: SITE_B })).headers.get('access-control-allow-origin')).toBe(SITE_B)
-      folders.removeOrigin(folder!.id, SITE_B)
-      cp.running.context.events.emit('policy-changed')
+      await folders.removeOrigin(folder!.id, SITE_B)
+      await cp.running.context.policies.invalidate()
     })
   })
 
@@ -215,4 +217,4 @@ describeEachStore('CORS on the public listener', (store) => {
       expect(await res.text()).toBe('body{}')
     })
   })
-})
+}))

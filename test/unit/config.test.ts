@@ -50,6 +50,8 @@ describe('loadConfig(env)', () => {
       'ADMIN_HOST',
       'ASSETS_DIR',
       'DATABASE_PATH',
+      'DATABASE_URL',
+      'DATABASE_POOL_SIZE',
       'ADMIN_TOKEN',
       'LOG_LEVEL',
       'LOG_PRETTY',
@@ -358,6 +360,35 @@ describe('loadConfig(env)', () => {
     it('never prints the secret key it refuses', () => {
       const problems = problemsOf({ S3_SECRET_ACCESS_KEY: 'secret with spaces' })
       expect(problems).toEqual(['S3_SECRET_ACCESS_KEY=(hidden): must be printable ASCII without spaces'])
+    })
+  })
+
+  describe('database settings', () => {
+    it('keeps SQLite when DATABASE_URL is unset, with a pool of 4 for when it is set', () => {
+      expect(loadConfig({}).databaseUrl).toBeUndefined()
+      expect(loadConfig({}).databasePoolSize).toBe(4)
+    })
+
+    it.each(['postgres://crossport:pw@db.internal:5432/crossport', 'postgresql://db.internal/crossport'])('reads DATABASE_URL=%s', (url) => {
+      expect(loadConfig({ DATABASE_URL: url, DATABASE_POOL_SIZE: '10' })).toMatchObject({ databaseUrl: url, databasePoolSize: 10 })
+    })
+
+    it.each([
+      ['mysql://db/crossport', 'must start with postgres:// or postgresql://'],
+      ['db.internal:5432', 'must start with postgres:// or postgresql://'],
+      ['not a url', 'must be a URL'],
+      ['postgres:///crossport', 'must name the host'],
+    ])('refuses DATABASE_URL=%s, naming the variable without showing its value', (url, message) => {
+      const problems = problemsOf({ DATABASE_URL: url })
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toMatch(/^DATABASE_URL=\(hidden\): /)
+      expect(problems[0]).toContain(message)
+    })
+
+    it.each(['0', '-1', 'many', '1.5', '101'])('refuses DATABASE_POOL_SIZE=%s', (value) => {
+      const problems = problemsOf({ DATABASE_POOL_SIZE: value })
+      expect(problems).toHaveLength(1)
+      expect(problems[0]).toContain(`DATABASE_POOL_SIZE="${value}": must be a whole number from 1 to 100`)
     })
   })
 })

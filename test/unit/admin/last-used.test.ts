@@ -18,7 +18,7 @@ describe('LastUsedRecorder', () => {
     failNext = []
     errors = []
     recorder = new LastUsedRecorder({
-      write: (id, at) => {
+      write: async (id, at) => {
         const failure = failNext.shift()
         if (failure) throw failure
         written.push([id, at])
@@ -33,45 +33,45 @@ describe('LastUsedRecorder', () => {
     jest.useRealTimers()
   })
 
-  it('writes nothing while the request runs: the time goes out on a timer', () => {
+  it('writes nothing while the request runs: the time goes out on a timer', async () => {
     recorder.used('ci', null)
     expect(written).toEqual([])
-    jest.advanceTimersByTime(0)
+    await jest.advanceTimersByTimeAsync(0)
     expect(written).toEqual([['ci', '2026-01-01T12:00:00.000Z']])
   })
 
-  it('skips a token whose stored time is less than a minute old', () => {
+  it('skips a token whose stored time is less than a minute old', async () => {
     recorder.used('ci', new Date(T0 - MINUTE + 1).toISOString())
-    jest.runOnlyPendingTimers()
+    await jest.runOnlyPendingTimersAsync()
     expect(written).toEqual([])
     recorder.used('ci', new Date(T0 - MINUTE).toISOString())
-    jest.runOnlyPendingTimers()
+    await jest.runOnlyPendingTimersAsync()
     expect(written).toEqual([['ci', '2026-01-01T12:00:00.000Z']])
   })
 
-  it('keeps a time the database was too busy for and writes the latest one later', () => {
+  it('keeps a time the database was too busy for and writes the latest one later', async () => {
     failNext.push(busy())
     recorder.used('ci', null)
-    jest.advanceTimersByTime(0)
+    await jest.advanceTimersByTimeAsync(0)
     expect(written).toEqual([])
     nowMs += 500
     recorder.used('ci', null)
-    jest.advanceTimersByTime(999)
+    await jest.advanceTimersByTimeAsync(999)
     expect(written).toEqual([])
-    jest.advanceTimersByTime(1)
+    await jest.advanceTimersByTimeAsync(1)
     expect(written).toEqual([['ci', '2026-01-01T12:00:00.500Z']])
     expect(errors).toEqual([])
   })
 
-  it('writes several tokens in one go, and one that fails for another reason is reported and dropped', () => {
+  it('writes several tokens in one go, and one that fails for another reason is reported and dropped', async () => {
     const broken = new Error('disk I/O error')
     failNext.push(broken)
     recorder.used('a', null)
     recorder.used('b', null)
-    jest.advanceTimersByTime(0)
+    await jest.advanceTimersByTimeAsync(0)
     expect(errors).toEqual([broken])
     expect(written).toEqual([['b', '2026-01-01T12:00:00.000Z']])
-    jest.runAllTimers()
+    await jest.runAllTimersAsync()
     expect(written).toHaveLength(1)
   })
 })

@@ -1,4 +1,4 @@
-import { isDatabaseBusy, retryWhileBusy } from '../../../src/db/retry-busy'
+import { isDatabaseBusy, retryWhileBusy } from '../../../src/db/sqlite/retry-busy'
 
 const busy = (code = 'SQLITE_BUSY') => Object.assign(new Error('database is locked'), { code })
 

@@ -1,7 +1,8 @@
 import type { Statement } from 'better-sqlite3'
-import { FolderTable, type PolicyTable } from '../policy/table'
+import { FolderTable, type PolicyTable } from '../../policy/table'
+import type { LivePolicies } from '../sql'
 import type { Db } from './open'
-import { PackedFolderReader } from './packed-folder-reader'
+import { PackedFolderReader } from '../packed-folder-reader'
 import { isDatabaseBusy } from './retry-busy'
 
 /** More changed folders than this since the last look: rebuild in chunks rather than apply them in one go. */
@@ -35,7 +36,7 @@ const STARTUP_CHUNK = 5_000
  * busy (WAL recovery after a crash, say), the request is answered from the
  * table in memory and the next check catches up.
  */
-export class LivePolicyTable {
+export class LivePolicyTable implements LivePolicies {
   private table: FolderTable
   /** The last `policy_changes` entry reflected in `table`. */
   private seenSeq: number
@@ -89,9 +90,14 @@ export class LivePolicyTable {
     return this.table
   }
 
-  /** Catch up now: this process (or a cluster sibling) has just changed a policy. */
-  invalidate(): void {
+  /**
+   * Catch up now: this process (or a cluster sibling) has just changed a
+   * policy. Synchronous on SQLite (a few index reads): the change is in force
+   * when this returns, before the promise even settles.
+   */
+  invalidate(): Promise<void> {
     this.unlessBusy(() => this.catchUp())
+    return Promise.resolve()
   }
 
   /** Rebuild every folder (in chunks, off the request path): for when the log cannot be trusted. */
@@ -103,6 +109,11 @@ export class LivePolicyTable {
   /** Settles when no full rebuild is under way (tests, benchmarks). */
   async settled(): Promise<void> {
     while (this.rebuilding !== undefined) await this.rebuilding
+  }
+
+  /** Nothing of its own to release: it reads through the process's connection, closed with the database. */
+  close(): Promise<void> {
+    return this.settled()
   }
 
   /** Recompiles the folders changed since `seenSeq`, or starts a full rebuild when the log cannot say which. */

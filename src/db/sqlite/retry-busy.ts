@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { Db } from './open'
 
 /** First pause after SQLITE_BUSY; each further pause doubles, up to `MAX_PAUSE_MS`. */
 const FIRST_PAUSE_MS = 2
@@ -17,7 +16,7 @@ export function isDatabaseBusy(error: unknown): boolean {
 }
 
 /**
- * Runs `attempt` (a synchronous statement or transaction) and, while it fails
+ * Runs `attempt` (a statement or a transaction) and, while it fails
  * with SQLITE_BUSY, runs it again after a growing pause, for at most
  * `budgetMs` in all. The serving process opens the database with
  * busy_timeout 0 (`setLockWait(db, 'fail-fast')`), so each attempt fails at
@@ -26,25 +25,15 @@ export function isDatabaseBusy(error: unknown): boolean {
  * budget the last SQLITE_BUSY is thrown (the admin API answers 503 with
  * Retry-After). Any other error is thrown at once.
  */
-export async function retryWhileBusy<T>(attempt: () => T, budgetMs: number): Promise<T> {
+export async function retryWhileBusy<T>(attempt: () => T | Promise<T>, budgetMs: number): Promise<T> {
   const startedAtMs = performance.now()
   for (let pauseMs = FIRST_PAUSE_MS; ; pauseMs = Math.min(pauseMs * 2, MAX_PAUSE_MS)) {
     try {
-      return attempt()
+      return await attempt()
     } catch (error: unknown) {
       const leftMs = budgetMs - (performance.now() - startedAtMs)
       if (!isDatabaseBusy(error) || leftMs <= 0) throw error
       await sleep(Math.min(pauseMs, leftMs))
     }
   }
-}
-
-/**
- * One write transaction (BEGIN IMMEDIATE), retried whole while another
- * connection holds the write lock. `work` is synchronous and must touch
- * nothing but the database: a failed attempt is rolled back and run again.
- */
-export function writeTransaction<T>(db: Db, budgetMs: number, work: () => T): Promise<T> {
-  const transaction = db.transaction(work)
-  return retryWhileBusy(() => transaction.immediate(), budgetMs)
 }

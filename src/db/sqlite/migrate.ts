@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { Db } from './open'
 
-/** `migrations/` at the project root, both from `src/` (tests) and `dist/` (built). */
-export const MIGRATIONS_DIR = resolve(__dirname, '..', '..', 'migrations')
+/** `migrations/sqlite/` at the project root, both from `src/` (tests) and `dist/` (built). */
+export const MIGRATIONS_DIR = resolve(__dirname, '..', '..', '..', 'migrations', 'sqlite')
 
 const MIGRATION_FILE = /^(\d{4})_[a-z0-9_]+\.sql$/
 
