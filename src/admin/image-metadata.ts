@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache'
-import sharp, { type Metadata } from 'sharp'
+import type { Metadata } from 'sharp'
+import { sharpLib } from '../images/sharp-lib'
 import { contentTypeFor } from '../http/media-type'
 import type { StoredFile, AssetStore } from '../store/asset-store'
 import type { ImageInfo } from './schemas/api-types'
@@ -38,9 +39,9 @@ export class ImageMetadataCache {
       const local = this.store.localPath?.(path)
       let metadata: Metadata
       if (local !== undefined) {
-        metadata = await sharp(local).metadata()
+        metadata = await sharpLib()(local).metadata()
       } else {
-        const reader = sharp()
+        const reader = sharpLib()()
         this.store.read(path).pipe(reader)
         metadata = await reader.metadata()
       }
