@@ -149,6 +149,12 @@ export class FileCache {
     }
   }
 
+  /** Forgets every path: changes may have been missed (another host's notifications were lost). */
+  invalidateAll(): void {
+    for (const path of [...this.entries.keys()]) this.drop(path)
+    this.refreshing.clear()
+  }
+
   /** Whether this version's bytes are worth keeping in memory. */
   isSmall(version: CachedRepresentation): boolean {
     return version.sizeBytes <= this.options.maxFileBytes && version.sizeBytes <= this.options.maxBytes

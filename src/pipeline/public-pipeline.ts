@@ -61,6 +61,7 @@ export class PublicPipeline {
   private readonly rules: DecisionRules
   private readonly site: SiteHeaders
   private readonly onAssetChanged = (urlPath: string): void => this.files.invalidate(urlPath)
+  private readonly onAssetsUnknown = (): void => this.files.invalidateAll()
 
   constructor(
     private readonly context: PipelineContext,
@@ -78,11 +79,13 @@ export class PublicPipeline {
     this.site = { sandboxAll: config.adminOnMain, cacheTags: context.cacheTags, surrogateControl: SURROGATE_CONTROL_CDNS.has(config.cdn.kind) }
     this.rules = { signingKeys: config.urlSigningKeys, wantsDerivative: images?.wantsDerivative, nowSeconds: () => Math.floor(Date.now() / 1000) }
     context.events.on('asset-changed', this.onAssetChanged)
+    context.events.on('assets-unknown', this.onAssetsUnknown)
   }
 
   /** Stops listening to asset events (the server closed). */
   dispose(): void {
     this.context.events.off('asset-changed', this.onAssetChanged)
+    this.context.events.off('assets-unknown', this.onAssetsUnknown)
   }
 
   /** Answers one request. Never throws or rejects: failures become a 500 or a reset. */

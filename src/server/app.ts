@@ -83,10 +83,9 @@ export async function createContext(
     onReload: () => telemetry.policyReloaded(),
     ...(databaseError ? { onError: databaseError } : {}),
   })
-  // Another host changed an asset: drop what this process keeps about it (file entry, derivatives).
-  database.onAssetChanged((path) => {
-    if (path !== undefined) events.emit('asset-changed', path)
-  })
+  // Another host changed an asset: drop what this process keeps about it (file entry, derivatives);
+  // after a lost connection, about every asset.
+  database.onAssetChanged((path) => (path === undefined ? events.emit('assets-unknown') : events.emit('asset-changed', path)))
   // A change made by this process is in force before its answer (the routes await it); this
   // listener serves the changes a cluster sibling announces.
   events.on('policy-changed', () => void policies.invalidate())

@@ -53,6 +53,20 @@ describe('FileCache', () => {
     expect((await cache.refresh('/a.css')).identity?.sizeBytes).toBe(6)
   })
 
+  it('forgets every path on invalidateAll, bodies included', async () => {
+    const source = new MemorySource()
+    source.put('/a.css', 'a{}')
+    source.put('/b.css', 'b{}')
+    const cache = new FileCache(source, options)
+    await cache.refresh('/a.css')
+    await cache.refresh('/b.css')
+    source.put('/a.css', 'a{color:red}')
+    cache.invalidateAll()
+    expect(cache.fresh('/a.css', performance.now())).toBeUndefined()
+    expect(cache.fresh('/b.css', performance.now())).toBeUndefined()
+    expect((await cache.refresh('/a.css')).identity?.sizeBytes).toBe(12)
+  })
+
   it('distrusts an entry once its time to live has passed', async () => {
     const cache = new FileCache(new MemorySource(), options)
     const entry = await cache.refresh('/a.css')
