@@ -38,6 +38,11 @@ export interface SqlDatabase extends SqlExecutor {
   close(): Promise<void>
 }
 
+/** More folders changed since the last look than this: a live policy table reads every folder again instead. */
+export const MAX_CATCH_UP_FOLDERS = 200
+/** Change-log entries read per catch-up; a create with 20 origins writes 21. */
+export const MAX_CATCH_UP_ENTRIES = 10_000
+
 /**
  * The compiled policy table kept in memory, so no statement runs per asset
  * request, and how it learns about changes (its own, a cluster sibling's,

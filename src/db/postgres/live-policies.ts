@@ -1,16 +1,10 @@
 import { FolderTable, type PolicyTable } from '../../policy/table'
-import type { LivePolicies } from '../sql'
+import type { DatabaseHealth } from '../database-handle'
+import { MAX_CATCH_UP_ENTRIES, MAX_CATCH_UP_FOLDERS, type LivePolicies } from '../sql'
 import type { PgDatabase } from './database'
 import { PgFolderSource } from './folder-source'
 import { ChangeListener } from './listener'
 import type { ChangeNotice } from './notices'
-
-/** More changed folders than this since the last look: read them all again rather than one by one. */
-const MAX_CATCH_UP_FOLDERS = 200
-/** Log entries read per catch-up; a create with 20 origins writes 21. */
-const MAX_CATCH_UP_ENTRIES = 10_000
-
-export type DatabaseHealth = 'ok' | 'degraded'
 
 export interface PgLivePoliciesOptions {
   /** How often the version row is compared (POLICY_POLL_MS): a missed notification only delays a change by this much. */

@@ -1,14 +1,10 @@
 import type { Statement } from 'better-sqlite3'
 import { FolderTable, type PolicyTable } from '../../policy/table'
-import type { LivePolicies } from '../sql'
+import { MAX_CATCH_UP_ENTRIES, MAX_CATCH_UP_FOLDERS, type LivePolicies } from '../sql'
 import type { Db } from './open'
 import { PackedFolderReader } from '../packed-folder-reader'
 import { isDatabaseBusy } from './retry-busy'
 
-/** More changed folders than this since the last look: rebuild in chunks rather than apply them in one go. */
-const MAX_CATCH_UP_FOLDERS = 200
-/** Log entries read per catch-up; a create with 20 origins writes 21. */
-const MAX_CATCH_UP_ENTRIES = 10_000
 /** Folders read per turn of the event loop during a full rebuild (a few ms each). */
 const REBUILD_CHUNK = 500
 /** Folders read per page at start-up, before the server listens. */
